@@ -1,0 +1,39 @@
+"""Errors are types: each says what went wrong and what to do next.
+
+They live in one module so that every layer (model door, tasks, protocols, plugin) raises
+and catches the same classes without importing each other.
+"""
+
+from __future__ import annotations
+
+
+class SorgError(Exception):
+    """Base of every error sorg raises on purpose."""
+
+
+class CassetteMiss(SorgError):
+    """A request has no recorded reply and the record mode forbids a live call."""
+
+
+class CassetteCorrupt(SorgError):
+    """A cassette file has a line that cannot be read; the message names file and line."""
+
+
+class BudgetExceeded(SorgError):
+    """The run's shared USD budget is spent; finished work is kept, no further live calls."""
+
+
+class ModelError(SorgError):
+    """A provider call failed after retries; carries the provider's own message."""
+
+
+class LocalModelUnavailable(SorgError):
+    """The embedded model was asked for but the `local` extra is not installed or failed."""
+
+
+class TaskBankError(SorgError):
+    """A task file is invalid; the message names the file, the task id and the field."""
+
+
+class StoreCorrupt(SorgError):
+    """A trial store (trials.jsonl) has a line that cannot be read; names file and line."""

@@ -1,0 +1,53 @@
+"""Plain data that crosses the model door: the request going in, the completion coming out.
+
+Everything a protocol or agent knows about a model call is in these two records; nothing
+above the door ever sees litellm's objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+Source = Literal["cassette", "cache", "live"]
+RecordMode = Literal["none", "new", "all"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One chat completion asked of one model.
+
+    `sample` names *which* sample this is (trial seed, agent, round, retry index), so that
+    eight identical agents given the same prompt get eight independent replies rather than
+    one cached answer. `label` says who asked (test node id / trial id); it appears in
+    errors and cassette summaries but is not part of the request's identity.
+    """
+
+    model: str
+    messages: tuple[Mapping[str, str], ...]
+    temperature: float = 0.7
+    max_tokens: int = 256
+    seed: int | None = None
+    response_format: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    sample: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A model's reply, with usage and provenance.
+
+    `model` is the model version the provider reported (kept for reproducibility);
+    `source` says whether the reply came from a cassette, the disk cache or a live call.
+    """
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float
+    model: str
+    source: Source
+    key: str
+    finish_reason: str | None = None

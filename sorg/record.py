@@ -1,0 +1,116 @@
+"""The trial record: what one trial leaves behind, as plain frozen data.
+
+Everything downstream (the results store, claims, reports) reads these records and
+nothing else, so a claim can be re-judged from `trials.jsonl` alone without rerunning a
+trial. `to_dict` / `from_dict` round-trip exactly through JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    """One agent's turn: what it said, the role it chose, whether it abstained."""
+
+    agent: int
+    round: int
+    role_raw: str
+    role: str
+    abstain: bool
+    contribution: str
+    builds_on: tuple[int, ...] = ()
+    defers_to: tuple[int, ...] = ()
+    parse_failed: bool = False
+    raw: str = ""
+    kind: str = "agent"  # "agent" | "plan" | "assemble" | "bid" | "lead" | "intent"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    source: str = "live"
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """Calls, tokens and cost summed over one agent or one round."""
+
+    key: int
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial: task x protocol x model x team size x seed, and all it produced.
+
+    `quality` maps scorer name ("rubric", "judge") to a score in [0, 1]. `status` is "ok",
+    or "error" / "budget" for a trial cut short (kept so reports can mark the cell
+    incomplete; claims ignore such trials).
+    """
+
+    trial_id: str
+    task_id: str
+    level: int
+    domain: str
+    protocol: str
+    model: str
+    n_agents: int
+    seed: int
+    answer: str
+    quality: Mapping[str, float]
+    cost_usd: float
+    prompt_tokens: int
+    completion_tokens: int
+    calls: int
+    latency_s: float
+    max_prompt_tokens: int
+    per_agent: tuple[UsageRow, ...]
+    per_round: tuple[UsageRow, ...]
+    replies: tuple[AgentReply, ...]
+    unique_roles: int
+    roles: tuple[str, ...]
+    role_entropy: float
+    abstention_rate: float
+    hierarchy_depth: int
+    parse_failure_rate: float
+    sources: Mapping[str, int]
+    status: str = "ok"
+    error: str = ""
+    judge: Mapping[str, Any] = field(default_factory=dict)
+    prompt_version: str = ""
+    model_version: str = ""
+    version: int = RECORD_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrialRecord":
+        """Inverse of `to_dict`; raises KeyError/TypeError naming the bad field."""
+        d = dict(data)
+        d["per_agent"] = tuple(UsageRow(**r) for r in d.get("per_agent", ()))
+        d["per_round"] = tuple(UsageRow(**r) for r in d.get("per_round", ()))
+        d["replies"] = tuple(
+            AgentReply(
+                **{
+                    **r,
+                    "builds_on": tuple(r.get("builds_on", ())),
+                    "defers_to": tuple(r.get("defers_to", ())),
+                }
+            )
+            for r in d.get("replies", ())
+        )
+        d["roles"] = tuple(d.get("roles", ()))
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise TypeError(f"unknown trial record field(s): {sorted(unknown)}")
+        return cls(**d)
