@@ -1,0 +1,1 @@
+"""sorg's pytest plugin (placeholder until the plugin module lands; keeps pytest loadable)."""
