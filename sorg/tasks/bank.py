@@ -1,0 +1,395 @@
+"""Load, validate and select tasks from the bank (JSON data files, never code).
+
+Why validate so strictly: a typo in a task file (a regex that never matches because it does
+not compile, a level 5, a duplicated id) would silently skew every quality score of a study.
+So the loader refuses a bad file with an error naming the file, the task id and the field, e.g.
+``sorg/tasks/bank/curriculum.json: task 'cur-l3-02': field 'rubric.elements[1].patterns[0]':
+bad regex '(': missing ), unterminated subpattern at position 0``.
+
+The structure is described by ``schema.json`` (JSON Schema draft-07) and checked by the small
+validator below, so sorg needs no jsonschema dependency; the checks a schema cannot express
+(unique ids, compiling regexes, consistent bounds) follow it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable, Iterator, Sequence
+
+from sorg.errors import TaskBankError
+from sorg.tasks.task import Constraint, Element, Rubric, Task
+
+__all__ = ["Bank", "load_bank", "BANK_DIR", "SCHEMA_PATH", "validate_schema"]
+
+BANK_DIR = Path(__file__).with_name("bank")
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+
+
+# ---------------------------------------------------------------------------------------------
+# a small JSON Schema (draft-07 subset) validator
+
+
+_TYPES: dict[str, Any] = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "null": type(None),
+}
+
+
+def _is_type(value: Any, name: str) -> bool:
+    if name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, _TYPES[name])
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        ref = schema["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"unsupported $ref {ref!r}")
+        node: Any = root
+        for part in ref[2:].split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def validate_schema(value: Any, schema: dict[str, Any], root: dict[str, Any], path: str = "") -> list[tuple[str, str]]:
+    """Check `value` against a draft-07 subset; returns (field path, message) pairs, first
+    problem first. Stops descending into a value once its type is wrong."""
+    schema = _resolve(schema, root)
+    errors: list[tuple[str, str]] = []
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_is_type(value, t) for t in types):
+            return [(path, f"must be {' or '.join(types)}, not {_json_type(value)} ({_short(value)})")]
+    if "const" in schema and value != schema["const"]:
+        errors.append((path, f"must be {schema['const']!r}"))
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append((path, f"must be one of {', '.join(map(repr, schema['enum']))}, not {_short(value)}"))
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            errors.append((path, f"must be at least {schema['minLength']} characters long"))
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errors.append((path, f"must be at most {schema['maxLength']} characters long (is {len(value)})"))
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            errors.append((path, f"{value!r} does not match {schema['pattern']!r}"))
+    if _is_type(value, "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append((path, f"must be >= {schema['minimum']}, not {value!r}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append((path, f"must be <= {schema['maximum']}, not {value!r}"))
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            errors.append((path, f"must be > {schema['exclusiveMinimum']}, not {value!r}"))
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            errors.append((path, f"must have at least {schema['minItems']} item(s)"))
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.append((path, f"must have at most {schema['maxItems']} items"))
+        if "items" in schema:
+            for i, item in enumerate(value):
+                errors.extend(validate_schema(item, schema["items"], root, _join(path, i)))
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                errors.append((_join(path, key), "is required"))
+        props = schema.get("properties", {})
+        for key, item in value.items():
+            if key in props:
+                errors.extend(validate_schema(item, props[key], root, _join(path, key)))
+            elif schema.get("additionalProperties", True) is False:
+                allowed = ", ".join(sorted(props)) or "none"
+                errors.append((_join(path, key), f"unknown field (allowed: {allowed})"))
+    for sub in schema.get("allOf", []):
+        errors.extend(validate_schema(value, sub, root, path))
+    if "if" in schema:
+        if not validate_schema(value, schema["if"], root, path):
+            if "then" in schema:
+                errors.extend(validate_schema(value, schema["then"], root, path))
+        elif "else" in schema:
+            errors.extend(validate_schema(value, schema["else"], root, path))
+    return errors
+
+
+def _json_type(value: Any) -> str:
+    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
+        if _is_type(value, name):
+            return name
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# semantic checks and building records
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # other drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _fail(file: str, task_id: str | None, field: str, message: str) -> TaskBankError:
+    where = f"{file}: task {task_id!r}: " if task_id is not None else f"{file}: "
+    return TaskBankError(f"{where}field {field!r}: {message}")
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+    except re.error as exc:
+        return f"bad regex {pattern!r}: {exc}"
+    return None
+
+
+def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Checks on one schema-valid task that JSON Schema cannot express."""
+    errors: list[tuple[str, str]] = []
+    rubric = raw["rubric"]
+    seen: set[str] = set()
+    for i, el in enumerate(rubric["elements"]):
+        base = f"rubric.elements[{i}]"
+        if el["id"] in seen:
+            errors.append((f"{base}.id", f"duplicate rubric item id {el['id']!r}"))
+        seen.add(el["id"])
+        for j, pattern in enumerate(el["patterns"]):
+            problem = _regex_problem(pattern)
+            if problem:
+                errors.append((f"{base}.patterns[{j}]", f"must be a non-empty list of regexes ({problem})"))
+            elif re.search(pattern, "", re.IGNORECASE | re.MULTILINE):
+                errors.append((f"{base}.patterns[{j}]", f"regex {pattern!r} matches empty text, so every answer would pass"))
+    for i, c in enumerate(rubric.get("constraints", [])):
+        base = f"rubric.constraints[{i}]"
+        if c["id"] in seen:
+            errors.append((f"{base}.id", f"duplicate rubric item id {c['id']!r}"))
+        seen.add(c["id"])
+        p = c["params"]
+        for key in ("pattern", "keyword"):
+            if isinstance(p.get(key), str):
+                problem = _regex_problem(p[key])
+                if problem:
+                    errors.append((f"{base}.params.{key}", problem))
+        if c["kind"] == "count":
+            if "max" in p and p["max"] < p["min"]:
+                errors.append((f"{base}.params.max", f"must be >= min ({p['min']}), not {p['max']}"))
+            if p.get("scope") == "answer" and "max" in p:
+                errors.append((f"{base}.params.max", "not allowed with scope 'answer' (an upper bound over the whole answer would make the score drop when text is added)"))
+        elif c["kind"] == "range":
+            if "min" not in p and "max" not in p:
+                errors.append((f"{base}.params", "a range needs min, max or both"))
+            elif "min" in p and "max" in p and p["max"] < p["min"]:
+                errors.append((f"{base}.params.max", f"must be >= min ({p['min']}), not {p['max']}"))
+        elif c["kind"] == "sum":
+            if p.get("floor", 0) > p["target"]:
+                errors.append((f"{base}.params.floor", f"must be <= target ({p['target']})"))
+    return errors
+
+
+def _build_task(raw: dict[str, Any], domain: str, source: str) -> Task:
+    rubric = raw["rubric"]
+    elements = tuple(
+        Element(
+            id=e["id"],
+            description=e["description"],
+            patterns=tuple(e["patterns"]),
+            weight=float(e.get("weight", 1.0)),
+        )
+        for e in rubric["elements"]
+    )
+    constraints = tuple(
+        Constraint(
+            id=c["id"],
+            kind=c["kind"],
+            description=c["description"],
+            params=MappingProxyType(dict(c["params"])),
+            weight=float(c.get("weight", 1.0)),
+        )
+        for c in rubric.get("constraints", [])
+    )
+    return Task(
+        id=raw["id"],
+        domain=domain,
+        level=int(raw["level"]),
+        title=raw["title"],
+        prompt=raw["prompt"],
+        rubric=Rubric(elements=elements, constraints=constraints),
+        source=source,
+    )
+
+
+def _load_file(path: Path) -> list[Task]:
+    shown = _display(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TaskBankError(f"{shown}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskBankError(f"{shown}: cannot read task file: {exc}") from None
+    schema = _schema()
+    if not isinstance(data, dict):
+        raise _fail(shown, None, "(top level)", f"must be an object with 'domain' and 'tasks', not {_json_type(data)}")
+    file_schema = {k: v for k, v in schema.items() if k != "properties"}
+    file_schema["properties"] = {**schema["properties"], "tasks": {"type": "array", "minItems": 1}}
+    errors = validate_schema(data, file_schema, schema)
+    if errors:
+        raise _fail(shown, None, *errors[0])
+    tasks = []
+    for index, raw in enumerate(data["tasks"]):
+        task_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index}"
+        errors = validate_schema(raw, {"$ref": "#/definitions/task"}, schema)
+        if not errors:
+            errors = _semantic_errors(raw)
+        if errors:
+            raise _fail(shown, task_id, *errors[0])
+        tasks.append(_build_task(raw, data["domain"], shown))
+    return tasks
+
+
+# ---------------------------------------------------------------------------------------------
+# the bank
+
+
+class Bank:
+    """A validated, immutable collection of tasks; iteration is in id order."""
+
+    def __init__(self, tasks: Iterable[Task]):
+        ordered = sorted(tasks, key=lambda t: t.id)
+        self._tasks: tuple[Task, ...] = tuple(ordered)
+        self._by_id = {t.id: t for t in ordered}
+        if len(self._by_id) != len(self._tasks):
+            raise TaskBankError("duplicate task ids in bank")
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self._tasks)
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id in self._by_id
+
+    def __repr__(self) -> str:
+        return f"Bank({len(self)} tasks, domains={list(self.domains)}, levels={list(self.levels)})"
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(sorted({t.domain for t in self._tasks}))
+
+    @property
+    def levels(self) -> tuple[int, ...]:
+        return tuple(sorted({t.level for t in self._tasks}))
+
+    def get(self, task_id: str) -> Task:
+        """The task with this id; KeyError with the closest ids if there is none."""
+        try:
+            return self._by_id[task_id]
+        except KeyError:
+            close = difflib.get_close_matches(str(task_id), list(self._by_id), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no task {task_id!r} in the bank{hint}") from None
+
+    def select(
+        self,
+        levels: Sequence[int] | int = (1, 2, 3, 4),
+        domains: Sequence[str] | str | None = None,
+        per_level: int | None = None,
+    ) -> list[Task]:
+        """Tasks of the given levels (and domains), level by level.
+
+        Deterministic: within a level, tasks are taken round-robin over the domains (sorted),
+        each domain's tasks in id order, so ``per_level=3`` gives three different domains rather
+        than the three alphabetically first tasks of one. ``per_level`` is an upper bound.
+        Unknown levels or domains raise ValueError (a typo must not yield an empty study).
+        """
+        if isinstance(levels, int):
+            levels = (levels,)
+        if isinstance(domains, str):
+            domains = (domains,)
+        for level in levels:
+            if level not in (1, 2, 3, 4):
+                raise ValueError(f"level must be 1..4, not {level!r}")
+        if domains is not None:
+            unknown = sorted(set(domains) - set(self.domains))
+            if unknown:
+                raise ValueError(f"unknown domain(s) {unknown}; the bank has {list(self.domains)}")
+        if per_level is not None and per_level < 0:
+            raise ValueError(f"per_level must be >= 0, not {per_level}")
+        out: list[Task] = []
+        for level in sorted(set(levels)):
+            pool = [t for t in self._tasks if t.level == level and (domains is None or t.domain in domains)]
+            queues = {d: [t for t in pool if t.domain == d] for d in sorted({t.domain for t in pool})}
+            picked: list[Task] = []
+            depth = 0
+            while any(depth < len(q) for q in queues.values()):
+                for q in queues.values():
+                    if depth < len(q):
+                        picked.append(q[depth])
+                depth += 1
+            out.extend(picked if per_level is None else picked[:per_level])
+        return out
+
+
+@lru_cache(maxsize=1)
+def _default_bank() -> Bank:
+    return _load_dir(BANK_DIR)
+
+
+def _load_dir(directory: Path) -> Bank:
+    files = sorted(directory.glob("*.json"))
+    if not files:
+        raise TaskBankError(f"{_display(directory)}: no task files (*.json) found")
+    return _merge(files)
+
+
+def _merge(files: Sequence[Path]) -> Bank:
+    tasks: list[Task] = []
+    origin: dict[str, str] = {}
+    for path in files:
+        for task in _load_file(path):
+            if task.id in origin:
+                raise _fail(task.source, task.id, "id", f"duplicate task id (also in {origin[task.id]})")
+            origin[task.id] = task.source
+            tasks.append(task)
+    return Bank(tasks)
+
+
+def load_bank(path: str | os.PathLike[str] | None = None) -> Bank:
+    """The validated task bank: the packaged one (cached) or a directory / single file.
+
+    Raises TaskBankError naming the file, the task id and the field of the first problem.
+    """
+    if path is None:
+        return _default_bank()
+    p = Path(path)
+    if p.is_dir():
+        return _load_dir(p)
+    if p.is_file():
+        return _merge([p])
+    raise TaskBankError(f"{_display(p)}: no such task file or directory")

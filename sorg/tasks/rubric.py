@@ -1,0 +1,442 @@
+"""Programmatic rubric scoring: a deterministic quality in [0, 1] for any text.
+
+Why sections: an answer assembled by a team is a pile of contributions whose order depends on
+the protocol. A score that changed when two paragraphs swapped places, or that dropped when an
+agent added a correct paragraph, would measure the protocol's ordering rather than the answer's
+quality. So every check here is an *existence* check over the answer's **sections**:
+
+- A section is a maximal run of non-blank lines; a markdown heading line (``# ...``) also
+  starts a new section. The answer is therefore a multiset of sections, and reordering
+  sections cannot change it.
+- An element passes when any of its patterns matches inside some section (regex,
+  case-insensitive, ``^``/``$`` per line).
+- A constraint passes when some section (or, for ``range``, some line) satisfies it; the one
+  exception is a ``count`` with ``scope: "answer"`` and no upper bound, which counts over the
+  whole answer and is monotone because counts only grow.
+
+Adding a section can only add satisfying sections, so the score is monotone in added sections,
+and it does not depend on their order. The property tests in tests/tasks prove both.
+
+Score = sum(weight of passed elements and constraints) / sum(all weights). Element and
+constraint weights come from the task file (default 1.0 each); a task with elements
+``[1, 1, 1]`` and one constraint of weight 2 gives that constraint 40% of the score.
+
+Constraint kinds (``params``):
+
+- ``sum``: the quantities of ``unit`` ("currency", "percent", "hours", "days", "weeks" or
+  "months": "3 weeks", "2-month") in one section, on
+  lines that do not state a total ("total", "sum", "overall", "grand", "altogether"), add up to
+  ``target`` (``op: "eq"``, within ``tolerance``, absolute, default 1% of target) or to at most
+  ``target`` (``op: "le"``, and at least ``floor``, default 0). At least ``min_items``
+  quantities (default 2) must be present so that restating the total alone does not pass.
+  For "hours", a line contributes one duration: an explicit one ("2 h", "90 min") or else a
+  time range ("9:00-10:30", "2pm-4pm").
+- ``count``: the number of items in a section is within ``[min, max]`` (``max`` optional).
+  ``item`` is "list" (bulleted / numbered / "Week 3:"-style lines), "slot" (lines holding a
+  time range or duration) or "amount" (currency amounts); ``pattern`` (regex) optionally
+  restricts which items count. ``scope: "answer"`` counts across the whole answer and is only
+  allowed without ``max``.
+- ``range``: some line matching ``keyword`` (regex) holds a quantity of ``unit`` ("number",
+  or any unit above) within ``[min, max]``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+from sorg.tasks.task import Constraint, Element, Task
+
+__all__ = [
+    "ItemResult",
+    "RubricResult",
+    "CONSTRAINT_KINDS",
+    "UNITS",
+    "score_rubric",
+    "score_details",
+    "split_sections",
+    "extract_amounts",
+    "extract_percents",
+    "line_hours",
+    "compile_pattern",
+]
+
+CONSTRAINT_KINDS = ("sum", "count", "range")
+UNITS = ("currency", "percent", "hours", "days", "weeks", "months", "number")
+REGEX_FLAGS = re.IGNORECASE | re.MULTILINE
+
+# ---------------------------------------------------------------------------------------------
+# sections
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+
+
+def split_sections(text: str) -> list[str]:
+    """Split an answer into sections: runs of non-blank lines; a markdown heading starts one.
+
+    Uses str.splitlines so every Unicode line break counts; each section is its lines joined
+    by "\\n". The split is local (depends on each line and whether it is blank), which is what
+    makes reordering blank-line-separated sections leave the multiset of sections unchanged.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"answer must be str, not {type(text).__name__}")
+    sections: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                sections.append("\n".join(current))
+                current = []
+            continue
+        if _HEADING.match(line) and current:
+            sections.append("\n".join(current))
+            current = []
+        current.append(line)
+    if current:
+        sections.append("\n".join(current))
+    return sections
+
+
+@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a rubric regex the one way the scorer uses it (case-insensitive, multiline)."""
+    return re.compile(pattern, REGEX_FLAGS)
+
+
+# ---------------------------------------------------------------------------------------------
+# quantity extraction
+
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_SCALE = r"(?:k\b|m\b|mn\b|bn\b|thousand\b|million\b|billion\b)"
+_CURRENCY_PREFIX = re.compile(
+    rf"(?:[$€£]|\bUSD|\bEUR|\bGBP)\s?(?P<num>{_NUM})\s?(?P<scale>{_SCALE})?", re.IGNORECASE
+)
+_CURRENCY_SUFFIX = re.compile(
+    rf"(?<![\w$€£.,])(?P<num>{_NUM})\s?(?P<scale>{_SCALE})?\s?"
+    r"(?:usd|dollars?|eur|euros?|gbp|pounds?)\b",
+    re.IGNORECASE,
+)
+_SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+_PERCENT = re.compile(rf"(?<![\w.])(?P<num>{_NUM})\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+_PLAIN_NUMBER = re.compile(rf"(?<![\w.])-?(?:{_NUM})(?![\w])")
+_TOTAL_LINE = re.compile(r"\b(?:total|sum|overall|grand|altogether|in all)\b", re.IGNORECASE)
+
+_DURATION = re.compile(
+    rf"(?<![\w.])(?P<num>{_NUM})[\s-]?(?P<unit>hours?|hrs?|h|minutes?|mins?)\b", re.IGNORECASE
+)
+_CLOCK = r"(?P<{n}h>\d{{1,2}})(?:[:.h](?P<{n}m>\d{{2}}))?\s?(?P<{n}ap>a\.?m\.?|p\.?m\.?)?"
+_TIME_RANGE = re.compile(
+    r"(?<![\d:.])" + _CLOCK.format(n="s") + r"\s?(?:-|–|—|to|until)\s?" + _CLOCK.format(n="e")
+    + r"(?![\d:])",
+    re.IGNORECASE,
+)
+
+_LIST_ITEM = re.compile(
+    r"^\s*(?:[-*•+▪◦]\s+|\d{1,3}[.)]\s+|[a-z][.)]\s+|\(\d{1,3}\)\s+|"
+    r"(?:week|day|phase|module|session|step|unit|lesson|sprint|stage|milestone|part|month)"
+    r"\s*\d{1,3}\b)\S*",
+    re.IGNORECASE,
+)
+
+
+def _to_float(num: str) -> float | None:
+    try:
+        value = float(num.replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def extract_amounts(text: str) -> list[float]:
+    """Currency amounts in `text`, in order: "$4,000", "$4k", "€1.2 million", "300 USD".
+
+    A span matched by the prefix form is not matched again by the suffix form ("$300 USD" is
+    one amount).
+    """
+    found: list[tuple[int, float]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _CURRENCY_PREFIX.finditer(text):
+        value = _to_float(m.group("num"))
+        if value is None:
+            continue
+        scale = (m.group("scale") or "").lower()
+        found.append((m.start(), value * _SCALES.get(scale, 1.0)))
+        taken.append(m.span())
+    for m in _CURRENCY_SUFFIX.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        value = _to_float(m.group("num"))
+        if value is None:
+            continue
+        scale = (m.group("scale") or "").lower()
+        found.append((m.start(), value * _SCALES.get(scale, 1.0)))
+    return [v for _, v in sorted(found)]
+
+
+def extract_percents(text: str) -> list[float]:
+    """Percentages in `text` ("25%", "25 percent")."""
+    out = []
+    for m in _PERCENT.finditer(text):
+        value = _to_float(m.group("num"))
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def _clock_minutes(h: str, m: str | None, ap: str | None) -> int | None:
+    hour = int(h)
+    minute = int(m) if m else 0
+    if minute >= 60:
+        return None
+    if ap:
+        if not 1 <= hour <= 12:
+            return None
+        pm = ap.lower().startswith("p")
+        hour = (hour % 12) + (12 if pm else 0)
+    elif hour > 24:
+        return None
+    return hour * 60 + minute
+
+
+def _range_hours(m: re.Match[str]) -> float | None:
+    s_ap, e_ap = m.group("sap"), m.group("eap")
+    if s_ap is None and e_ap is not None and m.group("sm") is None:
+        s_ap = e_ap  # "2-4pm"
+    start = _clock_minutes(m.group("sh"), m.group("sm"), s_ap)
+    end = _clock_minutes(m.group("eh"), m.group("em"), e_ap)
+    if start is None or end is None:
+        return None
+    if m.group("sm") is None and m.group("em") is None and s_ap is None and e_ap is None:
+        return None  # "3-5" is a count range, not a time range
+    if end <= start:
+        if s_ap is None and e_ap is None and end + 12 * 60 > start:
+            end += 12 * 60  # "11:00-1:00" on a 12-hour clock
+        else:
+            return None
+    return (end - start) / 60.0
+
+
+def line_hours(line: str) -> float | None:
+    """The duration a schedule line states, in hours: explicit ("2 h", "90 min") first, else a
+    time range ("9:00-10:30", "2pm-4pm"); None if the line states neither."""
+    total = 0.0
+    seen = False
+    for m in _DURATION.finditer(line):
+        value = _to_float(m.group("num"))
+        if value is None:
+            continue
+        unit = m.group("unit").lower()
+        total += value / 60.0 if unit.startswith("m") else value
+        seen = True
+    if seen:
+        return total
+    for m in _TIME_RANGE.finditer(line):
+        hours = _range_hours(m)
+        if hours is not None:
+            total += hours
+            seen = True
+    return total if seen else None
+
+
+_SPAN = {
+    "days": re.compile(rf"(?<![\w.])(?P<num>{_NUM})[\s-]?(?:days?)\b", re.IGNORECASE),
+    "weeks": re.compile(rf"(?<![\w.])(?P<num>{_NUM})[\s-]?(?:weeks?|wks?)\b", re.IGNORECASE),
+    "months": re.compile(rf"(?<![\w.])(?P<num>{_NUM})[\s-]?(?:months?|mos?)\b", re.IGNORECASE),
+}
+
+
+def _line_quantities(line: str, unit: str) -> list[float]:
+    if unit in _SPAN:
+        return [v for m in _SPAN[unit].finditer(line) if (v := _to_float(m.group("num"))) is not None]
+    if unit == "currency":
+        return extract_amounts(line)
+    if unit == "percent":
+        return extract_percents(line)
+    if unit == "hours":
+        h = line_hours(line)
+        return [] if h is None else [h]
+    out = []
+    for m in _PLAIN_NUMBER.finditer(line):
+        value = _to_float(m.group(0).lstrip("-"))
+        if value is not None:
+            out.append(-value if m.group(0).startswith("-") else value)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# checks
+
+
+def _element_passes(element: Element, sections: list[str]) -> bool:
+    # Searched section by section (never across the whole text): a match spanning two
+    # sections would make the verdict depend on which sections happen to be neighbours.
+    for pattern in element.patterns:
+        rx = compile_pattern(pattern)
+        if any(rx.search(s) for s in sections):
+            return True
+    return False
+
+
+def _sum_ok(params: Mapping[str, Any], section: str) -> tuple[bool, str]:
+    unit = params.get("unit", "currency")
+    target = float(params["target"])
+    op = params.get("op", "eq")
+    tolerance = float(params.get("tolerance", abs(target) * 0.01))
+    min_items = int(params.get("min_items", 2))
+    floor = float(params.get("floor", 0.0))
+    values: list[float] = []
+    for line in section.split("\n"):
+        if _TOTAL_LINE.search(line):
+            continue
+        values.extend(_line_quantities(line, unit))
+    if len(values) < min_items:
+        return False, f"{len(values)} {unit} items"
+    total = math.fsum(values)
+    if op == "le":
+        ok = floor - 1e-9 <= total <= target + tolerance
+    else:
+        ok = abs(total - target) <= tolerance + 1e-9
+    return ok, f"{len(values)} items summing to {total:g}"
+
+
+def _count_items(params: Mapping[str, Any], text: str) -> int:
+    item = params.get("item", "list")
+    pattern = params.get("pattern")
+    rx = compile_pattern(pattern) if pattern else None
+    n = 0
+    for line in text.split("\n"):
+        if item == "list":
+            hit = _LIST_ITEM.match(line) is not None
+            count = 1 if hit else 0
+        elif item == "slot":
+            count = 1 if line_hours(line) is not None else 0
+        else:  # amount
+            count = len(extract_amounts(line))
+        if count and (rx is None or rx.search(line)):
+            n += count
+    return n
+
+
+def _in_range(value: float, params: Mapping[str, Any]) -> bool:
+    lo = params.get("min")
+    hi = params.get("max")
+    return (lo is None or value >= float(lo) - 1e-9) and (hi is None or value <= float(hi) + 1e-9)
+
+
+def _constraint_passes(c: Constraint, sections: list[str]) -> tuple[bool, str]:
+    p = c.params
+    if c.kind == "sum":
+        best = "no section qualifies"
+        for s in sections:
+            ok, detail = _sum_ok(p, s)
+            if ok:
+                return True, detail
+            best = detail
+        return False, best if len(sections) == 1 else "no section qualifies"
+    if c.kind == "count":
+        if p.get("scope") == "answer":
+            n = sum(_count_items(p, s) for s in sections)
+            return _in_range(n, p), f"{n} items in the answer"
+        counts = [_count_items(p, s) for s in sections]
+        for n in counts:
+            if _in_range(n, p):
+                return True, f"a section has {n} items"
+        return False, f"section item counts {counts[:20]}"
+    if c.kind == "range":
+        rx = compile_pattern(p["keyword"])
+        unit = p.get("unit", "number")
+        for s in sections:
+            for line in s.split("\n"):
+                if not rx.search(line):
+                    continue
+                for value in _line_quantities(line, unit):
+                    if _in_range(value, p):
+                        return True, f"{value:g} on a matching line"
+        return False, "no matching line with a value in range"
+    raise ValueError(f"constraint {c.id!r}: unknown kind {c.kind!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One rubric item's verdict: an element or a constraint, with the evidence for reports."""
+
+    id: str
+    type: str  # "element" | "constraint"
+    passed: bool
+    weight: float
+    description: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RubricResult:
+    """The score and every item's verdict, so a report can say *why* a score is what it is."""
+
+    task_id: str
+    score: float
+    items: tuple[ItemResult, ...]
+
+    @property
+    def elements(self) -> tuple[ItemResult, ...]:
+        return tuple(i for i in self.items if i.type == "element")
+
+    @property
+    def constraints(self) -> tuple[ItemResult, ...]:
+        return tuple(i for i in self.items if i.type == "constraint")
+
+    @property
+    def passed(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.items if i.passed)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.items if not i.passed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "score": self.score, "items": [asdict(i) for i in self.items]}
+
+
+def _weighted(items: Iterable[ItemResult]) -> float:
+    items = list(items)
+    total = math.fsum(i.weight for i in items)
+    if total <= 0:
+        return 0.0
+    got = math.fsum(i.weight for i in items if i.passed)
+    return min(1.0, max(0.0, got / total))
+
+
+def score_details(task: Task, answer: str) -> RubricResult:
+    """Score `answer` against `task`'s rubric and say which elements and constraints passed.
+
+    Deterministic and total: any str (empty, huge, binary-looking) gives a result; a non-str
+    answer (None from a failed trial) scores 0.
+    """
+    text = answer if isinstance(answer, str) else ""
+    # Identical sections carry no extra information; deduplicating keeps huge repetitive
+    # answers cheap and changes no verdict (every check is "some section satisfies").
+    sections = list(dict.fromkeys(split_sections(text)))
+    items: list[ItemResult] = []
+    for e in task.rubric.elements:
+        ok = bool(sections) and _element_passes(e, sections)
+        items.append(ItemResult(e.id, "element", ok, float(e.weight), e.description))
+    for c in task.rubric.constraints:
+        if sections:
+            ok, detail = _constraint_passes(c, sections)
+        else:
+            ok, detail = False, "empty answer"
+        items.append(ItemResult(c.id, "constraint", ok, float(c.weight), c.description, detail))
+    return RubricResult(task.id, _weighted(items), tuple(items))
+
+
+def score_rubric(task: Task, answer: str) -> float:
+    """The programmatic quality of `answer` for `task`, in [0, 1] (see the module docstring)."""
+    return score_details(task, answer).score
