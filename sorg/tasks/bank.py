@@ -19,7 +19,6 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Sequence
 
 from sorg.errors import TaskBankError
@@ -148,6 +147,33 @@ def _schema() -> dict[str, Any]:
 # semantic checks and building records
 
 
+class FrozenParams(dict):  # type: ignore[type-arg]
+    """A constraint's params: read-only, yet a real dict.
+
+    Why a dict subclass rather than MappingProxyType: tasks travel (pickled to xdist workers,
+    `dataclasses.asdict` into trial records, `json.dumps` into reports), and a mappingproxy
+    survives none of those. Hashable, so a Task can be a dict key or in a set.
+    """
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("task constraint params are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenParams, (dict(self),))
+
+    def __copy__(self) -> "FrozenParams":
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "FrozenParams":
+        return self
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted((k, repr(v)) for k, v in self.items())))
+
+
 def _display(path: Path) -> str:
     try:
         rel = os.path.relpath(path)
@@ -228,7 +254,7 @@ def _build_task(raw: dict[str, Any], domain: str, source: str) -> Task:
             id=c["id"],
             kind=c["kind"],
             description=c["description"],
-            params=MappingProxyType(dict(c["params"])),
+            params=FrozenParams(c["params"]),
             weight=float(c.get("weight", 1.0)),
         )
         for c in rubric.get("constraints", [])

@@ -253,3 +253,14 @@ def test_loaded_params_are_read_only(bank: Bank) -> None:
     c = bank.get("evt-l4-01").rubric.constraints[0]
     with pytest.raises(TypeError):
         c.params["target"] = 1  # type: ignore[index]
+
+
+def test_tasks_survive_pickle_asdict_json_and_hashing(bank: Bank) -> None:
+    """Tasks travel to xdist workers and into trial records and reports."""
+    import dataclasses
+    import pickle
+
+    for task in bank:
+        assert pickle.loads(pickle.dumps(task)) == task
+        json.dumps(dataclasses.asdict(task))
+    assert len(set(bank)) == len(bank)

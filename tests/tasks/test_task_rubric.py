@@ -7,7 +7,7 @@ import time
 import pytest
 
 from sorg.tasks import RubricResult, load_bank, score_details, score_rubric
-from sorg.tasks.rubric import extract_amounts, extract_percents, line_hours, split_sections
+from sorg.tasks.rubric import extract_amounts, extract_percents, line_hours, mask_echo, split_sections
 from sorg.tasks.task import Constraint, Element, Rubric, Task
 
 GOOD_ANSWERS = {
@@ -97,7 +97,8 @@ def test_good_answer_scores_one_and_empty_scores_zero(bank, task_id: str) -> Non
 def test_partial_answer_gets_partial_credit_with_stated_weights(bank) -> None:
     task = bank.get("evt-l4-01")
     # Elements only, no numbers: 7 elements of weight 1; constraints weigh 2 + 1 + 1 + 1.
-    text = "Venue, catering, speakers, AV, marketing, contingency and the risk of rain."
+    text = ("We book a venue and catering, invite speakers, rent AV gear, run marketing and keep "
+            "a contingency fund. The main risk is rain.")
     details = score_details(task, text)
     assert set(details.passed) == {e.id for e in task.rubric.elements}
     assert details.score == pytest.approx(7 / 12)
@@ -248,3 +249,27 @@ def test_scoring_is_deterministic(bank) -> None:
     for task in bank:
         text = GOOD_ANSWERS.get(task.id, task.prompt)
         assert score_details(task, text) == score_details(task, text)
+
+
+def test_echoing_the_prompt_scores_nothing(bank) -> None:
+    """A team that only restates the task must not get credit for the task's own words."""
+    for task in bank:
+        assert score_rubric(task, task.prompt) == 0.0, (task.id, score_details(task, task.prompt).passed)
+        assert score_rubric(task, f"You asked: {task.prompt}\n\nSure, I can help.") == 0.0, task.id
+    unmasked = [score_details(t, t.prompt, mask_prompt_echo=False).score for t in bank]
+    assert sum(unmasked) / len(unmasked) > 0.3  # what masking protects against
+
+
+def test_mask_echo_blanks_only_copied_runs() -> None:
+    prompt = "Suggest a venue for a one-day offsite of a 30-person team and say why it suits the group."
+    masked = mask_echo("Suggest a venue for a team: the city hall, because it is quiet.", prompt)
+    assert "venue" not in masked and "city hall, because it is quiet." in masked
+    assert len(masked) == len("Suggest a venue for a team: the city hall, because it is quiet.")
+    assert mask_echo("The venue is the city hall.", prompt) == "The venue is the city hall."
+    assert mask_echo("a 30-person TEAM and say why", prompt).strip(" -") == ""
+    assert mask_echo("anything", "") == "anything"
+
+
+def test_paraphrase_of_a_task_still_counts(bank) -> None:
+    task = bank.get("evt-l1-01")
+    assert score_rubric(task, "Book the lakeside lodge: it is quiet and big enough for thirty people.") == 1.0
