@@ -34,13 +34,16 @@ SCALE = 10.0
 MAX_ANSWER_CHARS = 6000
 MAX_RATIONALE_CHARS = 1000
 
+# The rationale comes first: grammar-constrained decoders (llama.cpp) emit properties in schema
+# order, and a judge that must commit to a number before reasoning grades worse (measured with
+# SmolLM2-135M: score-first gave 0/10 to every answer).
 JUDGE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "score": {"type": "number", "minimum": 0, "maximum": 10},
         "rationale": {"type": "string"},
+        "score": {"type": "number", "minimum": 0, "maximum": 10},
     },
-    "required": ["score", "rationale"],
+    "required": ["rationale", "score"],
     "additionalProperties": False,
 }
 
@@ -53,8 +56,8 @@ JUDGE_RESPONSE_FORMAT: dict[str, Any] = {
 
 _SYSTEM = (
     "You are a strict, fair grader. You score how well an answer fulfils a task, using the "
-    "checklist given. Reply only with JSON: {\"score\": <number 0-10>, \"rationale\": "
-    "\"<one or two sentences>\"}."
+    "checklist given. Reply only with JSON: {\"rationale\": \"<which checklist items the "
+    "answer meets and misses, one or two sentences>\", \"score\": <number 0-10>}."
 )
 
 
@@ -77,13 +80,16 @@ def build_judge_messages(task: Task, answer: str, max_answer_chars: int = MAX_AN
         f"TASK (complexity level {task.level} of 4):\n{task.prompt}\n\n"
         "CHECKLIST (what a complete answer contains):\n" + "\n".join(checklist) + "\n\n"
         f"ANSWER:\n{text if text.strip() else '(empty answer)'}\n\n"
-        "Score the answer from 0 (useless or empty) to 10 (complete, correct and consistent "
-        "with every checklist item, numbers included). Reply with JSON only."
+        "First say which checklist items the answer meets and which it misses, then score it: "
+        "10 if it meets every item (numbers included), about 5 if it meets half, 0 if it is "
+        "empty or off-topic. Reply with JSON only."
     )
     return ({"role": "system", "content": _SYSTEM}, {"role": "user", "content": user})
 
 
+_BARE_NUMBER = re.compile(r"^\s*(?P<n>-?\d+(?:\.\d+)?)\s*(?:/\s*(?P<d>10|100|5))?\s*\.?\s*$")
 _SCORE_PATTERNS = (
+    _BARE_NUMBER,
     re.compile(r"\bscore\b(?:\s*(?:of|is|was|would be|=|:))?\W{0,4}(?P<n>-?\d+(?:\.\d+)?)(?:\s*(?:/|out of)\s*(?P<d>\d+(?:\.\d+)?))?", re.IGNORECASE),
     re.compile(r"(?P<n>-?\d+(?:\.\d+)?)\s*(?:/|out of)\s*(?P<d>10|100|5)\b", re.IGNORECASE),
     re.compile(r"\brating\b\W{0,4}(?P<n>-?\d+(?:\.\d+)?)(?:\s*(?:/|out of)\s*(?P<d>\d+(?:\.\d+)?))?", re.IGNORECASE),
@@ -150,7 +156,7 @@ async def judge_answer(
     judge_model: str,
     label: str = "",
     *,
-    max_tokens: int = 200,
+    max_tokens: int = 300,
     response_format: Mapping[str, Any] | None = JUDGE_RESPONSE_FORMAT,
 ) -> dict[str, Any]:
     """Judge `answer` for `task` with `judge_model` through the model door.

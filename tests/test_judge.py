@@ -61,6 +61,7 @@ def test_request_goes_through_the_model_door_as_one_defined_sample(task) -> None
     rf = req.response_format
     assert rf["type"] == "json_schema" and rf["json_schema"]["schema"] == JUDGE_SCHEMA
     assert JUDGE_SCHEMA["properties"]["score"]["maximum"] == 10
+    assert list(JUDGE_SCHEMA["properties"]) == ["rationale", "score"]  # reason before verdict
     prompt = "\n".join(m["content"] for m in req.messages)
     assert task.prompt in prompt
     for element in task.rubric.elements:
@@ -122,6 +123,10 @@ def test_long_answer_is_truncated_in_the_prompt(task) -> None:
         ("no number here", None),
         ("", None),
         ("{{{{", None),
+        ("10", 10.0),
+        (" 7.5 ", 7.5),
+        ("6/10.", 6.0),
+        ("Section 3 of 12 items", None),
     ],
 )
 def test_parse_judgement_shapes(text: str, score: float | None) -> None:
