@@ -187,6 +187,9 @@ def _fail(file: str, task_id: str | None, field: str, message: str) -> TaskBankE
     return TaskBankError(f"{where}field {field!r}: {message}")
 
 
+_UNBOUNDED = re.compile(r"(?<!\\)\.[*+]")
+
+
 def _regex_problem(pattern: str) -> str | None:
     try:
         re.compile(pattern, re.IGNORECASE | re.MULTILINE)
@@ -209,6 +212,8 @@ def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
             problem = _regex_problem(pattern)
             if problem:
                 errors.append((f"{base}.patterns[{j}]", f"must be a non-empty list of regexes ({problem})"))
+            elif _UNBOUNDED.search(pattern):
+                errors.append((f"{base}.patterns[{j}]", f"regex {pattern!r} has an unbounded wildcard (.* or .+), which takes quadratic time on long answers; bound it, e.g. .{{0,60}}"))
             elif re.search(pattern, "", re.IGNORECASE | re.MULTILINE):
                 errors.append((f"{base}.patterns[{j}]", f"regex {pattern!r} matches empty text, so every answer would pass"))
     for i, c in enumerate(rubric.get("constraints", [])):

@@ -147,6 +147,8 @@ BAD_CASES = [
      "rubric.elements[0].patterns", "at least 1"),
     ("pattern matching empty text", lambda t: t["rubric"]["elements"][0]["patterns"].__setitem__(0, "x*"),
      "rubric.elements[0].patterns[0]", "matches empty text"),
+    ("unbounded wildcard", lambda t: t["rubric"]["elements"][0]["patterns"].__setitem__(0, "and.*or"),
+     "rubric.elements[0].patterns[0]", "unbounded wildcard"),
     ("level 5", lambda t: t.__setitem__("level", 5), "level", "must be <= 4"),
     ("level as string", lambda t: t.__setitem__("level", "2"), "level", "must be integer"),
     ("missing prompt", lambda t: t.pop("prompt"), "prompt", "is required"),
@@ -244,7 +246,7 @@ def test_schema_agrees_with_jsonschema_when_available() -> None:
         assert not errors, (path, errors[0].message)
     for name, mutation, _field, _msg in BAD_CASES:
         task = _mutate(mutation)
-        schema_level = not any(w in name for w in ("regex", "empty text", "over answer", "below min", "without bounds", "duplicate"))
+        schema_level = not any(w in name for w in ("regex", "empty text", "wildcard", "over answer", "below min", "without bounds", "duplicate"))
         if schema_level:
             assert list(validator.iter_errors({"domain": "x", "tasks": [task]})), name
 
