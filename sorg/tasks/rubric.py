@@ -33,7 +33,7 @@ Constraint kinds (``params``):
 
 - ``sum``: the quantities of ``unit`` ("currency", "percent", "hours", "days", "weeks" or
   "months": "3 weeks", "2-month") in one section, on
-  lines that do not state a total ("total", "sum", "overall", "grand", "altogether"), add up to
+  lines that do not state a total ("Total: $9,000", "the overall budget is $9k"), add up to
   ``target`` (``op: "eq"``, within ``tolerance``, absolute, default 1% of target) or to at most
   ``target`` (``op: "le"``, and at least ``floor``, default 0). At least ``min_items``
   quantities (default 2) must be present so that restating the total alone does not pass.
@@ -170,7 +170,13 @@ _CURRENCY_SUFFIX = re.compile(
 _SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 _PERCENT = re.compile(rf"(?<![\w.])(?P<num>{_NUM})\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
 _PLAIN_NUMBER = re.compile(rf"(?<![\w.])-?(?:{_NUM})(?![\w])")
-_TOTAL_LINE = re.compile(r"\b(?:total|sum|overall|grand|altogether|in all)\b", re.IGNORECASE)
+# A line that *states* a total ("Total: $120,000", "The overall budget is $5k", "**Sum** 100%")
+# is not an item of the list it sums; "Venue: $40,000 (a third of the total)" still is.
+_TOTAL_LINE = re.compile(
+    r"^\W*(?:grand\s+)?(?:total|sum|overall|altogether)\b"
+    r"|\b(?:total|sum|overall|altogether|in all)\b[^$€£\d\n]{0,30}(?:[$€£]|\d)",
+    re.IGNORECASE,
+)
 
 _DURATION = re.compile(
     rf"(?<![\w.])(?P<num>{_NUM})[\s-]?(?P<unit>hours?|hrs?|h|minutes?|mins?)\b", re.IGNORECASE

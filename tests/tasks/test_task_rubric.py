@@ -138,6 +138,24 @@ def test_sum_le_with_floor_and_min_items() -> None:
     assert score_rubric(t, "- a $400\n- b $500\nTotal: $900") == 1.0  # the total line is not an item
 
 
+@pytest.mark.parametrize(
+    "total_line",
+    ["Total: $900", "**Total** $900", "The total budget is $900.", "Overall cost: $900", "Grand total = $900",
+     "Sum $900", "in all $900"],
+)
+def test_lines_stating_the_total_are_not_items(total_line: str) -> None:
+    c = Constraint("cap", "sum", "", {"unit": "currency", "target": 900, "op": "eq", "min_items": 2})
+    t = _task(c, elements=())
+    assert score_rubric(t, f"- a $400\n- b $500\n{total_line}") == 1.0
+    assert score_rubric(t, f"{total_line}\n- a $400\n- b $500") == 1.0
+
+
+def test_item_mentioning_the_total_still_counts() -> None:
+    c = Constraint("cap", "sum", "", {"unit": "currency", "target": 900, "op": "eq", "min_items": 2})
+    t = _task(c, elements=())
+    assert score_rubric(t, "- venue $400 (almost half of the total)\n- food $500") == 1.0
+
+
 def test_sum_percent_and_weeks() -> None:
     pct = _task(Constraint("p", "sum", "", {"unit": "percent", "target": 100, "min_items": 3}), elements=())
     assert score_rubric(pct, "Exam 50%\nProject 30 percent\nQuiz 20%") == 1.0
