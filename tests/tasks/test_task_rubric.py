@@ -75,7 +75,7 @@ Sales targets: 2,000 units in Berlin, 1,500 in Paris, 1,000 in Madrid.
 Risk: permits are delayed. Mitigation: start the permit process early and keep a backup city.
 Risk: supply shortage. Mitigation: a second supplier as fallback.""",
     "sw-l1-02": "Use POST /users to create a user.",
-    "res-l1-02": "Hand out a short survey card with a 1-5 rating after each visit.",
+    "res-l1-02": "Hand out a short survey card after each visit asking: How satisfied were you with your coffee, from 1 to 5?",
 }
 
 
