@@ -301,3 +301,21 @@ def test_adversarial_long_lines_score_in_linear_time(bank) -> None:
         for text in lines:
             assert 0.0 <= score_rubric(task, text) <= 1.0
     assert time.perf_counter() - start < 10  # about 2 s: linear; a quadratic regex would take minutes
+
+
+@pytest.mark.parametrize(
+    "filler",
+    [
+        "Sure! Here is a plan. Let me know if you need anything else.",
+        "I'm sorry, but I cannot help with that request.",
+        "As an AI language model, I think this is a great idea and it will be very successful.",
+        "ROLE: coordinator\nI will coordinate the team and make sure everyone does their part.",
+        "ABSTAIN",
+    ],
+)
+def test_non_answers_score_near_zero(bank, filler: str) -> None:
+    """Chatter, refusals and role announcements are what weak agents often return; they must
+    not be mistaken for content."""
+    scores = [score_rubric(t, filler) for t in bank]
+    assert sum(scores) / len(scores) < 0.05
+    assert max(scores) <= 0.5
