@@ -14,8 +14,9 @@ quality. So every check here is an *existence* check over the answer's **section
   exception is a ``count`` with ``scope: "answer"`` and no upper bound, which counts over the
   whole answer and is monotone because counts only grow.
 
-Adding a section can only add satisfying sections, so the score is monotone in added sections,
-and it does not depend on their order. The property tests in tests/tasks prove both.
+Adding a section can only add satisfying sections, so the score is monotone in added sections
+(text added *as its own section*, after a blank line; text glued onto an existing section
+changes that section), and it does not depend on their order. The property tests in tests/tasks prove both.
 
 Why echo masking: small models often restate the task ("We need to plan a 3-day conference
 with a budget of $120,000, a venue, catering ..."), and the task's own words would satisfy its
@@ -37,8 +38,8 @@ Constraint kinds (``params``):
   ``target`` (``op: "eq"``, within ``tolerance``, absolute, default 1% of target) or to at most
   ``target`` (``op: "le"``, and at least ``floor``, default 0). At least ``min_items``
   quantities (default 2) must be present so that restating the total alone does not pass.
-  For "hours", a line contributes one duration: an explicit one ("2 h", "90 min") or else a
-  time range ("9:00-10:30", "2pm-4pm").
+  For "hours", a line contributes the durations it states ("2 h", "90 min") or, if it states
+  none, its time ranges ("9:00-10:30", "2pm-4pm"), so "9:00-10:00 talk (1 h)" counts once.
 - ``count``: the number of items in a section is within ``[min, max]`` (``max`` optional).
   ``item`` is "list" (bulleted / numbered / "Week 3:"-style lines), "slot" (lines holding a
   time range or duration) or "amount" (currency amounts); ``pattern`` (regex) optionally
@@ -266,16 +267,17 @@ def _range_hours(m: re.Match[str]) -> float | None:
     if m.group("sm") is None and m.group("em") is None and s_ap is None and e_ap is None:
         return None  # "3-5" is a count range, not a time range
     if end <= start:
-        if s_ap is None and e_ap is None and end + 12 * 60 > start:
-            end += 12 * 60  # "11:00-1:00" on a 12-hour clock
+        if s_ap is None and e_ap is None and start < 12 * 60 and end + 12 * 60 > start:
+            end += 12 * 60  # "11:00-1:00", "9:00-5:00": a 12-hour clock
         else:
-            return None
+            end += 24 * 60  # "22:00-06:00", "10pm-6am": an overnight shift
     return (end - start) / 60.0
 
 
 def line_hours(line: str) -> float | None:
-    """The duration a schedule line states, in hours: explicit ("2 h", "90 min") first, else a
-    time range ("9:00-10:30", "2pm-4pm"); None if the line states neither."""
+    """The duration a schedule line states, in hours: its explicit durations ("2 h", "90 min")
+    if any, else its time ranges ("9:00-10:30", "2pm-4pm", "22:00-06:00" overnight); None if
+    the line states neither."""
     total = 0.0
     seen = False
     for m in _DURATION.finditer(line):

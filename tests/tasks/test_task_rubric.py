@@ -74,6 +74,29 @@ Timeline:
 Sales targets: 2,000 units in Berlin, 1,500 in Paris, 1,000 in Madrid.
 Risk: permits are delayed. Mitigation: start the permit process early and keep a backup city.
 Risk: supply shortage. Mitigation: a second supplier as fallback.""",
+    "inc-l4-01": """Shifts:
+- Weekday day shift 08:00-20:00, Mon-Fri (60 h)
+- Weekday night shift 20:00-08:00, Mon-Fri (60 h)
+- Weekend day shift 08:00-20:00, Sat-Sun (24 h)
+- Weekend night shift 20:00-08:00, Sat-Sun (24 h)
+Total: 168 hours
+
+Severity scale:
+- SEV1: site down
+- SEV2: major feature broken
+- SEV3: minor bug
+- SEV4: cosmetic issue
+
+Escalation:
+1. Level 1: the primary on-call responds within 15 minutes
+2. Level 2: the secondary engineer joins after 30 minutes
+3. Level 3: the engineering manager joins after 60 minutes
+
+Handover: a 15-minute handoff brief at every shift change.
+
+Tooling:
+- PagerDuty: $1,200
+- Status page: $300""",
     "sw-l1-02": "Use POST /users to create a user.",
     "res-l1-02": "Hand out a short survey card after each visit asking: How satisfied were you with your coffee, from 1 to 5?",
 }
@@ -225,6 +248,11 @@ def test_extract_amounts(text: str, expected: list[float]) -> None:
         ("2-4pm workshop", 2.0),
         ("10:00 AM - 11:30 AM", 1.5),
         ("11:00-1:00 lunch talk", 2.0),
+        ("9:00-5:00 day shift", 8.0),
+        ("22:00-06:00 night shift", 8.0),
+        ("20:00-08:00 night", 12.0),
+        ("10pm-6am on call", 8.0),
+        ("Mon-Fri 09:00-17:00 (40 h)", 40.0),
         ("Lunch (90 min)", 1.5),
         ("Opening, 2 hours", 2.0),
         ("a 3-hour lab", 3.0),
