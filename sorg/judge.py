@@ -111,17 +111,31 @@ def _from_json(text: str) -> tuple[float | None, str] | None:
             continue
         if not isinstance(data, Mapping):
             continue
-        score = data.get("score", data.get("rating"))
-        if isinstance(score, str):
-            try:
-                score = float(score.strip().split("/")[0])
-            except ValueError:
-                score = None
-        if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+        score = _as_score(data.get("score", data.get("rating")))
+        if score is None:
             continue
         rationale = data.get("rationale", data.get("reason", data.get("explanation", "")))
-        return _clamp(float(score)), str(rationale) if rationale is not None else ""
+        return _clamp(score), str(rationale) if rationale is not None else ""
     return None
+
+
+def _as_score(value: Any) -> float | None:
+    """A JSON score value (7, 7.5, "7", "7/10", "80/100") on the 0-10 scale, or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, str):
+            num, _, den = value.strip().partition("/")
+            score = float(num) * (SCALE / float(den) if den.strip() else 1.0)
+        elif isinstance(value, int):
+            score = float(max(-1, min(value, 1000)))  # a huge int would overflow float()
+        elif isinstance(value, float):
+            score = value
+        else:
+            return None
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    return score if math.isfinite(score) else None
 
 
 def parse_judgement(text: str) -> tuple[float | None, str]:
