@@ -356,7 +356,9 @@ class Bank:
 
         Deterministic: within a level, tasks are taken round-robin over the domains (sorted),
         each domain's tasks in id order, so ``per_level=3`` gives three different domains rather
-        than the three alphabetically first tasks of one. ``per_level`` is an upper bound.
+        than the three alphabetically first tasks of one. The round-robin starts one domain
+        further at each level, so ``per_level=1`` over four levels spans four domains rather
+        than asking one domain at every level. ``per_level`` is an upper bound.
         Unknown levels or domains raise ValueError (a typo must not yield an empty study).
         """
         if isinstance(levels, int):
@@ -375,7 +377,10 @@ class Bank:
         out: list[Task] = []
         for level in sorted(set(levels)):
             pool = [t for t in self._tasks if t.level == level and (domains is None or t.domain in domains)]
-            queues = {d: [t for t in pool if t.domain == d] for d in sorted({t.domain for t in pool})}
+            names = sorted({t.domain for t in pool})
+            shift = (level - 1) % len(names) if names else 0
+            names = names[shift:] + names[:shift]
+            queues = {d: [t for t in pool if t.domain == d] for d in names}
             picked: list[Task] = []
             depth = 0
             while any(depth < len(q) for q in queues.values()):
