@@ -1,0 +1,325 @@
+"""`Trials`: an in-memory, queryable collection of TrialRecords for claims and reports.
+
+Why columns: claims slice 25,000 trials dozens of times (by protocol, model, team size)
+and pair arms by task and seed. Looping over dataclasses for each slice is slow, so a
+`Trials` shares one lazily built column table (numpy arrays, strings factorised into
+integer codes) with all its subsets; a subset is only an index array into that table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from sorg.errors import StoreCorrupt
+from sorg.record import TrialRecord
+
+#: Numeric fields of TrialRecord usable directly as metrics or filters.
+NUMERIC_FIELDS = (
+    "level", "n_agents", "seed", "cost_usd", "prompt_tokens", "completion_tokens", "calls",
+    "latency_s", "max_prompt_tokens", "unique_roles", "role_entropy", "abstention_rate",
+    "hierarchy_depth", "parse_failure_rate",
+)
+#: String fields usable as filters / grouping keys.
+TEXT_FIELDS = ("trial_id", "task_id", "domain", "protocol", "model", "status", "prompt_version", "model_version")
+
+#: Metrics computed from several fields.
+DERIVED = {
+    "total_tokens": lambda r: r.prompt_tokens + r.completion_tokens,
+    "tokens": lambda r: r.prompt_tokens + r.completion_tokens,
+    "n_roles": lambda r: len(r.roles),
+}
+
+
+def _lookup(rec: TrialRecord, name: str) -> Any:
+    """Value of `name` for one record: a field, a derived metric, or a dotted path
+    into a mapping field ("quality.rubric", "sources.cassette"). Missing keys give NaN."""
+    if name in DERIVED:
+        return DERIVED[name](rec)
+    head, _, rest = name.partition(".")
+    val: Any = getattr(rec, head)
+    while rest:
+        key, _, rest = rest.partition(".")
+        if isinstance(val, Mapping):
+            val = val.get(key, math.nan)
+        else:
+            val = getattr(val, key, math.nan)
+    return val
+
+
+def _known(name: str) -> bool:
+    head = name.partition(".")[0]
+    return name in DERIVED or head in TrialRecord.__dataclass_fields__
+
+
+class _Table:
+    """Columns over all records of a collection, built on first use and then shared."""
+
+    def __init__(self, records: Sequence[TrialRecord]):
+        self.records = records
+        self._num: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, list]] = {}
+
+    def numeric(self, name: str) -> np.ndarray:
+        col = self._num.get(name)
+        if col is None:
+            if not _known(name):
+                raise KeyError(
+                    f"unknown metric {name!r}: use a TrialRecord field ({', '.join(NUMERIC_FIELDS)}), "
+                    f"'quality.<scorer>' (e.g. quality.rubric, quality.judge), or one of {sorted(DERIVED)}"
+                )
+            vals = []
+            for r in self.records:
+                v = _lookup(r, name)
+                try:
+                    vals.append(float(v))
+                except (TypeError, ValueError):
+                    raise TypeError(f"metric {name!r} of trial {r.trial_id!r} is not a number: {v!r}") from None
+            col = np.asarray(vals, dtype=float)
+            self._num[name] = col
+        return col
+
+    def codes(self, name: str) -> tuple[np.ndarray, list]:
+        """Integer codes and the list of distinct values (first-appearance order)."""
+        got = self._codes.get(name)
+        if got is None:
+            if not _known(name):
+                raise KeyError(f"unknown trial field {name!r}; fields: {', '.join(TEXT_FIELDS + NUMERIC_FIELDS)}")
+            mapping: dict = {}
+            vals = [_lookup(r, name) for r in self.records]
+            codes = np.fromiter((mapping.setdefault(v, len(mapping)) for v in vals), dtype=np.int64, count=len(vals))
+            got = (codes, list(mapping))
+            self._codes[name] = got
+        return got
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Arms A and B matched on a key (e.g. task and seed); one row per matched key.
+
+    `a` / `b` are the arms' metric values (the mean when an arm has several trials with the
+    same key); `cluster` is the task of each pair, for clustered intervals.
+    """
+
+    keys: list[tuple]
+    a: np.ndarray
+    b: np.ndarray
+    cluster: np.ndarray
+
+    @property
+    def diff(self) -> np.ndarray:
+        return self.a - self.b
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class Trials:
+    """A queryable, immutable collection of TrialRecords (all statuses; see `only_ok`)."""
+
+    __slots__ = ("_table", "_idx")
+
+    def __init__(self, records: Iterable[TrialRecord] = (), *, _table: _Table | None = None, _idx: np.ndarray | None = None):
+        if _table is None:
+            recs = list(records)
+            for i, r in enumerate(recs):
+                if not isinstance(r, TrialRecord):
+                    raise TypeError(f"Trials item {i} is a {type(r).__name__}, not a TrialRecord")
+            _table = _Table(recs)
+            _idx = np.arange(len(recs), dtype=np.int64)
+        self._table = _table
+        self._idx = _idx if _idx is not None else np.arange(len(_table.records), dtype=np.int64)
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def from_jsonl(cls, path: str | Path) -> "Trials":
+        """Read a trial store (`trials.jsonl`, one TrialRecord dict per line).
+
+        A bad line raises StoreCorrupt naming the file and line, so a half-written store is
+        diagnosed rather than silently truncated. Blank lines are ignored.
+        """
+        p = Path(path)
+        recs: list[TrialRecord] = []
+        with p.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    recs.append(TrialRecord.from_dict(json.loads(line)))
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise StoreCorrupt(f"{p}:{lineno}: cannot read trial record: {exc}") from exc
+        return cls(recs)
+
+    def _sub(self, idx: np.ndarray) -> "Trials":
+        return Trials(_table=self._table, _idx=idx)
+
+    # ---------------------------------------------------------------- queries
+    def _mask(self, name: str, value: Any) -> np.ndarray:
+        codes, uniq = self._table.codes(name)
+        wanted = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        want_codes = [i for i, u in enumerate(uniq) if any(_eq(u, w) for w in wanted)]
+        sub = codes[self._idx]
+        if not want_codes:
+            return np.zeros(sub.size, dtype=bool)
+        if len(want_codes) == 1:
+            return sub == want_codes[0]
+        return np.isin(sub, want_codes)
+
+    def where(self, **filters: Any) -> "Trials":
+        """Trials whose fields equal the given value (or any of a list of values).
+
+        Nested names use dots through `**{"quality.rubric": 1.0}` or double underscores
+        (`quality__rubric=1.0`).
+        """
+        idx = self._idx
+        if not filters:
+            return self
+        mask = np.ones(idx.size, dtype=bool)
+        for name, value in filters.items():
+            mask &= self._mask(name.replace("__", "."), value)
+        return self._sub(idx[mask])
+
+    def only_ok(self) -> "Trials":
+        """Trials that finished (status "ok"); the only ones claims judge."""
+        return self.where(status="ok")
+
+    def incomplete(self) -> "Trials":
+        """Trials cut short (status "error" / "budget"): reported, never judged."""
+        codes, uniq = self._table.codes("status")
+        bad = [i for i, u in enumerate(uniq) if u != "ok"]
+        return self._sub(self._idx[np.isin(codes[self._idx], bad)])
+
+    def values(self, metric: str) -> np.ndarray:
+        """Metric values (float array, NaN where a record lacks it, e.g. no judge score)."""
+        return self._table.numeric(metric.replace("__", "."))[self._idx]
+
+    def column(self, name: str) -> list:
+        """Raw values of any field (strings included), in order."""
+        codes, uniq = self._table.codes(name)
+        return [uniq[c] for c in codes[self._idx]]
+
+    def distinct(self, name: str) -> list:
+        """Distinct values of a field present in this collection (first-appearance order)."""
+        codes, uniq = self._table.codes(name)
+        present = np.unique(codes[self._idx])
+        return [uniq[c] for c in present]
+
+    def groups(self, by: str | Sequence[str]) -> dict[Any, "Trials"]:
+        """Split by one field (keys are values) or several (keys are tuples)."""
+        names = [by] if isinstance(by, str) else list(by)
+        if not names:
+            raise ValueError("groups() needs at least one field")
+        key, uniqs = self._key(names)
+        out: dict[Any, Trials] = {}
+        if key.size == 0:
+            return out
+        order = np.argsort(key, kind="stable")
+        sk = key[order]
+        starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+        ends = np.r_[starts[1:], sk.size]
+        for s, e in zip(starts, ends):
+            sel = np.sort(order[s:e])
+            k = int(sk[s])
+            label = self._decode(k, names, uniqs)
+            out[label] = self._sub(self._idx[sel])
+        return out
+
+    def _key(self, names: Sequence[str]) -> tuple[np.ndarray, list[list]]:
+        """One int64 key per trial combining the codes of `names` (mixed radix)."""
+        key = np.zeros(self._idx.size, dtype=np.int64)
+        uniqs = []
+        for n in names:
+            codes, uniq = self._table.codes(n.replace("__", "."))
+            key = key * max(len(uniq), 1) + codes[self._idx]
+            uniqs.append(uniq)
+        return key, uniqs
+
+    @staticmethod
+    def _decode(k: int, names: Sequence[str], uniqs: list[list]):
+        parts = []
+        for uniq in reversed(uniqs):
+            base = max(len(uniq), 1)
+            parts.append(uniq[k % base])
+            k //= base
+        parts.reverse()
+        return parts[0] if len(names) == 1 else tuple(parts)
+
+    def pairs(
+        self,
+        a_filter: Mapping[str, Any],
+        b_filter: Mapping[str, Any],
+        metric: str,
+        pair_by: Sequence[str] = ("task_id", "seed"),
+        cluster_by: str = "task_id",
+    ) -> Paired:
+        """Match arm A with arm B on `pair_by` and return both arms' metric per key.
+
+        Several trials of one arm with the same key are averaged (one value per key), and
+        trials with a missing metric (NaN) are left out before matching.
+        """
+        a = self.where(**a_filter)
+        b = self.where(**b_filter)
+        names = list(pair_by)
+        ka, ma, ca = a._key_means(names, metric, cluster_by)
+        kb, mb, _ = b._key_means(names, metric, cluster_by)
+        common, ia, ib = np.intersect1d(ka, kb, assume_unique=True, return_indices=True)
+        uniqs = [self._table.codes(n)[1] for n in names]
+        keys = [self._decode(int(k), names, uniqs) for k in common]
+        keys = [k if isinstance(k, tuple) else (k,) for k in keys]
+        return Paired(keys=keys, a=ma[ia], b=mb[ib], cluster=ca[ia])
+
+    def _key_means(self, names: Sequence[str], metric: str, cluster_by: str):
+        key, _ = self._key(names)
+        vals = self.values(metric)
+        ok = np.isfinite(vals)
+        key, vals = key[ok], vals[ok]
+        ccodes, cuniq = self._table.codes(cluster_by)
+        clus = ccodes[self._idx][ok]
+        uk, inv = np.unique(key, return_inverse=True)
+        s = np.bincount(inv, weights=vals, minlength=uk.size)
+        n = np.bincount(inv, minlength=uk.size)
+        first = np.zeros(uk.size, dtype=np.int64)
+        first[inv[::-1]] = np.arange(inv.size)[::-1]
+        cl = np.asarray([cuniq[c] for c in clus[first]], dtype=object) if uk.size else np.array([], dtype=object)
+        return uk, s / np.maximum(n, 1), cl
+
+    # ---------------------------------------------------------------- basics
+    @property
+    def models(self) -> list[str]:
+        return self.distinct("model")
+
+    @property
+    def protocols(self) -> list[str]:
+        return self.distinct("protocol")
+
+    @property
+    def records(self) -> list[TrialRecord]:
+        recs = self._table.records
+        return [recs[i] for i in self._idx]
+
+    def __len__(self) -> int:
+        return int(self._idx.size)
+
+    def __iter__(self) -> Iterator[TrialRecord]:
+        recs = self._table.records
+        return (recs[i] for i in self._idx)
+
+    def __bool__(self) -> bool:
+        return self._idx.size > 0
+
+    def __repr__(self) -> str:
+        return f"Trials({len(self)} trials, protocols={self.protocols}, models={self.models})"
+
+
+def _eq(u: Any, w: Any) -> bool:
+    """Filter equality that lets 4 match 4.0 and "4" stay a string."""
+    if u == w:
+        return True
+    if isinstance(u, (int, float)) and isinstance(w, (int, float)) and not isinstance(u, bool):
+        return float(u) == float(w)
+    return False
