@@ -38,8 +38,9 @@ class Request:
 class Completion:
     """A model's reply, with usage and provenance.
 
-    `model` is the model version the provider reported (kept for reproducibility);
-    `source` says whether the reply came from a cassette, the disk cache or a live call.
+    `model` is the model string that was asked for; `model_version` is the version the
+    provider reported (kept for reproducibility: e.g. "gpt-4o-2024-08-06", or the GGUF file
+    of the embedded model); `source` says whether the reply came from a cassette, the disk cache or a live call.
     """
 
     text: str
@@ -51,3 +52,4 @@ class Completion:
     source: Source
     key: str
     finish_reason: str | None = None
+    model_version: str = ""

@@ -1,0 +1,81 @@
+"""One USD budget per run, shared by every process of the run (xdist workers).
+
+Why a file: xdist workers are separate processes; a per-process budget would let 32 workers
+spend 32 times the limit. The ledger is a small JSON file (``budget-<run>.json`` next to the
+cache directory) updated under an fcntl lock. The run is named by SORG_RUN_ID, else xdist's
+PYTEST_XDIST_TESTRUNUID (the same in all workers of one session), else this process.
+
+The check is made before each live call and the cost added after it, so the calls already
+in flight when the limit is reached finish (at most one per concurrency slot): finished work
+is kept, further live calls raise BudgetExceeded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+from sorg.errors import BudgetExceeded
+
+__all__ = ["Budget", "run_id"]
+
+_PROCESS_RUN = f"p{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def run_id() -> str:
+    """The current run's name (see module doc)."""
+    raw = os.environ.get("SORG_RUN_ID") or os.environ.get("PYTEST_XDIST_TESTRUNUID") or _PROCESS_RUN
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", raw)[:80]
+
+
+class Budget:
+    """A ledger of USD spent by live calls in this run, limited to `limit_usd`."""
+
+    def __init__(self, limit_usd: float, folder: str | os.PathLike[str]) -> None:
+        if limit_usd < 0:
+            raise ValueError(f"budget_usd must be >= 0, got {limit_usd}")
+        self.limit_usd = float(limit_usd)
+        self.path = Path(folder) / f"budget-{run_id()}.json"
+
+    def _update(self, add: float) -> float:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                raw = os.read(fd, 1 << 16)
+                spent = float(json.loads(raw)["spent_usd"]) if raw.strip() else 0.0
+                if add:
+                    spent += add
+                    data = json.dumps({"spent_usd": spent, "limit_usd": self.limit_usd}).encode()
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    os.ftruncate(fd, 0)
+                    os.write(fd, data)
+                return spent
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def spent(self) -> float:
+        """USD spent so far by all processes of this run."""
+        return self._update(0.0)
+
+    def check(self, model: str, label: str = "") -> None:
+        """Raise BudgetExceeded if the run's budget is spent (called before a live call)."""
+        spent = self.spent()
+        if spent >= self.limit_usd:
+            who = f" for {label}" if label else ""
+            raise BudgetExceeded(
+                f"run budget of ${self.limit_usd:.4f} spent (${spent:.4f} so far, ledger {self.path}); "
+                f"no live call to {model}{who}. Finished work is kept; raise --sorg-budget to continue"
+            )
+
+    def add(self, cost_usd: float) -> None:
+        """Record the cost of a finished live call."""
+        if cost_usd:
+            self._update(cost_usd)

@@ -1,0 +1,235 @@
+"""Cassettes: the committed, reviewable record of every model reply a result depends on.
+
+Layout: ``<cassette_dir>/<model-slug>/<cassette_name>.jsonl``, one JSON object per line:
+
+    {"v": 1, "key": "<sha256 of the request>", "model": ..., "sample": ..., "label": ...,
+     "req": {<identifying fields: small ones as is, messages/params as short digests>},
+     "last": "<first 80 chars of the last message>",
+     "reply": {"text", "prompt_tokens", "completion_tokens", "finish_reason", "model_version"},
+     "cost_usd": ..., "latency_s": ...}
+
+Why this shape: the reply is stored whole (replay needs nothing else, not even litellm),
+the request only as its hash plus a summary a reviewer can read in a diff, so cassettes stay
+small. The per-field digests let a miss say *which* field differs from the nearest
+recorded request.
+
+Reading: every ``*.jsonl`` file of a model directory is read once, on the model's first use,
+into a dict key -> entry; each look-up after that is one dict access. When a key appears
+more than once (``record="all"`` re-records by appending), the later line wins; files are
+read in name order.
+
+Writing: each entry is one ``os.write`` of a whole line to a file opened with O_APPEND,
+under an exclusive ``fcntl`` lock, then fsync: several xdist workers can record into the
+same file at once without interleaving.
+
+Damage: a line that is not a valid entry raises ``CassetteCorrupt`` naming the file and
+line (never a silent wrong replay, and the file is never rewritten, so no other entry is
+lost). One case is recovered: a *final* line without its newline that does not parse, which
+is what a crash in the middle of a write leaves behind. It is skipped with a warning when
+reading (that request simply misses), and cut off under the lock before the next append, so
+the next entry starts on a line of its own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from sorg.errors import CassetteCorrupt
+from sorg.model.identity import model_slug
+
+__all__ = ["FORMAT_VERSION", "CassetteStore", "read_entries", "append_entry", "compact"]
+
+FORMAT_VERSION = 1
+_REQUIRED = ("key", "model", "reply")
+_REPLY_REQUIRED = ("text", "prompt_tokens", "completion_tokens")
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where an entry was read from (for messages)."""
+
+    path: Path
+    line: int
+
+
+def _check_entry(entry: Any, path: Path, lineno: int) -> dict[str, Any]:
+    where = f"{path}:{lineno}"
+    if not isinstance(entry, dict):
+        raise CassetteCorrupt(f"{where}: a cassette line must be a JSON object, got {type(entry).__name__}")
+    version = entry.get("v", FORMAT_VERSION)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CassetteCorrupt(
+            f"{where}: cassette format version {version!r}; this sorg reads versions <= {FORMAT_VERSION} "
+            "(upgrade sorg, or re-record with --sorg-record=all)"
+        )
+    for name in _REQUIRED:
+        if name not in entry:
+            raise CassetteCorrupt(f"{where}: field {name!r} missing")
+    key = entry["key"]
+    if not isinstance(key, str) or len(key) != 64:
+        raise CassetteCorrupt(f"{where}: field 'key' must be a 64-hex sha256, got {key!r:.80}")
+    reply = entry["reply"]
+    if not isinstance(reply, dict):
+        raise CassetteCorrupt(f"{where}: field 'reply' must be an object")
+    for name in _REPLY_REQUIRED:
+        if name not in reply:
+            raise CassetteCorrupt(f"{where}: field 'reply.{name}' missing")
+    if not isinstance(reply["text"], str):
+        raise CassetteCorrupt(f"{where}: field 'reply.text' must be a string")
+    for name in ("prompt_tokens", "completion_tokens"):
+        if not isinstance(reply[name], int):
+            raise CassetteCorrupt(f"{where}: field 'reply.{name}' must be an integer")
+    if not isinstance(entry.get("cost_usd", 0.0), (int, float)):
+        raise CassetteCorrupt(f"{where}: field 'cost_usd' must be a number")
+    return entry
+
+
+def read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, entry) for each entry of one cassette file, validated.
+
+    Raises CassetteCorrupt for a bad line; a truncated final line (crash mid-write) is
+    skipped with a warning.
+    """
+    data = path.read_bytes()
+    if not data:
+        return
+    lines = data.split(b"\n")
+    complete_last = data.endswith(b"\n")
+    if complete_last:
+        lines.pop()  # the empty string after the final newline
+    last_index = len(lines) - 1
+    for i, raw in enumerate(lines):
+        lineno = i + 1
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            if i == last_index and not complete_last:
+                warnings.warn(
+                    f"{path}:{lineno}: truncated final line (a write interrupted by a crash?) "
+                    "skipped; that request will miss and be re-recorded in record mode 'new'",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                return
+            raise CassetteCorrupt(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        yield lineno, _check_entry(entry, path, lineno)
+
+
+def _repair_tail(fd: int, path: Path) -> None:
+    """Under the lock: make sure the file ends at a line boundary before appending."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return
+    # Read back from the end until a newline (lines are small; cap the scan).
+    chunk = min(size, 1 << 20)
+    os.lseek(fd, size - chunk, os.SEEK_SET)
+    tail = os.read(fd, chunk)
+    if tail.endswith(b"\n"):
+        return
+    cut = tail.rfind(b"\n")
+    partial = tail[cut + 1:]
+    try:
+        json.loads(partial)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        keep = size - len(partial)
+        warnings.warn(f"{path}: cutting a truncated final line ({len(partial)} bytes) before appending",
+                      RuntimeWarning, stacklevel=3)
+        os.ftruncate(fd, keep)
+        return
+    os.write(fd, b"\n")  # a whole entry that only lacks its newline: keep it
+
+
+def append_entry(path: Path, entry: Mapping[str, Any]) -> None:
+    """Append one entry as one line: atomic with respect to other writers (lock + O_APPEND)."""
+    line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            _repair_tail(fd, path)
+            written = os.write(fd, line)
+            if written != len(line):  # disk full: do not leave half a line behind
+                os.ftruncate(fd, os.fstat(fd).st_size - written)
+                raise OSError(f"{path}: short write ({written} of {len(line)} bytes)")
+            os.fsync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def compact(path: Path) -> int:
+    """Rewrite one cassette file keeping only the last entry per key; returns lines dropped.
+
+    For after a `record="all"` session (which appends); done under the same lock as writes
+    and replaced atomically (write to a temp file, then rename).
+    """
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            entries: dict[str, dict[str, Any]] = {}
+            total = 0
+            for _, entry in read_entries(path):
+                total += 1
+                entries.pop(entry["key"], None)
+                entries[entry["key"]] = entry
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            with tmp.open("w", encoding="utf-8") as fh:
+                for entry in entries.values():
+                    fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            return total - len(entries)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+class CassetteStore:
+    """All cassettes under one directory, read lazily per model, looked up by request key."""
+
+    def __init__(self, root: str | os.PathLike[str], name: str = "default") -> None:
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"cassette_name must be a plain file stem, got {name!r}")
+        self.root = Path(root)
+        self.name = name
+        self._models: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def path_for(self, model: str) -> Path:
+        """The file this store records `model`'s new entries into."""
+        return self.root / model_slug(model) / f"{self.name}.jsonl"
+
+    def entries(self, model: str) -> dict[str, dict[str, Any]]:
+        """key -> entry for every recorded call of `model` (all files of its directory)."""
+        found = self._models.get(model)
+        if found is None:
+            found = {}
+            folder = self.root / model_slug(model)
+            if folder.is_dir():
+                for path in sorted(folder.glob("*.jsonl")):
+                    for _, entry in read_entries(path):
+                        if entry["model"] == model:
+                            found[entry["key"]] = entry
+            self._models[model] = found
+        return found
+
+    def get(self, model: str, key: str) -> dict[str, Any] | None:
+        """The recorded entry for `key`, or None."""
+        return self.entries(model).get(key)
+
+    def put(self, entry: Mapping[str, Any]) -> None:
+        """Append `entry` to this store's file for its model and make it visible at once."""
+        append_entry(self.path_for(entry["model"]), entry)
+        self.entries(entry["model"])[entry["key"]] = dict(entry)

@@ -1,0 +1,373 @@
+"""The model door: every model call of sorg goes through `ModelClient`.
+
+Look-up order for a request (named by `sorg.model.identity.request_key`):
+
+1. the cassette (committed text recordings, `sorg.model.cassette`); with ``record="none"``
+   a miss raises `CassetteMiss` and nothing else is tried, so what passes locally passes in
+   CI, which has only the cassettes;
+2. the disk cache (``cache_dir``, `sorg.model.cache`); in ``record="new"`` a cache hit is
+   copied into the cassette, so a warm cache never leaves a cassette incomplete;
+3. a live call: a registered backend (`sorg.model.backends.register_backend`), the embedded
+   model (``local/...``, `sorg.model.local`) or litellm, with retries, a timeout per call,
+   a concurrency limit per model and the run's USD budget. The reply is written to the
+   cache and (``record`` "new"/"all") to the cassette; errors are never stored.
+
+``record="all"`` re-records: the first time a key is met in this client it goes live (the
+cache is not read), and the new entry is appended to the cassette; on reading, the later
+line for a key wins (`sorg.model.cassette.compact` drops the older ones).
+
+Replay (steps 1-2) is synchronous and imports neither litellm nor asyncio machinery beyond
+what the caller already uses: a replayed call costs a hash and a dict look-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Coroutine, Mapping, TypeVar
+
+from sorg.errors import CassetteMiss, ModelError
+from sorg.model.backends import ProviderError, RawReply, find_backend
+from sorg.model.cassette import FORMAT_VERSION, CassetteStore
+from sorg.model.identity import field_digests, request_key
+from sorg.model.redact import clean_params, redact_text, secret_values
+from sorg.model.types import Completion, RecordMode, Request
+
+__all__ = ["ModelClient", "LOCAL_PREFIX"]
+
+LOCAL_PREFIX = "local/"
+_MODES = ("none", "new", "all")
+T = TypeVar("T")
+
+
+def _last_message(req: Request) -> str:
+    if not req.messages:
+        return ""
+    content = req.messages[-1].get("content", "")
+    return content if isinstance(content, str) else str(content)
+
+
+def _short(text: str, n: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+class ModelClient:
+    """One door to every model: cassette, then cache, then a live call (see module doc).
+
+    Safe to share between coroutines of one event loop and between threads; each xdist
+    worker makes its own (cassettes, cache and budget are shared through files).
+    """
+
+    def __init__(
+        self,
+        cassette_dir: str | Path | None = "cassettes",
+        record: RecordMode = "none",
+        cassette_name: str = "default",
+        cache_dir: str | Path | None = ".sorg/cache",
+        budget_usd: float | None = None,
+        retries: int = 4,
+        timeout_s: float = 120,
+        concurrency: int = 4,
+        prices: Mapping[str, Any] | None = None,
+        *,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        state_dir: str | Path | None = None,
+    ) -> None:
+        if record not in _MODES:
+            raise ValueError(f"record must be one of {_MODES}, got {record!r}")
+        if retries < 0 or concurrency < 1 or timeout_s <= 0:
+            raise ValueError(f"need retries >= 0, concurrency >= 1, timeout_s > 0; got {retries}, {concurrency}, {timeout_s}")
+        self.record: RecordMode = record
+        self.cassettes = CassetteStore(cassette_dir, cassette_name) if cassette_dir is not None else None
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._cache: Any = None
+        self.retries = retries
+        self.timeout_s = float(timeout_s)
+        self.concurrency = concurrency
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        # State shared by the run's processes (budget ledger, local server) lives next to the cache.
+        self.state_dir = Path(state_dir) if state_dir is not None else (
+            self.cache_dir.parent if self.cache_dir is not None else Path(".sorg"))
+        self._price_overrides = prices
+        self._prices: Any = None
+        self._budget: Any = None
+        if budget_usd is not None:
+            from sorg.model.budget import Budget
+
+            self._budget = Budget(budget_usd, self.state_dir)
+        self._fresh: set[str] = set()  # keys recorded live by this client (record="all")
+        self._sems: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    # -- public ------------------------------------------------------------------------------
+
+    def complete(self, req: Request) -> Completion:
+        """The completion for `req` (blocking). Replay never starts an event loop."""
+        key = request_key(req)
+        hit = self._replay(req, key)
+        if hit is not None:
+            return hit
+        return _run_sync(self._live(req, key))
+
+    async def acomplete(self, req: Request) -> Completion:
+        """The completion for `req`; live calls respect the per-model concurrency limit."""
+        key = request_key(req)
+        hit = self._replay(req, key)
+        if hit is not None:
+            return hit
+        return await self._live(req, key)
+
+    def close(self) -> None:
+        """Release the cache's database handle. The client stays usable (reopens lazily)."""
+        if self._cache is not None:
+            self._cache.close()
+
+    # -- replay ------------------------------------------------------------------------------
+
+    def _replay(self, req: Request, key: str) -> Completion | None:
+        store = self.cassettes
+        if store is not None and (self.record != "all" or key in self._fresh):
+            entry = store.get(req.model, key)
+            if entry is not None:
+                return _completion(entry, "cassette", key, req.model)
+            if self.record == "none":
+                raise CassetteMiss(self._miss_message(req, key))
+        if self.record != "all":
+            cache = self._disk_cache()
+            if cache is not None:
+                entry = cache.get(key)
+                if entry is not None and entry.get("model") == req.model:
+                    if store is not None:  # record == "new": make the cassette complete
+                        store.put({**entry, "label": req.label})
+                    return _completion(entry, "cache", key, req.model)
+        return None
+
+    def _disk_cache(self) -> Any:
+        if self.cache_dir is None:
+            return None
+        if self._cache is None:
+            from sorg.model.cache import DiskCache
+
+            with self._lock:
+                if self._cache is None:
+                    self._cache = DiskCache(self.cache_dir)
+        return self._cache
+
+    def _miss_message(self, req: Request, key: str) -> str:
+        assert self.cassettes is not None
+        entries = self.cassettes.entries(req.model)
+        who = req.label or "(no label)"
+        lines = [
+            f"no recorded reply for {who}: model {req.model!r}, sample {req.sample!r}, "
+            f"last message {_short(redact_text(_last_message(req)))!r} (key {key[:12]}).",
+        ]
+        nearest = _nearest(req, entries.values())
+        if nearest is None:
+            lines.append(f"No recording of {req.model!r} under {self.cassettes.root}/ at all.")
+        else:
+            mine = field_digests(req)
+            theirs = nearest.get("req") or {}
+            diff = [f for f in mine if theirs.get(f, mine[f]) != mine[f]]
+            shown = ", ".join(
+                f"{f} ({theirs.get(f)!r} recorded, {mine[f]!r} asked)" if f not in ("messages", "params", "response_format")
+                else f"{f} (content differs)" for f in diff
+            ) or "none of the summarised fields (the request hash scheme changed?)"
+            lines.append(
+                f"Nearest recorded: sample {nearest.get('sample')!r}, last message {nearest.get('last', '')!r}"
+                f" (label {nearest.get('label', '')!r}); fields that differ: {shown}."
+            )
+        lines.append(
+            "To record it: rerun with --sorg-record=new (ModelClient(record='new')) where the model "
+            "can be reached, then commit the cassette file "
+            f"{self.cassettes.path_for(req.model)}."
+        )
+        return " ".join(lines)
+
+    # -- live --------------------------------------------------------------------------------
+
+    def _semaphore(self, model: str) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            per_loop = self._sems.get(loop)
+            if per_loop is None:
+                per_loop = self._sems[loop] = {}
+            sem = per_loop.get(model)
+            if sem is None:
+                sem = per_loop[model] = asyncio.Semaphore(self.concurrency)
+        return sem
+
+    def prices(self) -> Any:
+        """This client's price table (pyproject + overrides), loaded on first live call."""
+        if self._prices is None:
+            from sorg.model.pricing import Prices
+
+            self._prices = Prices(self._price_overrides)
+        return self._prices
+
+    async def _live(self, req: Request, key: str) -> Completion:
+        async with self._semaphore(req.model):
+            if self._budget is not None:
+                self._budget.check(req.model, req.label)
+            t0 = time.perf_counter()
+            raw, provider_model = await self._call_with_retries(req)
+            latency = time.perf_counter() - t0
+        cost = raw.cost_usd
+        if cost is None:
+            # A registered (test) backend without a price is free; a real model without one warns.
+            cost = self.prices().cost(req.model, raw.prompt_tokens, raw.completion_tokens, provider_model,
+                                      warn=find_backend(req.model) is None)
+        if self._budget is not None:
+            self._budget.add(cost)
+        entry = self._entry(req, key, raw, cost, latency)
+        if self.cassettes is not None and self.record != "none":
+            self.cassettes.put(entry)
+        cache = self._disk_cache()
+        if cache is not None:
+            cache.set(key, entry)
+        self._fresh.add(key)
+        return _completion(entry, "live", key, req.model)
+
+    def _entry(self, req: Request, key: str, raw: RawReply, cost: float, latency: float) -> dict[str, Any]:
+        secrets = secret_values(req.params)
+        params = clean_params(req.params or {})
+        return {
+            "v": FORMAT_VERSION,
+            "key": key,
+            "model": req.model,
+            "sample": req.sample,
+            "label": redact_text(req.label, secrets),
+            "last": redact_text(_short(_last_message(req)), secrets),
+            "req": {**field_digests(req), **({"params_shown": params} if params else {})},
+            "reply": {
+                "text": raw.text,
+                "prompt_tokens": int(raw.prompt_tokens),
+                "completion_tokens": int(raw.completion_tokens),
+                "finish_reason": raw.finish_reason,
+                "model_version": raw.model_version,
+            },
+            "cost_usd": float(cost),
+            "latency_s": round(latency, 4),
+        }
+
+    async def _attempt(self, req: Request) -> tuple[RawReply, str | None]:
+        backend = find_backend(req.model)
+        if backend is not None:
+            return await backend(req), None
+        from sorg.model.backends import litellm_call
+
+        if req.model.startswith(LOCAL_PREFIX):
+            from sorg.model import local
+
+            api_base = await asyncio.to_thread(local.ensure_server, self.state_dir / "local")
+            name = req.model[len(LOCAL_PREFIX):]
+            raw = await litellm_call(
+                req, model=f"openai/{name}", timeout_s=self.timeout_s,
+                extra={"api_base": api_base, "api_key": "sk-local",
+                       **({"response_format": local.adapt_response_format(req.response_format)}
+                          if req.response_format is not None else {})},
+            )
+            return RawReply(raw.text, raw.prompt_tokens, raw.completion_tokens,
+                            local.model_version(), raw.finish_reason, raw.cost_usd), None
+        return await litellm_call(req, model=req.model, timeout_s=self.timeout_s), req.model
+
+    async def _call_with_retries(self, req: Request) -> tuple[RawReply, str | None]:
+        secrets = secret_values(req.params)
+        last = "no attempt made"
+        attempts = self.retries + 1
+        for attempt in range(attempts):
+            retry_after: float | None = None
+            try:
+                raw, provider_model = await asyncio.wait_for(self._attempt(req), timeout=self.timeout_s)
+                if not raw.text.strip():
+                    raise ProviderError("empty reply", retryable=True)
+                return raw, provider_model
+            except ProviderError as exc:
+                last = f"{exc.message}" + (f" (HTTP {exc.status})" if exc.status else "")
+                if not exc.retryable:
+                    raise ModelError(self._error(req, last, attempt + 1, secrets)) from None
+                retry_after = exc.retry_after
+            except (TimeoutError, asyncio.TimeoutError):
+                last = f"no reply within {self.timeout_s:g} s (timeout)"
+            except (ConnectionError, OSError) as exc:
+                last = f"connection error: {exc}"
+            if req.model.startswith(LOCAL_PREFIX) and find_backend(req.model) is None:
+                from sorg.model import local
+
+                local.forget()  # the next attempt health-checks the server, restarting it if it died
+            if attempt + 1 < attempts:
+                delay = self.backoff_s * (2 ** attempt) * (0.5 + random.random())
+                if retry_after is not None:
+                    delay = max(delay, retry_after)
+                await asyncio.sleep(min(delay, self.max_backoff_s))
+        raise ModelError(self._error(req, last, attempts, secrets))
+
+    def _error(self, req: Request, message: str, attempts: int, secrets: list[str]) -> str:
+        who = f" for {req.label}" if req.label else ""
+        return redact_text(
+            f"{req.model}{who} failed after {attempts} attempt(s): {message}", secrets
+        )
+
+
+def _completion(entry: Mapping[str, Any], source: str, key: str, model: str) -> Completion:
+    reply = entry["reply"]
+    return Completion(
+        text=reply["text"],
+        prompt_tokens=reply["prompt_tokens"],
+        completion_tokens=reply["completion_tokens"],
+        cost_usd=entry.get("cost_usd", 0.0),
+        latency_s=entry.get("latency_s", 0.0) if source == "live" else 0.0,
+        model=model,
+        source=source,  # type: ignore[arg-type]
+        key=key,
+        finish_reason=reply.get("finish_reason"),
+        model_version=reply.get("model_version") or "",
+    )
+
+
+def _nearest(req: Request, entries: Any) -> Mapping[str, Any] | None:
+    """The recorded entry most like `req`: same sample first, then most fields equal, then text."""
+    import difflib
+
+    mine = field_digests(req)
+    last = _short(_last_message(req))
+    best: tuple[float, Mapping[str, Any]] | None = None
+    sample_matcher = difflib.SequenceMatcher(None, "", req.sample)
+    last_matcher = difflib.SequenceMatcher(None, "", last)
+    for entry in entries:
+        fields = entry.get("req") or {}
+        same = sum(1 for f, v in mine.items() if fields.get(f) == v)
+        sample_matcher.set_seq1(entry.get("sample", ""))
+        last_matcher.set_seq1(entry.get("last", ""))
+        score = same + sample_matcher.quick_ratio() + 0.5 * last_matcher.quick_ratio()
+        if best is None or score > best[0]:
+            best = (score, entry)
+    return None if best is None else best[1]
+
+
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to completion from sync code, even when called inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def runner() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=runner, name="sorg-model-call")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

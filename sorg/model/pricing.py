@@ -1,0 +1,88 @@
+"""Tokens to dollars: pyproject's `[tool.sorg.prices]` first, then litellm's cost map.
+
+Why overrides: litellm's map knows the big providers but not the embedded model or a
+self-hosted one, and a cost claim needs a number for every model. A table such as
+
+    [tool.sorg.prices]
+    "local/smollm2-135m" = { input = 1.0e-8, output = 2.0e-8 }   # USD per token
+
+adds or overrides per-model prices. litellm's map is consulted only for live litellm calls
+(it is already imported then, reading its bundled map offline); a replayed call's cost comes
+from its cassette entry, so replay needs neither.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["Prices", "find_pyproject", "load_price_table"]
+
+
+def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The nearest pyproject.toml from `start` (default: cwd) upward, or None."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _parse_price(model: str, value: Any, where: str) -> tuple[float, float]:
+    if not isinstance(value, Mapping) or not {"input", "output"} <= set(value):
+        raise ValueError(f"{where}: price for {model!r} must be a table {{ input = <USD/token>, output = <USD/token> }}, got {value!r}")
+    try:
+        inp, out = float(value["input"]), float(value["output"])
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: price for {model!r}: input/output must be numbers, got {value!r}") from None
+    if inp < 0 or out < 0:
+        raise ValueError(f"{where}: price for {model!r} must not be negative, got {value!r}")
+    return inp, out
+
+
+def load_price_table(pyproject: Path | None) -> dict[str, tuple[float, float]]:
+    """model -> (USD per input token, USD per output token) from `[tool.sorg.prices]`."""
+    if pyproject is None:
+        return {}
+    with pyproject.open("rb") as fh:
+        data = tomllib.load(fh)
+    table = data.get("tool", {}).get("sorg", {}).get("prices", {})
+    where = f"{pyproject} [tool.sorg.prices]"
+    return {str(m): _parse_price(m, v, where) for m, v in table.items()}
+
+
+class Prices:
+    """Prices for one client: explicit `overrides` > pyproject table > litellm's cost map."""
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None, pyproject: Path | None | bool = True) -> None:
+        table = load_price_table(find_pyproject() if pyproject is True else (pyproject or None))
+        for model, value in (overrides or {}).items():
+            table[model] = _parse_price(model, value, "ModelClient(prices=...)")
+        self.table = table
+        self._warned: set[str] = set()
+
+    def cost(self, model: str, prompt_tokens: int, completion_tokens: int, litellm_model: str | None = None,
+             warn: bool = True) -> float:
+        """USD for one call; 0.0 with a warning (once per model, if `warn`) when no price is known."""
+        price = self.table.get(model)
+        if price is not None:
+            return prompt_tokens * price[0] + completion_tokens * price[1]
+        litellm = sys.modules.get("litellm")
+        if litellm is not None:
+            try:
+                inp, out = litellm.cost_per_token(model=litellm_model or model, prompt_tokens=prompt_tokens,
+                                                  completion_tokens=completion_tokens)
+                return float(inp) + float(out)
+            except Exception:  # litellm raises its own "model not mapped" errors
+                pass
+        if warn and model not in self._warned:
+            self._warned.add(model)
+            warnings.warn(f"no price known for {model!r}: its calls count as $0. Add it to "
+                          "[tool.sorg.prices] in pyproject.toml or pass ModelClient(prices=...)",
+                          RuntimeWarning, stacklevel=3)
+        return 0.0

@@ -1,0 +1,104 @@
+"""Secrets never leave the process: strip them from params, URLs and any text we write.
+
+Why a module of its own: the request hash, the cassette summary, the cache entry and every
+error message all pass through here, so one place decides what counts as a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Param names whose *values* are secrets; dropped entirely from anything written.
+SECRET_PARAMS = frozenset(
+    {
+        "api_key", "api_token", "token", "access_token", "password", "secret",
+        "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+        "azure_ad_token", "vertex_credentials", "client_secret",
+    }
+)
+# Param names that carry headers; only non-secret headers survive.
+HEADER_PARAMS = frozenset({"extra_headers", "headers"})
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie", "x-goog-api-key"}
+)
+# Query-string keys in a URL that carry credentials.
+SECRET_QUERY = frozenset({"key", "api_key", "apikey", "token", "access_token", "sig", "signature", "code"})
+URL_PARAMS = frozenset({"api_base", "base_url", "api_url"})
+
+MASK = "***"
+_URL_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+# Shapes of well-known provider keys, masked wherever they appear in text.
+_KEY_RE = re.compile(
+    r"(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|xox[abp]-[A-Za-z0-9\-]{10,}"
+    r"|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
+)
+_ENV_SECRET_RE = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password@ and without credential query parameters."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_QUERY])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params fit to hash or write: secret values dropped, URLs stripped of credentials."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        low = name.lower()
+        if low in SECRET_PARAMS:
+            continue
+        if low in HEADER_PARAMS and isinstance(value, Mapping):
+            kept = {h: v for h, v in value.items() if h.lower() not in SECRET_HEADERS}
+            if kept:
+                out[name] = kept
+            continue
+        if low in URL_PARAMS and isinstance(value, str):
+            out[name] = redact_url(value)
+            continue
+        out[name] = value
+    return out
+
+
+def secret_values(params: Mapping[str, Any] | None = None) -> list[str]:
+    """Every concrete secret string we know of: secret params, header values, env keys."""
+    found: list[str] = []
+    for name, value in (params or {}).items():
+        low = name.lower()
+        if low in SECRET_PARAMS and isinstance(value, str):
+            found.append(value)
+        elif low in HEADER_PARAMS and isinstance(value, Mapping):
+            found += [str(v) for h, v in value.items() if h.lower() in SECRET_HEADERS]
+        elif low in URL_PARAMS and isinstance(value, str):
+            parts = urlsplit(value)
+            if parts.password:
+                found.append(parts.password)
+            if parts.username:
+                found.append(parts.username)
+            found += [v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_QUERY]
+    for name, value in os.environ.items():
+        if _ENV_SECRET_RE.search(name) and len(value) >= 8:
+            found.append(value)
+    return [s for s in found if len(s) >= 4]
+
+
+def redact_text(text: str, extra: Iterable[str] = ()) -> str:
+    """`text` with URL credentials, key-shaped strings and known secret values masked."""
+    out = _URL_RE.sub(lambda m: redact_url(m.group(0)), text)
+    for secret in sorted(set(extra), key=len, reverse=True):
+        if secret:
+            out = out.replace(secret, MASK)
+    return _KEY_RE.sub(MASK, out)
