@@ -212,6 +212,10 @@ class ModelClient:
         return self._prices
 
     async def _live(self, req: Request, key: str) -> Completion:
+        if find_backend(req.model) is None:
+            from sorg.model.backends import load_litellm
+
+            load_litellm()  # once per process, before any timer or timeout starts
         async with self._semaphore(req.model):
             if self._budget is not None:
                 self._budget.check(req.model, req.label)

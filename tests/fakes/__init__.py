@@ -1,0 +1,1 @@
+"""Test doubles shared by sorg's tests (a fake OpenAI-compatible server, ...)."""
