@@ -1,0 +1,144 @@
+"""The `sorg` command: rebuild a report, plan a sweep, manage the embedded model.
+
+Why a separate command: reports and plans are read from files (a run directory, a pilot's
+trials) and must work without pytest, a model or a network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sorg import report
+    from sorg.store import TRIALS_FILE, resolve_run_dir
+
+    run_dir = resolve_run_dir(args.run_dir)
+    if not (run_dir / TRIALS_FILE).exists():
+        print(f"sorg report: {run_dir} has no {TRIALS_FILE} (give a run directory, e.g. reports/latest)", file=sys.stderr)
+        return 2
+    for p in report.build(run_dir):
+        print(p)
+    return 0
+
+
+def _collect_claims(paths: Sequence[str]) -> list[tuple[str, object]]:
+    """(nodeid-ish name, function) of every `@claims.claim` function in the given files/dirs."""
+    import importlib.util
+
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files += sorted(p.rglob("test_*.py")) if p.is_dir() else [p]
+    out = []
+    for f in files:
+        spec = importlib.util.spec_from_file_location(f"_sorg_plan_{f.stem}", f)
+        if spec is None or spec.loader is None:
+            continue
+        mod = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(f.parent))
+        try:
+            spec.loader.exec_module(mod)
+        finally:
+            sys.path.remove(str(f.parent))
+        for name, obj in vars(mod).items():
+            if callable(obj) and getattr(obj, "__sorg_claim__", False):
+                out.append((f"{f.as_posix()}::{name}", obj))
+    return out
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    """Units needed per claim at the target power, from a pilot run, and what they cost."""
+    from tabulate import tabulate
+
+    from sorg import claims
+    from sorg.results import Trials
+    from sorg.store import TRIALS_FILE, read_records, resolve_run_dir
+
+    run_dir = resolve_run_dir(args.pilot)
+    recs = read_records(run_dir / TRIALS_FILE)
+    ok = [r for r in recs if r.status == "ok"]
+    if not ok:
+        print(f"sorg plan: the pilot {run_dir} has no ok trials", file=sys.stderr)
+        return 2
+    trials = Trials(ok)
+    found = _collect_claims(args.paths)
+    verdicts = []
+    names = []
+    for name, fn in found:
+        try:
+            v = fn(trials)  # type: ignore[operator]
+        except Exception as exc:  # pytest.skip and bugs alike: shown, not fatal to the plan
+            v = claims.skip(f"{type(exc).__name__}: {exc}", name=name)
+        verdicts.append(v.named(name) if isinstance(v, claims.Verdict) else claims.skip("did not return a Verdict", name=name))
+        names.append(name)
+    verdicts = claims.finalize(verdicts)
+    per_trial_cost = sum(r.cost_usd for r in ok) / len(ok)
+    per_trial_tokens = sum(r.prompt_tokens + r.completion_tokens for r in ok) / len(ok)
+    per_trial_calls = sum(r.calls for r in ok) / len(ok)
+    # A unit (pair, task, trial per group) costs this many trials in the pilot's design.
+    rows = []
+    for name, v in zip(names, verdicts):
+        pl = claims.plan(v, power=args.power, effect=args.effect)
+        trials_per_unit = max(1.0, v.n and (len(trials) / max(v.n, 1)) or 1.0) if not v.skip_reason else 0
+        need_trials = None if pl.n_needed is None else pl.n_needed * (2 if pl.design in ("paired", "two_sample", "tost") else trials_per_unit)
+        rows.append([name.rsplit("::", 1)[-1], pl.design, pl.unit, pl.n_now, pl.n_needed if pl.n_needed is not None else "-",
+                     f"{pl.effect:.3f}" if isinstance(pl.effect, float) else (pl.effect if pl.effect is not None else "-"),
+                     f"{pl.alpha:.2g}",
+                     "-" if need_trials is None else int(need_trials),
+                     "-" if need_trials is None else int(need_trials * per_trial_calls),
+                     "-" if need_trials is None else int(need_trials * per_trial_tokens),
+                     "-" if need_trials is None else f"{need_trials * per_trial_cost:.4f}",
+                     pl.note])
+    print(f"pilot: {run_dir} ({len(ok)} ok trials; per trial {per_trial_calls:.1f} calls, "
+          f"{per_trial_tokens:.0f} tokens, ${per_trial_cost:.6f}); power target {args.power}")
+    print(tabulate(rows, headers=["claim", "design", "unit", "n now", "n needed", "effect", "alpha (Holm worst)",
+                                  "trials", "calls", "tokens", "USD", "note"], disable_numparse=True))
+    return 0
+
+
+def _cmd_local(args: argparse.Namespace) -> int:
+    from sorg.model import local
+
+    if args.action == "start":
+        print(local.ensure_server())
+    elif args.action == "stop":
+        local.stop_server()
+        print("stopped")
+    else:
+        fn = getattr(local, "server_status", None) or getattr(local, "status", None)
+        print(fn() if fn else "no status function in sorg.model.local")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="sorg", description="sorg: multi-agent LLM experiments as pytest tests")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("report", help="rebuild summary.md / summary.json / plots of a run from its files")
+    r.add_argument("run_dir", help="reports/<run-id>, reports/latest, or reports")
+    r.set_defaults(fn=_cmd_report)
+    p = sub.add_parser("plan", help="trials, calls, tokens and dollars each claim needs at the target power")
+    p.add_argument("paths", nargs="*", default=["evals"], help="claim files or directories (default evals/)")
+    p.add_argument("--pilot", required=True, help="a pilot run directory (reports/<run-id>) whose trials estimate effects and cost")
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--effect", type=float, default=None, help="a stated effect (Cohen's d) instead of the pilot's")
+    p.set_defaults(fn=_cmd_plan)
+    lo = sub.add_parser("local", help="the embedded model's server")
+    lo.add_argument("action", choices=["start", "stop", "status"])
+    lo.set_defaults(fn=_cmd_local)
+    args = ap.parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except Exception as exc:
+        from sorg.errors import SorgError
+
+        if isinstance(exc, SorgError):
+            print(f"sorg {args.cmd}: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The plugin's settings: one table of options, read from the command line, the environment
+and `[tool.pytest.ini_options]`, in that order of precedence.
+
+Why one table: each setting needs a command-line flag, an ini key, an environment variable
+(for CI), a default and a parser; writing them once keeps `pytest --help`, the ini keys and the
+README from drifting apart. Parsing errors name the setting and where its value came from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+#: The eight protocols of STUDY.md, used when `sorg.protocols` is not importable (collection
+#: must not fail because one module is broken; the trial then reports the real error).
+ALL_PROTOCOLS = ("coordinator", "hierarchical", "fixed_roles", "sequential", "broadcast", "shared", "dynamic", "single")
+RECORD_MODES = ("none", "new", "all")
+
+
+def _list(v: str) -> list[str]:
+    return [x.strip() for x in v.replace(";", ",").split(",") if x.strip()]
+
+
+def _ints(v: str) -> list[int]:
+    out = []
+    for x in _list(v):
+        n = int(x)
+        if n < 1:
+            raise ValueError(f"{n} is not a positive integer")
+        out.append(n)
+    if not out:
+        raise ValueError("empty list")
+    return out
+
+
+def _pos_int(v: str) -> int:
+    n = int(v)
+    if n < 1:
+        raise ValueError(f"{n} is not a positive integer")
+    return n
+
+
+def _opt_int(v: str) -> int | None:
+    return None if v.strip().lower() in ("", "all", "none") else _pos_int(v)
+
+
+def _opt_float(v: str) -> float | None:
+    if v.strip().lower() in ("", "none", "inf"):
+        return None
+    f = float(v)
+    if not f >= 0:
+        raise ValueError(f"{v} is not a non-negative number")
+    return f
+
+
+def _opt_str(v: str) -> str | None:
+    return None if v.strip().lower() in ("", "none") else v.strip()
+
+
+def _record(v: str) -> str:
+    v = v.strip().lower()
+    if v not in RECORD_MODES:
+        raise ValueError(f"{v!r} is not one of {', '.join(RECORD_MODES)}")
+    return v
+
+
+def _protocols(v: str) -> list[str]:
+    return list(ALL_PROTOCOLS) if v.strip().lower() in ("all", "*") else _list(v)
+
+
+def _opt_list(v: str) -> list[str] | None:
+    return None if v.strip().lower() in ("", "all", "none") else _list(v)
+
+
+def _opt_levels(v: str) -> list[int]:
+    return [1, 2, 3, 4] if v.strip().lower() in ("", "all") else _ints(v)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str  # attribute name; flag is --sorg-<name with dashes>, ini key sorg_<name>
+    default: str
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--sorg-" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        return "sorg_" + self.name
+
+    @property
+    def env(self) -> str:
+        return "SORG_" + self.name.upper()
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("record", "none", _record,
+         "model-call record mode: none = replay only (a missing reply is an error), new = call live "
+         "only what the cassettes lack, all = call everything live and re-record"),
+    Spec("models", "local/smollm2-135m", _list, "comma-separated model strings (litellm names, local/..., fake/...)"),
+    Spec("protocols", "all", _protocols, "comma-separated protocol names, or 'all' for the eight"),
+    Spec("agents", "4,8", _ints, "comma-separated team sizes"),
+    Spec("levels", "1,2,3,4", _opt_levels, "comma-separated task complexity levels (1-4)"),
+    Spec("domains", "all", _opt_list, "comma-separated task domains, or 'all'"),
+    Spec("tasks_per_level", "all", _opt_int, "tasks per level (spread over domains), or 'all'"),
+    Spec("seeds", "1", _pos_int, "seeds (independent samples) per cell: seeds 0..N-1"),
+    Spec("judge_model", "none", _opt_str, "model that judges answers in addition to the rubric, or 'none'"),
+    Spec("budget_usd", "none", _opt_float, "USD budget for live calls in this run, or 'none'"),
+    Spec("cache_dir", ".sorg/cache", _opt_str, "disk cache of model replies (relative to rootdir), or 'none'"),
+    Spec("report_dir", "reports", str, "where runs are written: <dir>/<run-id>/trials.jsonl, <dir>/latest"),
+    Spec("cassette_dir", "cassettes", _opt_str, "recorded model replies (relative to rootdir), or 'none'"),
+    Spec("run_id", "", _opt_str, "run directory name (default: UTC time and pid); reuse one to continue it"),
+)
+
+
+@dataclass(frozen=True)
+class SorgOptions:
+    """Resolved settings of one pytest run (paths absolute, lists parsed)."""
+
+    record: str
+    models: list[str]
+    protocols: list[str]
+    agents: list[int]
+    levels: list[int]
+    domains: list[str] | None
+    tasks_per_level: int | None
+    seeds: int
+    judge_model: str | None
+    budget_usd: float | None
+    cache_dir: str | None
+    report_dir: str
+    cassette_dir: str | None
+    run_id: str | None
+
+
+def addoptions(parser: Any) -> None:
+    """Register every setting as `--sorg-*` and ini key `sorg_*` (pytest's parser)."""
+    group = parser.getgroup("sorg", "sorg: multi-agent LLM experiments")
+    for s in SPECS:
+        group.addoption(s.flag, dest="sorg_" + s.name, default=None,
+                        help=f"{s.help} (default {s.default!r}; ini {s.ini}, env {s.env})")
+        parser.addini(s.ini, f"{s.help} (default {s.default!r})", default=None)
+
+
+def resolve(config: Any, env: dict[str, str] | None = None) -> SorgOptions:
+    """Command line > environment variable > ini key > default, each parsed and checked.
+
+    Raises ValueError naming the setting and its source when a value does not parse.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for s in SPECS:
+        raw, source = config.getoption("sorg_" + s.name, None), s.flag
+        if raw is None and env.get(s.env) not in (None, ""):
+            raw, source = env[s.env], f"environment variable {s.env}"
+        if raw is None:
+            ini = config.getini(s.ini)
+            if ini not in (None, "", []):
+                raw, source = ini if isinstance(ini, str) else ",".join(ini), f"ini key {s.ini}"
+        if raw is None:
+            raw, source = s.default, "default"
+        try:
+            values[s.name] = s.parse(str(raw))
+        except ValueError as exc:
+            raise ValueError(f"sorg: bad value {raw!r} for {s.flag} (from {source}): {exc}") from None
+    root = str(config.rootpath)
+    for key in ("cache_dir", "report_dir", "cassette_dir"):
+        if values[key] is not None:
+            values[key] = os.path.join(root, os.path.expanduser(values[key]))
+    return SorgOptions(**values)

@@ -1,0 +1,225 @@
+"""The run store: `reports/<run-id>/trials.jsonl`, appended one trial at a time.
+
+Why append-only JSON lines, written by the pytest controller alone: under xdist every worker's
+report reaches the controller, so one writer means no locking and no interleaved lines; a
+record is on disk (flushed to the kernel) the moment its test's report arrives, so a run killed
+with `kill -9` keeps every trial it reported finished. `fsync` is batched (at most once per
+`fsync_every_s`, and at close) because one fsync per trial costs milliseconds and a sweep has
+tens of thousands of trials; a *power loss* may therefore lose the last second of records,
+a killed process loses nothing.
+
+Reading is strict, with one documented recovery: a final line without its newline is a write
+cut short by a kill; it is dropped (with a warning) and the next append starts on a fresh
+line. Anything else unreadable (bad UTF-8, bad JSON, a record of another store version, a
+field that does not fit `TrialRecord`) raises `StoreCorrupt` naming the file and line.
+Duplicate trial ids (the same cell requested by two tests, or a reused run directory) are
+kept once: the first record wins.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from sorg.errors import StoreCorrupt
+from sorg.record import RECORD_VERSION, TrialRecord
+
+TRIALS_FILE = "trials.jsonl"
+CLAIMS_FILE = "claims.json"
+LATEST = "latest"
+
+
+def new_run_id(now: _dt.datetime | None = None) -> str:
+    """A sortable, filesystem-safe run id: UTC time to the second plus the pid (two runs
+    started in the same second from different processes do not collide)."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    return f"{now:%Y%m%d-%H%M%S}-{os.getpid()}"
+
+
+def _check_run_id(run_id: str) -> str:
+    if not run_id or run_id in (".", "..") or "/" in run_id or "\\" in run_id or run_id == LATEST:
+        raise ValueError(f"invalid run id {run_id!r}: use a plain directory name (not 'latest', no slashes)")
+    return run_id
+
+
+def point_latest(report_dir: Path, run_dir: Path) -> Path:
+    """Make `report_dir/latest` point at `run_dir`: a relative symlink, or, where symlinks
+    cannot be made (some Windows set-ups, some mounted filesystems), a text file holding the
+    run directory's name. Replaced atomically so a reader never sees it half-written."""
+    latest = report_dir / LATEST
+    tmp = report_dir / f".{LATEST}.{os.getpid()}.tmp"
+    try:
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(run_dir.name, tmp, target_is_directory=True)
+    except OSError:
+        tmp.write_text(run_dir.name + "\n", encoding="utf-8")
+    if latest.is_dir() and not latest.is_symlink():
+        raise StoreCorrupt(f"{latest} is a real directory; sorg keeps a link or pointer file there: move it away")
+    os.replace(tmp, latest)
+    return latest
+
+
+def resolve_run_dir(path: str | os.PathLike[str]) -> Path:
+    """A run directory from a path that may be `reports/latest` (link or pointer file) or
+    `reports` itself (meaning its latest run)."""
+    p = Path(path)
+    if p.is_file() and p.name == LATEST:
+        return p.parent / p.read_text(encoding="utf-8").strip()
+    if p.is_dir() and not (p / TRIALS_FILE).exists() and (p / LATEST).exists():
+        return resolve_run_dir(p / LATEST)
+    return p.resolve() if p.is_symlink() else p
+
+
+def iter_records(path: str | os.PathLike[str], *, recover_tail: bool = True) -> Iterator[dict[str, Any]]:
+    """Yield each record dict of a trials.jsonl, deduplicated by trial id (first wins).
+
+    A last line with no newline is a write cut short: dropped with a warning when
+    `recover_tail`, else StoreCorrupt. Every other bad line raises StoreCorrupt naming
+    file and line.
+    """
+    p = Path(path)
+    seen: set[str] = set()
+    with p.open("rb") as fh:
+        data = fh.read()
+    lines = data.split(b"\n")
+    # After a final "\n", split leaves one empty string: not a line.
+    tail_cut = lines[-1] != b""
+    if not tail_cut:
+        lines.pop()
+    last = len(lines)
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        if lineno == last and tail_cut:
+            msg = f"{p}:{lineno}: last line has no newline (a write cut short by a kill); it is ignored"
+            if not recover_tail:
+                raise StoreCorrupt(msg)
+            warnings.warn(msg, stacklevel=2)
+            return
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StoreCorrupt(f"{p}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise StoreCorrupt(f"{p}:{lineno}: not a JSON object: {exc}") from None
+        if not isinstance(obj, dict):
+            raise StoreCorrupt(f"{p}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        version = obj.get("version", RECORD_VERSION)
+        if version != RECORD_VERSION:
+            raise StoreCorrupt(
+                f"{p}:{lineno}: trial record version {version!r}, this sorg reads version {RECORD_VERSION}; "
+                f"rebuild the store with the sorg that wrote it, or rerun the trials"
+            )
+        tid = obj.get("trial_id")
+        if not isinstance(tid, str) or not tid:
+            raise StoreCorrupt(f"{p}:{lineno}: record has no trial_id")
+        if tid in seen:
+            continue
+        seen.add(tid)
+        yield obj
+
+
+def read_records(path: str | os.PathLike[str], *, recover_tail: bool = True) -> list[TrialRecord]:
+    """Every record of a trials.jsonl as TrialRecords (see `iter_records` for the rules)."""
+    out = []
+    p = Path(path)
+    for i, obj in enumerate(iter_records(p, recover_tail=recover_tail)):
+        try:
+            out.append(TrialRecord.from_dict(obj))
+        except (TypeError, KeyError, ValueError) as exc:
+            raise StoreCorrupt(f"{p}: trial {obj.get('trial_id')!r}: {exc}") from None
+    return out
+
+
+class TrialStore:
+    """Appends trial records to `<report_dir>/<run_id>/trials.jsonl`; one writer per run.
+
+    The directory and `latest` pointer are created on the first append, so a pytest run
+    that produces no trials (the framework's own tests) leaves no empty run directories.
+    Reusing a run id continues its file: the ids already there are not written again.
+    """
+
+    def __init__(self, report_dir: str | os.PathLike[str], run_id: str, *, fsync_every_s: float = 1.0):
+        self.report_dir = Path(report_dir)
+        self.run_id = _check_run_id(run_id)
+        self.run_dir = self.report_dir / self.run_id
+        self.path = self.run_dir / TRIALS_FILE
+        self.fsync_every_s = fsync_every_s
+        self._fh = None
+        self._seen: set[str] | None = None
+        self._last_sync = 0.0
+        self._dirty = False
+        self.appended = 0
+        self.duplicates = 0
+
+    @property
+    def opened(self) -> bool:
+        return self._fh is not None
+
+    def open(self) -> None:
+        """Create the run directory, point `latest` at it, and open the file for appending
+        (repairing a last line cut short by a kill)."""
+        if self._fh is not None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._seen = set()
+        if self.path.exists():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for obj in iter_records(self.path):
+                    self._seen.add(obj["trial_id"])
+            self._repair_tail()
+        self._fh = open(self.path, "a", encoding="utf-8")
+        point_latest(self.report_dir, self.run_dir)
+
+    def _repair_tail(self) -> None:
+        """Cut a trailing partial line so the next record starts on its own line."""
+        with open(self.path, "rb+") as fh:
+            data = fh.read()
+            if data and not data.endswith(b"\n"):
+                cut = data.rfind(b"\n") + 1
+                fh.truncate(cut)
+
+    def seen(self, trial_id: str) -> bool:
+        return self._seen is not None and trial_id in self._seen
+
+    def append(self, record: Mapping[str, Any] | TrialRecord) -> bool:
+        """Write one record (a TrialRecord or its dict) unless its trial id is already in the
+        store; returns whether it was written. The line is flushed before returning."""
+        obj = record.to_dict() if isinstance(record, TrialRecord) else record
+        tid = obj.get("trial_id")
+        if not isinstance(tid, str) or not tid:
+            raise ValueError(f"trial record without a trial_id: keys {sorted(obj)[:8]}")
+        self.open()
+        assert self._seen is not None and self._fh is not None
+        if tid in self._seen:
+            self.duplicates += 1
+            return False
+        line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+        self._fh.write(line + "\n")
+        self._fh.flush()
+        self._seen.add(tid)
+        self.appended += 1
+        self._dirty = True
+        now = time.monotonic()
+        if now - self._last_sync >= self.fsync_every_s:
+            os.fsync(self._fh.fileno())
+            self._last_sync = now
+            self._dirty = False
+        return True
+
+    def close(self) -> None:
+        if self._fh is not None:
+            if self._dirty:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
