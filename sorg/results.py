@@ -151,7 +151,7 @@ class Trials:
                     continue
                 try:
                     recs.append(TrialRecord.from_dict(json.loads(line)))
-                except (ValueError, TypeError, KeyError) as exc:
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     raise StoreCorrupt(f"{p}:{lineno}: cannot read trial record: {exc}") from exc
         return cls(recs)
 

@@ -1,4 +1,5 @@
-"""Synthetic trial records for the claims / stats / results tests.
+"""Synthetic trial records for the claims / stats / results tests (imported by path: a
+uniquely named module, so it never collides with another directory's conftest).
 
 Quality = task difficulty (shared by every protocol: the cluster effect) + protocol effect +
 noise; cost grows as n_agents**cost_exp. Known inputs give known answers.
@@ -9,7 +10,6 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 import numpy as np
-import pytest
 
 from sorg.record import TrialRecord
 
@@ -72,8 +72,3 @@ def synth(
                                                 roles=(f"role{(ti + s) % 7}", f"{p}-r{n % 5}"),
                                                 abstention_rate=0.1 if (ti + s) % 3 == 0 else 0.0))
     return recs
-
-
-@pytest.fixture
-def make():
-    return make_record

@@ -1,0 +1,286 @@
+"""sorg.claims: each claim kind passes and fails where it should, skips on missing data,
+Holm across the session decides, and the messages read as sentences."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "stats"))
+from sorg_synth import make_record, synth  # noqa: E402
+
+from sorg import claims, stats  # noqa: E402
+from sorg.results import Trials  # noqa: E402
+
+N_BOOT = 400
+
+
+@pytest.fixture(scope="module")
+def study() -> Trials:
+    """Three protocols x two models x three team sizes, 16 tasks x 3 seeds; sequential is
+    +0.08 over coordinator, shared -0.1; quality flat in team size; cost ~ n**0.5;
+    model b is 24x cheaper and 5% worse."""
+    return Trials(synth(n_tasks=16, protocols={"sequential": 0.08, "coordinator": 0.0, "shared": -0.1},
+                        models={"fake/a": 0.0, "fake/b": -0.025}, sizes=(4, 8, 256), seeds=3,
+                        model_cost={"fake/a": 0.024, "fake/b": 0.001}, rng_seed=3))
+
+
+# ----------------------------------------------------------------- decorator
+
+
+def test_claim_decorator_marks_function() -> None:
+    @claims.claim
+    def test_x(trials):
+        return claims.skip("n/a")
+
+    assert test_x.__sorg_claim__ is True
+    assert any(m.name == "sorg_claim" for m in test_x.pytestmark)
+    assert test_x(None).passed is None
+
+
+# ----------------------------------------------------------------- beats
+
+
+def test_beats_paired_passes_with_message(study: Trials) -> None:
+    v = claims.beats(study, "sequential", "coordinator", alpha=0.001, n_boot=N_BOOT)
+    assert v.passed is True and v.kind == "beats"
+    assert v.test.startswith("Wilcoxon signed-rank")
+    # matched like for like: task x seed x model x team size
+    assert v.n == 16 * 3 * 2 * 3 and v.details["pair_by"] == ["task_id", "seed", "model", "n_agents"]
+    assert v.estimate == pytest.approx(0.08, abs=0.01)
+    assert v.ci[0] < v.estimate < v.ci[1]
+    assert v.means["sequential"] > v.means["coordinator"]
+    m = v.message
+    for part in ("sequential beats coordinator on quality.rubric", "95% CI", "task-clustered bootstrap over 16 tasks",
+                 "Wilcoxon signed-rank", "task x seed x model x team size pairs", "not yet Holm-adjusted",
+                 "alpha 0.001? yes", "PASSED", "d_z=", "power"):
+        assert part in m, (part, m)
+
+
+def test_beats_fails_in_the_wrong_direction_and_below_min_effect(study: Trials) -> None:
+    v = claims.beats(study, "coordinator", "sequential", n_boot=N_BOOT)
+    assert v.passed is False and v.estimate < 0 and v.p > 0.5
+    assert "FAILED" in v.message
+    w = claims.beats(study, "sequential", "coordinator", min_effect=0.2, n_boot=N_BOOT)
+    assert w.p < 0.001 and w.criteria_met is False and w.passed is False
+    assert "difference > 0.2? no" in w.message
+
+
+def test_beats_paired_t_and_task_unit(study: Trials) -> None:
+    t = claims.beats(study, "sequential", "coordinator", test="t", n_boot=N_BOOT)
+    assert t.test.startswith("paired t") and t.passed
+    u = claims.beats(study, "sequential", "coordinator", unit="task", n_boot=N_BOOT)
+    assert u.n == 16 and "tasks (mean pair difference per task)" in u.unit
+    # the per-task test has fewer units: its p is larger
+    assert u.p > claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT).p
+
+
+def test_beats_scoped_by_model(study: Trials) -> None:
+    v = claims.beats(study, "sequential", "coordinator", model="fake/b", n_boot=N_BOOT)
+    assert v.n == 16 * 3 * 3 and "model='fake/b'" in v.statement
+
+
+def test_beats_without_pairs_uses_mann_whitney() -> None:
+    recs = [make_record(task_id=f"t{i % 5}", seed=i, protocol="A", quality={"rubric": 0.7 + 0.01 * (i % 3)}) for i in range(15)]
+    recs += [make_record(task_id=f"t{i % 5}", seed=100 + i, protocol="B", quality={"rubric": 0.5 + 0.01 * (i % 4)}) for i in range(15)]
+    v = claims.beats(Trials(recs), "A", "B", n_boot=N_BOOT)
+    assert v.test.startswith("Mann-Whitney U") and "unpaired" in v.test and v.passed
+    assert v.effect_name == "d"
+    ref = stats.mann_whitney([r.quality["rubric"] for r in recs[:15]], [r.quality["rubric"] for r in recs[15:]])
+    assert v.p == pytest.approx(ref.p)
+
+
+def test_beats_missing_arm_is_skipped_naming_it(study: Trials) -> None:
+    v = claims.beats(study, "sequential", "coordinator", model="openai/gpt-4o")
+    assert v.passed is None
+    assert v.skip_reason == "no trials for protocol='sequential' model='openai/gpt-4o' in this run"
+    v = claims.beats(study, "sequential", "dynamic")
+    assert v.skip_reason == "no trials for protocol='dynamic' in this run"
+    assert v.message.startswith("SKIPPED")
+
+
+def test_beats_missing_judge_scores_is_skipped(study: Trials) -> None:
+    v = claims.beats(study, "sequential", "coordinator", metric="quality.judge")
+    assert v.passed is None and "no 'quality.judge' values" in v.skip_reason and "judge model" in v.skip_reason
+
+
+def test_incomplete_trials_are_excluded_and_counted() -> None:
+    recs = synth(n_tasks=6, seeds=2)
+    recs += [make_record(task_id="t000", protocol="sequential", seed=9, status="budget", quality={"rubric": 0.0})]
+    v = claims.beats(Trials(recs), "sequential", "coordinator", n_boot=N_BOOT)
+    assert v.details["incomplete"] == 1 and "1 incomplete trial (error/budget) excluded" in v.message
+    assert v.n == 12
+
+
+# ----------------------------------------------------------------- spread
+
+
+def test_spread(study: Trials) -> None:
+    # pooled d between extremes includes between-task variance (task SD 0.15 here)
+    v = claims.spread(study, min_d=0.5, min_rel_gap=0.2, n_boot=N_BOOT)
+    assert v.passed is True
+    assert v.details["best"] == "sequential" and v.details["worst"] == "shared"
+    assert v.estimate == pytest.approx(v.means["sequential"] - v.means["shared"])
+    ref = stats.kruskal([study.where(protocol=p).values("quality.rubric") for p in study.protocols])
+    assert v.p == pytest.approx(ref.p)
+    assert "Kruskal-Wallis H across 3 groups" in v.message and "d >= 0.5? yes" in v.message
+    big = claims.spread(study, min_d=10.0, n_boot=N_BOOT)
+    assert big.passed is False and "d >= 10? no" in big.message
+
+
+def test_spread_needs_two_groups(study: Trials) -> None:
+    v = claims.spread(study, protocol="sequential")
+    assert v.passed is None and "need at least 2 protocol groups" in v.skip_reason
+
+
+# ----------------------------------------------------------------- equivalent
+
+
+def test_equivalent_within_margin(study: Trials) -> None:
+    v = claims.equivalent(study, "n_agents", 4, 256, margin=0.05, n_boot=N_BOOT)
+    assert v.passed is True and v.test.startswith("TOST")
+    lo, hi = v.details["ci_tost_t"]
+    assert -0.05 < lo and hi < 0.05
+    assert "difference_test" in v.details
+    assert "margin +-0.05" in v.message
+
+
+def test_equivalent_fails_when_margin_too_tight_or_real_drop() -> None:
+    t = Trials(synth(n_tasks=12, sizes=(4, 256), size_effect=-0.02, seeds=2))  # -0.12 at 256
+    v = claims.equivalent(t, "n_agents", 4, 256, margin=0.05, n_boot=N_BOOT)
+    assert v.passed is False and v.estimate == pytest.approx(-0.12, abs=0.02)
+    with pytest.raises(ValueError, match="margin"):
+        claims.equivalent(t, "n_agents", 4, 256, margin=0)
+    with pytest.raises(TypeError):
+        claims.equivalent(t, "n_agents", 4, 256)  # type: ignore[call-arg]
+
+
+def test_equivalent_missing_level(study: Trials) -> None:
+    v = claims.equivalent(study, "n_agents", 4, 64, margin=0.05)
+    assert v.skip_reason == "no trials for n_agents=64 in this run"
+
+
+# ----------------------------------------------------------------- growth
+
+
+def test_growth_sublinear_and_superlinear() -> None:
+    sub = Trials(synth(n_tasks=10, sizes=(4, 8, 16, 64, 256), cost_exp=0.4, seeds=2))
+    v = claims.growth(sub, "n_agents", "cost_usd", below=1.0, n_boot=N_BOOT)
+    assert v.passed is True and v.estimate == pytest.approx(0.4, abs=0.02)
+    assert v.ci[0] < 0.4 < v.ci[1]
+    assert v.details["growth"] == pytest.approx(100 * (256 / 4) ** 0.4 - 100, rel=0.1)
+    sup = Trials(synth(n_tasks=10, sizes=(4, 8, 16, 64, 256), cost_exp=1.2, seeds=2))
+    w = claims.growth(sup, below=1.0, n_boot=N_BOOT)
+    assert w.passed is False and w.p > 0.5
+    assert "slope of log cost_usd on log n_agents" in w.message
+
+
+def test_growth_needs_two_levels(study: Trials) -> None:
+    v = claims.growth(study, n_agents=4)
+    assert v.passed is None and "2 or more values of n_agents" in v.skip_reason
+
+
+# ----------------------------------------------------------------- ratio
+
+
+def test_ratio_quality_and_cost(study: Trials) -> None:
+    q = claims.ratio(study, "fake/b", "fake/a", "quality.rubric", at_least=0.9, n_boot=N_BOOT)
+    assert q.passed is True and 0.9 < q.estimate < 1.0
+    c = claims.ratio(study, "fake/a", "fake/b", "cost_usd", at_least=20, n_boot=N_BOOT)
+    assert c.passed is True and c.estimate == pytest.approx(24, rel=0.05)
+    c30 = claims.ratio(study, "fake/a", "fake/b", "cost_usd", at_least=30, n_boot=N_BOOT)
+    assert c30.passed is False
+    both = claims.ratio(study, "fake/a", "fake/b", "cost_usd", at_least=20, at_most=22, n_boot=N_BOOT)
+    assert both.passed is False
+    with pytest.raises(ValueError):
+        claims.ratio(study, "fake/a", "fake/b", "cost_usd")
+
+
+def test_ratio_lists_of_models_and_missing(study: Trials) -> None:
+    v = claims.ratio(study, ["fake/b"], ["fake/a", "fake/x"], "cost_usd", at_most=0.1, n_boot=N_BOOT)
+    assert v.passed is True
+    m = claims.ratio(study, "open/llama", "fake/a", at_least=0.95)
+    assert m.skip_reason == "no trials for model='open/llama' in this run"
+
+
+# ----------------------------------------------------------------- count
+
+
+def test_count_distinct_roles_and_abstention(make) -> None:
+    recs = [make(task_id=f"t{i % 4}", seed=i, roles=(f"r{i}", "planner"), abstention_rate=0.1 * (i % 3 != 0)) for i in range(12)]
+    t = Trials(recs)
+    v = claims.count(t, "unique_roles", at_least=13)
+    assert v.estimate == 13 and v.passed is True and v.p is None
+    assert claims.count(t, "unique_roles", at_least=14).passed is False
+    a = claims.count(t, "abstention_rate", at_least=0.0, n_boot=N_BOOT)
+    assert a.passed is True and a.estimate == pytest.approx(0.8 / 12)
+    none = Trials([make(seed=i, task_id=f"t{i}") for i in range(6)])
+    assert claims.count(none, "abstention_rate", at_least=0.0).passed is False
+    anyv = claims.count(t, "abstention_rate", at_least=8, agg="any")
+    assert anyv.estimate == 8 and anyv.passed
+
+
+# ----------------------------------------------------------------- session
+
+
+def test_finalize_applies_holm_and_can_flip_a_pass(study: Trials) -> None:
+    borderline = [make_record(task_id=f"t{i}", seed=0, protocol="A", quality={"rubric": 0.5 + (0.02 if i < 7 else -0.01)})
+                  for i in range(12)]
+    borderline += [make_record(task_id=f"t{i}", seed=0, protocol="B", quality={"rubric": 0.5}) for i in range(12)]
+    weak = claims.beats(Trials(borderline), "A", "B", alpha=0.05, n_boot=N_BOOT)
+    assert 0.01 < weak.p < 0.05 and weak.passed is True
+    strong = claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT)
+    roles = claims.count(study, at_least=1)
+    skipped = claims.skip("needs API keys")
+    flat = claims.beats(study, "coordinator", "sequential", n_boot=N_BOOT)
+    out = claims.finalize([weak, strong, roles, skipped, flat])
+    expect = stats.holm([weak.p, strong.p, flat.p])
+    assert [out[0].p_holm, out[1].p_holm, out[4].p_holm] == pytest.approx(expect)
+    assert out[0].passed is False  # adjusted across 3 p-values it no longer clears 0.05
+    assert out[1].passed is True and out[2].passed is True and out[3].passed is None and out[4].passed is False
+    assert out[2].p_holm is None and out[3].p_holm is None
+    assert all(v.n_family == 3 for v in (out[0], out[1], out[4]))
+    assert "Holm-adjusted" in out[0].message and "across 3 claims" in out[0].message
+    assert claims.finalize(out) == out  # idempotent
+
+
+def test_finalize_rejects_non_verdicts() -> None:
+    with pytest.raises(TypeError, match="item 0"):
+        claims.finalize([None])  # type: ignore[list-item]
+
+
+def test_to_dict_is_json(study: Trials) -> None:
+    vs = claims.finalize([claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT),
+                          claims.equivalent(study, margin=0.05, n_boot=N_BOOT), claims.skip("why")])
+    for v in vs:
+        d = json.loads(json.dumps(v.to_dict(), allow_nan=False))
+        assert d["message"] == v.message and d["passed"] == v.passed and d["name"] == v.name
+    assert vs[0].named("evals/test_claims.py::test_x").name == "evals/test_claims.py::test_x"
+
+
+def test_plan_needs_more_for_smaller_effects(study: Trials) -> None:
+    v = claims.finalize([claims.beats(study, "sequential", "coordinator", alpha=0.001, n_boot=N_BOOT)])[0]
+    p = claims.plan(v)
+    assert p.design == "paired" and p.n_needed is not None and p.n_needed >= 2
+    small = claims.plan(v, effect=0.2)
+    assert small.n_needed == stats.n_paired_for_power(0.2, 0.001, 0.8, "wilcoxon")
+    assert claims.plan(v, effect=0.1).n_needed > small.n_needed
+    assert claims.plan(claims.skip("x")).n_needed is None
+    eq = claims.plan(claims.equivalent(study, margin=0.02, n_boot=N_BOOT))
+    assert eq.design == "tost" and eq.n_needed is not None
+
+
+@pytest.fixture
+def make():
+    return make_record
+
+
+def test_bootstrap_is_reproducible(study: Trials) -> None:
+    a = claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT)
+    b = claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT)
+    assert a.ci == b.ci and a.effect_ci == b.effect_ci
+    assert np.isfinite(a.ci).all()
