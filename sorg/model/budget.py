@@ -68,7 +68,7 @@ class Budget:
     def check(self, model: str, label: str = "") -> None:
         """Raise BudgetExceeded if the run's budget is spent (called before a live call)."""
         spent = self.spent()
-        if spent >= self.limit_usd:
+        if spent >= self.limit_usd - 1e-9:  # float sums of prices land a hair under the limit
             who = f" for {label}" if label else ""
             raise BudgetExceeded(
                 f"run budget of ${self.limit_usd:.4f} spent (${spent:.4f} so far, ledger {self.path}); "
