@@ -531,7 +531,8 @@ def _report_claim(config: pytest.Config, e: dict, out: _Outcome, st: _State) -> 
     elif out.kind == "error":
         outcome, longrepr = "failed", out.longrepr
     elif v.passed is None:
-        outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {v.message}")
+        reason = f"{v.statement or v.name}: {v.skip_reason}" if v.skip_reason else v.message
+        outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {reason}")
     elif v.passed:
         outcome, longrepr = "passed", None
     else:

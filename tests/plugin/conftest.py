@@ -1,16 +1,46 @@
-"""The plugin's own tests run small eval suites in a subprocess (pytester).
+"""The plugin's own tests run small eval suites in a subprocess.
 
-`pytest_plugins = ["pytester"]` is refused in a non-top-level conftest (pytest 9), and the
-top-level one is not ours, so the `pytester` fixture is built here from pytest's own class.
+pytester would do, but `pytest_plugins = ["pytester"]` is refused in a non-top-level conftest
+(pytest 9) and the top-level conftest is not this package's, so `Project` does the little we
+need: write files, run `python -m pytest` in a subprocess, and return pytest's own `RunResult`
+(`assert_outcomes`, `stdout.fnmatch_lines`).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
 import pytest
-from _pytest.pytester import Pytester
+from _pytest.pytester import RunResult
+
+
+class Project:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, name: str, text: str) -> Path:
+        p = self.path / name
+        p.write_text(textwrap.dedent(text), encoding="utf-8")
+        return p
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_"))}
+        env["PYTHONPATH"] = str(self.path)
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, timeout: float = 120, **env: str) -> RunResult:
+        t0 = time.monotonic()
+        cp = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=self.path,
+                            env=self.env(**env), capture_output=True, text=True, timeout=timeout)
+        return RunResult(cp.returncode, cp.stdout.splitlines(), cp.stderr.splitlines(), time.monotonic() - t0)
 
 
 @pytest.fixture
-def pytester(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-             monkeypatch: pytest.MonkeyPatch) -> Pytester:
-    return Pytester(request, tmp_path_factory, monkeypatch, _ispytest=True)
+def project_dir(tmp_path: Path) -> Project:
+    return Project(tmp_path)

@@ -1,0 +1,222 @@
+"""The plugin end to end: small eval suites run by pytest in a subprocess, with a fake trial
+runner (tests/plugin/fake_trials.py), with and without xdist."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from sorg.store import read_records
+
+FAKE = (Path(__file__).parent / "fake_trials.py").read_text()
+
+CONFTEST = '''
+import pytest
+import sorg_fake
+
+@pytest.fixture(scope="session")
+def sorg_runner():
+    return sorg_fake.fake_run_trial
+
+@pytest.fixture(scope="session")
+def sorg_client():
+    return None
+'''
+
+INI = '''
+[pytest]
+sorg_models = fake/m
+sorg_protocols = sequential,coordinator,broadcast
+sorg_agents = 4
+sorg_levels = 1,2
+sorg_tasks_per_level = 2
+sorg_seeds = 2
+sorg_cache_dir = none
+sorg_cassette_dir = none
+'''
+
+EVALS = '''
+import pytest
+
+def test_protocol(sorg_trial, task, protocol, n_agents, model, seed):
+    r = sorg_trial(task, protocol, model, n_agents, seed)
+    assert r.status in ("ok", "budget"), r.error
+
+@pytest.mark.sorg(protocols=["sequential"], agents=[4, 16], levels=[1], tasks_per_level=1, seeds=1)
+def test_scaling(sorg_trial, task, protocol, n_agents, model, seed):
+    sorg_trial(task, protocol, model, n_agents, seed)
+'''
+
+CLAIMS = '''
+import pytest
+from sorg import claims
+
+@claims.claim
+def test_sequential_beats_coordinator(trials):
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+
+@claims.claim
+def test_coordinator_beats_sequential(trials):
+    return claims.beats(trials, "coordinator", "sequential", alpha=0.05)
+
+@claims.claim
+def test_needs_a_model_we_lack(trials):
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, model="openai/gpt-4o")
+
+@pytest.mark.xfail(strict=True, reason="measured: coordinator is worse here")
+@claims.claim
+def test_xfail_strict_holds(trials):
+    return claims.beats(trials, "coordinator", "sequential", alpha=0.05)
+
+@pytest.mark.xfail(strict=True, reason="expected to fail but holds")
+@claims.claim
+def test_xpass_strict(trials):
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+
+@claims.claim
+def test_skips_itself(trials):
+    pytest.skip("not today")
+'''
+
+
+@pytest.fixture
+def project(project_dir):
+    project_dir.write("sorg_fake.py", FAKE)
+    project_dir.write("conftest.py", CONFTEST)
+    project_dir.write("pytest.ini", INI)
+    project_dir.write("test_evals.py", EVALS)
+    project_dir.write("test_claims.py", CLAIMS)
+    return project_dir
+
+
+def _records(root: Path, run_id: str) -> dict[str, dict]:
+    recs = read_records(root / "reports" / run_id / "trials.jsonl")
+    return {r.trial_id: r.to_dict() for r in recs}
+
+
+def _verdicts(root: Path, run_id: str) -> dict[str, tuple]:
+    data = json.loads((root / "reports" / run_id / "claims.json").read_text())
+    return {c["nodeid"]: (c["outcome"], (c.get("verdict") or {}).get("p_holm"), c["message"]) for c in data["claims"]}
+
+
+EXPECTED_OUTCOMES = {
+    "test_claims.py::test_sequential_beats_coordinator": "passed",
+    "test_claims.py::test_coordinator_beats_sequential": "failed",
+    "test_claims.py::test_needs_a_model_we_lack": "skipped",
+    "test_claims.py::test_xfail_strict_holds": "xfailed",
+    "test_claims.py::test_xpass_strict": "failed",
+    "test_claims.py::test_skips_itself": "skipped",
+}
+
+
+def test_sweep_and_claims_without_and_with_xdist(project):
+    r0 = project.run("--sorg-run-id=plain", "-rA", "--junitxml=j0.xml")
+    # 4 tasks x 3 protocols x 2 seeds + 2 scaling tests = 26 trial tests; 6 claims
+    r0.assert_outcomes(passed=27, failed=2, skipped=2, xfailed=1)
+    assert r0.ret == 1
+    out = r0.stdout.str()
+    assert "XPASS(strict)" in out and "expected to fail but holds" in out
+    assert "no trials for" in out and "openai/gpt-4o" in out  # the missing-data skip names what is missing
+    assert "sorg claims" in out and "test_sequential_beats_coordinator" in out
+    failed_msg = [ln for ln in out.splitlines() if ln.startswith("FAILED test_claims.py::test_coordinator_beats_sequential")]
+    assert failed_msg and "coordinator" in failed_msg[0]
+    # ids are readable: task, protocol, team size, seed, model
+    assert "test_evals.py::test_protocol[" in out and "-sequential-n4-s1-m]" in out
+
+    r2 = project.run("-n", "2", "--sorg-run-id=xdist", "--junitxml=j2.xml")
+    r2.assert_outcomes(passed=27, failed=2, skipped=2, xfailed=1)
+    root = project.path
+    plain, xd = _records(root, "plain"), _records(root, "xdist")
+    assert len(plain) == 25 and plain == xd  # one scaling cell is also a test_protocol cell: stored once
+    v0, v2 = _verdicts(root, "plain"), _verdicts(root, "xdist")
+    assert v0 == v2
+    assert {k: v[0] for k, v in v0.items()} == EXPECTED_OUTCOMES
+    # claims appear in junit XML like tests, in both modes
+    for name in ("j0.xml", "j2.xml"):
+        cases = {f"{c.get('classname')}.{c.get('name')}": c for c in ET.parse(root / name).getroot().iter("testcase")}
+        fail = cases["test_claims.test_coordinator_beats_sequential"]
+        assert fail.find("failure") is not None
+        assert cases["test_claims.test_needs_a_model_we_lack"].find("skipped") is not None
+        assert cases["test_claims.test_sequential_beats_coordinator"].find("failure") is None
+    # the report: latest points at the last run; summary marks the budget-cut cells incomplete
+    latest = root / "reports" / "latest"
+    assert (latest / "summary.md").exists()
+    md = (latest / "summary.md").read_text()
+    assert "incomplete: budget" in md and "test_sequential_beats_coordinator" in md
+    # `sorg report` rebuilds the same files from the run directory alone
+    before = (root / "reports" / "xdist" / "summary.json").read_text()
+    (root / "reports" / "xdist" / "summary.json").unlink()
+    cli = subprocess.run([sys.executable, "-m", "sorg.cli", "report", str(root / "reports" / "xdist")],
+                         capture_output=True, text=True, check=True)
+    assert "summary.md" in cli.stdout
+    assert (root / "reports" / "xdist" / "summary.json").read_text() == before
+
+
+def test_passing_claims_only_exit_zero_and_no_claim_runs_on_workers(project):
+    project.write("test_claims.py", '''
+from sorg import claims
+
+@claims.claim
+def test_sequential_beats_coordinator(trials):
+    assert not hasattr(trials, "node"), "claims get Trials"
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+''')
+    r = project.run("-n", "2", "-v")
+    r.assert_outcomes(passed=27)
+    assert r.ret == 0
+    r.stdout.fnmatch_lines(["*test_claims.py::test_sequential_beats_coordinator PASSED*"])
+
+
+def test_claims_with_no_trials_are_skipped_not_passed(project):
+    r = project.run("test_claims.py", "-rs")
+    r.assert_outcomes(skipped=6)  # a claim without data is skipped, also under xfail(strict)
+    assert "no trials for" in r.stdout.str()
+
+
+def test_bad_option_value_is_a_usage_error(project):
+    r = project.run("--sorg-agents=four")
+    assert r.ret == 4
+    assert "--sorg-agents" in r.stderr.str()
+
+
+def test_killed_controller_keeps_finished_trials_and_rerun_completes(project):
+    root = project.path
+    env = dict(os.environ, SORG_FAKE_SLEEP="0.15", PYTHONPATH=str(root))
+    cmd = [sys.executable, "-m", "pytest", "-n", "2", "--sorg-run-id=k", "test_evals.py", "-q"]
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    store = root / "reports" / "k" / "trials.jsonl"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if store.exists() and store.read_bytes().count(b"\n") >= 5:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the sweep wrote no records in 60 s")
+        os.kill(proc.pid, signal.SIGKILL)  # the controller only
+        proc.wait(10)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # workers this test started, if they linger
+        except ProcessLookupError:
+            pass
+    kept = _records(root, "k")
+    assert 5 <= len(kept) < 25
+    prefix = store.read_bytes()
+    r = project.run("--sorg-run-id=k", "test_evals.py")
+    r.assert_outcomes(passed=26)
+    final = _records(root, "k")
+    assert len(final) == 25  # 26 tests, one cell shared by two tests
+    assert all(final[k] == v for k, v in kept.items())
+    lines = [ln for ln in store.read_bytes().split(b"\n") if ln]
+    assert len(lines) == 25  # nothing duplicated
+    assert store.read_bytes().startswith(prefix.rsplit(b"\n", 1)[0])
