@@ -167,13 +167,18 @@ def _f(x: float | None, signed: bool = False) -> str:
 def _fp(p: float | None) -> str:
     if p is None:
         return "n/a"
-    if p == 0:
-        return "0"
+    if p < 1e-300:
+        return "<1e-300"
     if p < 1e-4:
         return f"{p:.1e}"
     if p < 0.001:
         return f"{p:.5f}".rstrip("0")
     return f"{p:.4f}".rstrip("0").rstrip(".") if p < 1 else "1"
+
+
+def _eq(p: float) -> str:
+    s = _fp(p)
+    return s if s.startswith("<") else "=" + s
 
 
 def _ci(ci: tuple[float, float] | None, signed: bool = False) -> str:
@@ -193,7 +198,7 @@ def _decision(v: Verdict) -> str:
         else:
             adj = "not yet Holm-adjusted"
             used = v.p
-        parts.append(f"p={_fp(v.p)} ({adj}) < alpha {_fp(v.alpha)}? {'yes' if used < v.alpha else 'no'}")
+        parts.append(f"p{_eq(v.p)} ({adj}) < alpha {_fp(v.alpha)}? {'yes' if used < v.alpha else 'no'}")
     if v.criteria:
         parts.append(f"{v.criteria}? {'yes' if v.criteria_met else 'no'}")
     verdict = "PASSED" if v.passed else "FAILED"
@@ -293,13 +298,19 @@ def _scope_text(filters: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={v!r}" for k, v in filters.items())
 
 
-def _missing(kind: str, name: str, statement: str, what: Mapping[str, Any], extra: str = "") -> Verdict:
-    reason = f"no trials for {_scope_text(what)} in this run" + (f" ({extra})" if extra else "")
-    return Verdict(name=name, kind=kind, statement=statement, skip_reason=reason, details={"missing": dict(what)})
+def _missing(kind: str, name: str, statement: str, what: Mapping[str, Any], extra: str = "", *,
+             alpha: float = 0.05, spec: Mapping[str, Any] | None = None) -> Verdict:
+    """Skipped for missing data; keeps alpha and any declared effect so `plan` still works."""
+    reason = (f"no trials for {_scope_text(what)} in this run" if what else "no trials in this run") + (
+        f" ({extra})" if extra else "")
+    return _skip_v(kind, name, statement, reason, alpha=alpha, spec=spec, missing=dict(what))
 
 
-def _skip_v(kind: str, name: str, statement: str, reason: str, **details: Any) -> Verdict:
-    return Verdict(name=name, kind=kind, statement=statement, skip_reason=reason, details=details)
+def _skip_v(kind: str, name: str, statement: str, reason: str, *, alpha: float = 0.05,
+            spec: Mapping[str, Any] | None = None, **details: Any) -> Verdict:
+    if spec:
+        details["power_spec"] = dict(spec)
+    return Verdict(name=name, kind=kind, statement=statement, alpha=alpha, skip_reason=reason, details=details)
 
 
 def _arm(by: str, value: Any) -> dict[str, Any]:
@@ -399,16 +410,18 @@ def beats(
     scope = f" ({_scope_text(where)})" if where else ""
     statement = f"{la} beats {lb} on {metric}" + (f" by more than {_f(min_effect)}" if min_effect else "") + scope
     name = name or f"beats: {la} > {lb} on {metric}{scope}"
+    spec = ({"design": "paired" if paired else "two_sample", "d": expected_d, "declared": True,
+             "test": test if paired else ("mannwhitney" if test == "wilcoxon" else "t")} if expected_d else None)
     t, incomplete = _scoped(trials, where)
     fa, fb = _arm(by, a), _arm(by, b)
     ta, tb = t.where(**fa), t.where(**fb)
     for arm, ft in ((ta, fa), (tb, fb)):
         if not len(arm):
-            return _missing("beats", name, statement, {**ft, **where})
+            return _missing("beats", name, statement, {**ft, **where}, alpha=alpha, spec=spec)
     va, vb = ta.values(metric), tb.values(metric)
     for arm_vals, ft in ((va, fa), (vb, fb)):
         if not np.isfinite(arm_vals).any():
-            return _skip_v("beats", name, statement,
+            return _skip_v("beats", name, statement, alpha=alpha, spec=spec, reason=
                            f"no {metric!r} values for {_scope_text({**ft, **where})} in this run"
                            + (" (no judge model configured?)" if metric.startswith("quality.judge") else ""))
     union = t.where(**{by: _values_of(fa, fb, by)}) if (by in fa and by in fb) else t
@@ -456,7 +469,7 @@ def beats(
     ok_a, ok_b = np.isfinite(va), np.isfinite(vb)
     xa, xb = va[ok_a], vb[ok_b]
     if xa.size < 2 or xb.size < 2:
-        return _skip_v("beats", name, statement,
+        return _skip_v("beats", name, statement, alpha=alpha, spec=spec, reason=
                        f"too few trials to test: {xa.size} with {la}, {xb.size} with {lb} (need 2 each)")
     ca = np.asarray(ta.column("task_id"), dtype=object)[ok_a]
     cb = np.asarray(tb.column("task_id"), dtype=object)[ok_b]
@@ -513,9 +526,10 @@ def spread(
     scope = f" ({_scope_text(where)})" if where else ""
     statement = f"{metric} differs across {by}" + scope
     name = name or f"spread: {metric} across {by}{scope}"
+    spec = {"design": "two_sample", "test": "mannwhitney", "d": expected_d, "declared": True} if expected_d else None
     t, incomplete = _scoped(trials, where)
     if not len(t):
-        return _missing("spread", name, statement, dict(where) or {"any": by})
+        return _missing("spread", name, statement, dict(where), alpha=alpha, spec=spec)
     groups = {}
     for key, g in t.groups(by).items():
         vals = g.values(metric)
@@ -523,7 +537,7 @@ def spread(
         if ok.any():
             groups[str(key)] = (vals[ok], np.asarray(g.column("task_id"), dtype=object)[ok])
     if len(groups) < 2:
-        return _skip_v("spread", name, statement,
+        return _skip_v("spread", name, statement, alpha=alpha, spec=spec, reason=
                        f"need at least 2 {by} groups with {metric!r} values in this run, found {sorted(groups) or 'none'}")
     res = stats.kruskal([v for v, _ in groups.values()])
     means = {k: float(v.mean()) for k, (v, _) in groups.items()}
@@ -574,6 +588,7 @@ def equivalent(
     metric: str = "quality.rubric",
     alpha: float = 0.05,
     pair_by: Sequence[str] | None = None,
+    expected_sd: float | None = None,
     name: str | None = None,
     n_boot: int = stats.DEFAULT_BOOT,
     seed: int = stats.DEFAULT_SEED,
@@ -592,15 +607,16 @@ def equivalent(
     scope = f" ({_scope_text(where)})" if where else ""
     statement = f"{metric} at {factor}={high} is equivalent to {factor}={low} within +-{_f(margin)}" + scope
     name = name or f"equivalent: {metric} {factor} {low} vs {high}{scope}"
+    spec = {"design": "tost", "sd": expected_sd, "margin": margin, "declared": True} if expected_sd else None
     t, incomplete = _scoped(trials, where)
     tl, th = t.where(**{factor: low}), t.where(**{factor: high})
     for arm, val in ((tl, low), (th, high)):
         if not len(arm):
-            return _missing("equivalent", name, statement, {factor: val, **where})
+            return _missing("equivalent", name, statement, {factor: val, **where}, alpha=alpha, spec=spec)
     ll, lh = f"{factor}={low}", f"{factor}={high}"
     vl, vh = tl.values(metric), th.values(metric)
     if not np.isfinite(vl).any() or not np.isfinite(vh).any():
-        return _skip_v("equivalent", name, statement, f"no {metric!r} values at {ll} or {lh} in this run")
+        return _skip_v("equivalent", name, statement, alpha=alpha, spec=spec, reason=f"no {metric!r} values at {ll} or {lh} in this run")
     fields = _pair_fields(t.where(**{factor: [low, high]}), exclude=[factor], pair_by=pair_by)
     pairs = t.pairs({factor: high}, {factor: low}, metric, pair_by=fields)
     details: dict[str, Any] = {"factor": factor, "low": low, "high": high, "low_label": ll, "high_label": lh,
@@ -677,10 +693,10 @@ def growth(
     name = name or f"growth: {metric} vs {factor}{scope}"
     t, incomplete = _scoped(trials, where)
     if not len(t):
-        return _missing("growth", name, statement, dict(where) or {factor: "any"})
+        return _missing("growth", name, statement, dict(where), alpha=alpha)
     levels = sorted(v for v in t.distinct(factor))
     if len(levels) < 2:
-        return _skip_v("growth", name, statement,
+        return _skip_v("growth", name, statement, alpha=alpha, reason=
                        f"need trials at 2 or more values of {factor} in this run, found {levels}")
     x = t.values(factor)
     y = t.values(metric)
@@ -688,7 +704,7 @@ def growth(
     key, _ = t._key([w for w in within if w != factor]) if within else (np.zeros(len(t), dtype=np.int64), None)
     r = stats.loglog_slope(x, y, cl, within=key, below=below, n_boot=n_boot, seed=seed)
     if not math.isfinite(r["slope"]):
-        return _skip_v("growth", name, statement,
+        return _skip_v("growth", name, statement, alpha=alpha, reason=
                        f"cannot fit a slope: {r['n']} trials with positive {metric!r} ({r['dropped']} dropped as <= 0 or missing)")
     lo, hi = levels[0], levels[-1]
     m_lo = float(np.nanmean(t.where(**{factor: lo}).values(metric)))
@@ -748,13 +764,13 @@ def ratio(
     tn, td = t.where(**fn), t.where(**fd)
     for arm, ft in ((tn, fn), (td, fd)):
         if not len(arm):
-            return _missing("ratio", name, statement, {**ft, **where})
+            return _missing("ratio", name, statement, {**ft, **where}, alpha=alpha)
     vn, vd = tn.values(metric), td.values(metric)
     cn = np.asarray(tn.column("task_id"), dtype=object)
     cd = np.asarray(td.column("task_id"), dtype=object)
     common = set(cn[np.isfinite(vn)].tolist()) & set(cd[np.isfinite(vd)].tolist())
     if not common:
-        return _skip_v("ratio", name, statement, f"no task with {metric!r} values for both {ln} and {ld} in this run")
+        return _skip_v("ratio", name, statement, alpha=alpha, reason=f"no task with {metric!r} values for both {ln} and {ld} in this run")
     kn = np.isfinite(vn) & np.isin(cn, list(common))
     kd = np.isfinite(vd) & np.isin(cd, list(common))
     xn, xd, cn, cd = vn[kn], vd[kd], cn[kn], cd[kd]
@@ -828,7 +844,7 @@ def count(
     name = name or f"count: {labels[agg]}{scope}"
     t, incomplete = _scoped(trials, where)
     if not len(t):
-        return _missing("count", name, statement, dict(where) or {"metric": metric})
+        return _missing("count", name, statement, dict(where), alpha=alpha)
     details: dict[str, Any] = {"metric": metric, "agg": agg, "agg_label": labels[agg], "at_least": at_least,
                                "scope": dict(where), "incomplete": incomplete}
     tasks = t.distinct("task_id")
@@ -850,7 +866,7 @@ def count(
     vals = t.values(metric)
     ok = np.isfinite(vals)
     if not ok.any():
-        return _skip_v("count", name, statement, f"no {metric!r} values in this run")
+        return _skip_v("count", name, statement, alpha=alpha, reason=f"no {metric!r} values in this run")
     x = vals[ok]
     cl = np.asarray(t.column("task_id"), dtype=object)[ok]
     if agg in ("any", "sum"):
@@ -913,61 +929,102 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
 
 @dataclass(frozen=True)
 class Plan:
-    """How many units a claim needs for a target power at its (Holm-adjusted) alpha."""
+    """How many units a claim needs for a target power at its (Holm-adjusted) alpha.
+
+    `unit` says what `n_needed` counts (pairs, trials per group, tasks); `trials_needed` is
+    the number of trials that means (both arms), or None where it depends on the design
+    (tasks x trials per task). `basis` says which effect it assumed.
+    """
 
     name: str
     design: str
     unit: str
     n_now: int
     n_needed: int | None
+    trials_needed: int | None
     effect: float | None
     alpha: float
     power_target: float
+    basis: str = ""
     note: str = ""
+
+    @property
+    def enough(self) -> bool | None:
+        """Whether the current n already reaches the target (None if unknown)."""
+        return None if self.n_needed is None else self.n_now >= self.n_needed
+
+
+def required_n(design: str, *, alpha: float, effect: float | None = None, power: float = 0.8,
+               test: str = "wilcoxon", sd: float | None = None, margin: float | None = None,
+               n_family: int = 1) -> int | None:
+    """Units needed for `power` at `alpha / n_family`, before any data exist.
+
+    design "paired" (effect = d_z; pairs), "two_sample" (effect = pooled d; trials per
+    group), "tost" (sd of paired differences, margin, effect = true difference, default 0;
+    pairs). None when the effect is zero or in the wrong direction.
+    """
+    a = alpha / max(n_family, 1)
+    if design == "paired":
+        return stats.n_paired_for_power(effect, a, power, test) if effect is not None else None
+    if design == "two_sample":
+        t = "mannwhitney" if test in ("wilcoxon", "mannwhitney") else "t"
+        return stats.n_two_sample_for_power(effect, a, power, t) if effect is not None else None
+    if design == "tost":
+        if not (sd and margin and sd > 0 and margin > 0):
+            raise ValueError("required_n('tost') needs sd > 0 and margin > 0")
+        d0 = effect or 0.0
+        if abs(d0) >= margin:
+            return None
+        return stats.n_for_power(lambda k: stats.power_tost(d0, sd, k, margin, a), power)
+    raise ValueError(f"required_n: unknown design {design!r} (paired, two_sample, tost)")
 
 
 def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n_family: int | None = None) -> Plan:
     """Units (pairs / trials per group / tasks) a claim needs for `power`.
 
-    Uses the effect the claim was judged at (expected if declared, else observed) unless
-    `effect` is given, and the claim's alpha divided by `n_family` (Bonferroni: the worst
-    case Holm step; defaults to the verdict's family size) so the plan holds after
-    adjustment. Returns n_needed=None when the effect is zero or in the wrong direction.
+    Uses the effect the claim was judged at (declared `expected_d` if given, else the
+    observed effect of a pilot) unless `effect` is given, and the claim's alpha divided by
+    `n_family` (Bonferroni: the worst Holm step; defaults to the verdict's family size) so
+    the plan holds after adjustment. Works on a skipped verdict (no data yet) when the claim
+    declared its expected effect. n_needed is None when the effect is zero or in the wrong
+    direction, or when nothing is known about it.
     """
     spec = dict(verdict.details.get("power_spec") or {})
     m = n_family if n_family is not None else max(verdict.n_family, 1)
     alpha = verdict.alpha / max(m, 1)
     design = spec.get("design", "none")
-    n_now = int(spec.get("n") or verdict.n)
-    note = ""
-    if verdict.skip_reason:
-        return Plan(verdict.name, design, verdict.unit, 0, None, effect, alpha, power, f"skipped: {verdict.skip_reason}")
-    if design == "paired":
+    n_now = 0 if verdict.skip_reason else int(spec.get("n") or verdict.n)
+    basis = ("given effect" if effect is not None else "declared expected effect" if spec.get("declared")
+             else "observed effect" if spec else "")
+    note = f"no data: {verdict.skip_reason}" if verdict.skip_reason else ""
+    need: int | None = None
+    trials: int | None = None
+    d: float | None = effect
+    if design in ("paired", "two_sample"):
         d = effect if effect is not None else spec.get("d")
-        need = stats.n_paired_for_power(d, alpha, power, spec.get("test", "wilcoxon")) if d is not None else None
-        unit = "pairs"
-    elif design == "two_sample":
-        d = effect if effect is not None else spec.get("d")
-        need = stats.n_two_sample_for_power(d, alpha, power, spec.get("test", "mannwhitney")) if d is not None else None
-        unit = "trials per group"
+        need = required_n(design, alpha=alpha, effect=d, power=power, test=spec.get("test", "wilcoxon"))
+        unit = "pairs" if design == "paired" else "trials per group"
+        trials = 2 * need if need is not None else None
     elif design == "tost":
         sd, margin = spec.get("sd"), spec.get("margin")
         d = effect if effect is not None else 0.0
         if sd and math.isfinite(sd) and sd > 0:
-            need = stats.n_for_power(lambda k: stats.power_tost(d, sd, k, margin, alpha), power)
+            need = required_n("tost", alpha=alpha, effect=d, power=power, sd=sd, margin=margin)
         else:
-            need, note = 2, "no variance observed"
+            need, note = 2, (note + "; " if note else "") + "no variance observed"
         unit = "pairs"
+        trials = 2 * need if need is not None else None
     elif design == "z":
         delta, se = spec.get("delta"), spec.get("se")
         d = delta
         if delta is not None and se and n_now > 0 and delta > 0:
-            sd_unit = se * math.sqrt(n_now)  # scale: se shrinks as 1/sqrt(clusters)
+            sd_unit = se * math.sqrt(n_now)  # se shrinks as 1/sqrt(clusters)
             need = stats.n_for_power(lambda k: stats.power_z(delta, sd_unit / math.sqrt(k), alpha), power)
-        else:
-            need = None
         unit = "tasks"
     else:
-        d, need, unit = None, None, verdict.unit
-        note = "descriptive claim: no test, no power"
-    return Plan(verdict.name, design, unit, n_now, need, d, alpha, power, note)
+        unit = verdict.unit or "n/a"
+        if not note:
+            note = "descriptive claim: no test, no power"
+        elif not spec:
+            note += "; declare expected_d (or run a pilot) to plan it"
+    return Plan(verdict.name, design, unit, n_now, need, trials, d, alpha, power, basis, note)

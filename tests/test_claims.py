@@ -284,3 +284,34 @@ def test_bootstrap_is_reproducible(study: Trials) -> None:
     b = claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT)
     assert a.ci == b.ci and a.effect_ci == b.effect_ci
     assert np.isfinite(a.ci).all()
+
+
+def test_plan_before_any_data_uses_declared_effect() -> None:
+    empty = Trials([])
+    v = claims.beats(empty, "sequential", "coordinator", alpha=0.001, expected_d=0.5)
+    assert v.passed is None and v.skip_reason == "no trials for protocol='sequential' in this run"
+    p = claims.plan(v, n_family=7)
+    assert p.basis == "declared expected effect" and p.n_now == 0 and p.enough is False
+    assert p.n_needed == stats.n_paired_for_power(0.5, 0.001 / 7, 0.8, "wilcoxon")
+    assert p.trials_needed == 2 * p.n_needed
+    assert claims.plan(claims.beats(empty, "a", "b")).n_needed is None
+    eq = claims.plan(claims.equivalent(empty, margin=0.05, expected_sd=0.1))
+    assert eq.design == "tost" and eq.n_needed == claims.required_n("tost", alpha=0.05, sd=0.1, margin=0.05)
+    assert claims.spread(empty).skip_reason == "no trials in this run"
+
+
+def test_required_n_known_values() -> None:
+    # G*Power, one-tailed t: d=0.5, alpha=0.05, power 0.8 -> 27 pairs, 51 per group
+    assert claims.required_n("paired", alpha=0.05, effect=0.5, test="t") == 27
+    assert claims.required_n("two_sample", alpha=0.05, effect=0.5, test="t") == 51
+    assert claims.required_n("paired", alpha=0.05, effect=0.5, test="t", n_family=5) == \
+        stats.n_paired_for_power(0.5, 0.01, 0.8, "t")
+    with pytest.raises(ValueError, match="unknown design"):
+        claims.required_n("anova", alpha=0.05, effect=0.5)
+
+
+def test_tiny_p_values_are_written_as_bounds(study: Trials) -> None:
+    v = claims.finalize([claims.beats(study, "sequential", "shared", n_boot=N_BOOT)])[0]
+    assert v.p < 1e-10
+    assert "p=0 " not in v.message and "p=0.0000" not in v.message
+    assert claims._fp(0.0) == "<1e-300" and claims._fp(3.2e-7) == "3.2e-07" and claims._fp(0.0004) == "0.0004"
