@@ -512,6 +512,7 @@ def spread(
     min_rel_gap: float | None = None,
     min_d: float | None = None,
     alpha: float = 0.05,
+    test: str = "kruskal",
     expected_d: float | None = None,
     name: str | None = None,
     n_boot: int = stats.DEFAULT_BOOT,
@@ -522,7 +523,13 @@ def spread(
     the best and worst group (absolute and relative to the worst, with a task-clustered CI)
     and Cohen's d between those extremes. Passes when the (Holm-adjusted) p < alpha and the
     gap / relative gap / d reach `min_gap` / `min_rel_gap` / `min_d` where given.
+
+    `test="friedman"` blocks by task and seed (and the other design factors that vary):
+    each block's groups are compared within the block, so task difficulty drops out, as in
+    the paired `beats`. Only complete blocks (every group present) count; needs >= 3 groups.
     """
+    if test not in ("kruskal", "friedman"):
+        raise ValueError(f"spread(test=...) must be 'kruskal' or 'friedman', got {test!r}")
     scope = f" ({_scope_text(where)})" if where else ""
     statement = f"{metric} differs across {by}" + scope
     name = name or f"spread: {metric} across {by}{scope}"
@@ -539,10 +546,24 @@ def spread(
     if len(groups) < 2:
         return _skip_v("spread", name, statement, alpha=alpha, spec=spec, reason=
                        f"need at least 2 {by} groups with {metric!r} values in this run, found {sorted(groups) or 'none'}")
-    res = stats.kruskal([v for v, _ in groups.values()])
+    extra: dict[str, Any] = {}
+    if test == "friedman":
+        if len(groups) < 3:
+            return _skip_v("spread", name, statement, alpha=alpha, spec=spec, reason=
+                           f"Friedman needs at least 3 {by} groups, found {sorted(groups)}; use test='kruskal' or beats()")
+        fields = _pair_fields(t, exclude=[by], pair_by=None)
+        matrix = _block_matrix(t, by, metric, fields, list(groups))
+        res = stats.friedman(matrix)
+        n_units, unit_name = int(matrix.shape[0]), _unit(fields, "blocks")
+        if matrix.shape[0]:
+            extra["kendall_w"] = float(res.statistic / (matrix.shape[0] * (len(groups) - 1))) if math.isfinite(res.statistic) else None
+        extra["block_by"] = fields
+    else:
+        res = stats.kruskal([v for v, _ in groups.values()])
+        n_units, unit_name = int(sum(v.size for v, _ in groups.values())), "trials"
     means = {k: float(v.mean()) for k, (v, _) in groups.items()}
     best = max(means, key=means.__getitem__)
-    worst = min(means, key=means.__getitem__)
+    worst = min((k for k in means if k != best), key=means.__getitem__)
     (xb, cb), (xw, cw) = groups[best], groups[worst]
     gap = means[best] - means[worst]
     rel = gap / means[worst] if means[worst] else math.inf
@@ -562,10 +583,9 @@ def spread(
     d_for_power, basis = _power_basis(expected_d, d, "d")
     n_min = int(min(xb.size, xw.size))
     power = stats.power_two_sample(d_for_power, xb.size, xw.size, alpha, "mannwhitney")
-    n_trials = int(sum(v.size for v, _ in groups.values()))
     clusters = len({c for _, cl in groups.values() for c in cl.tolist()})
     v = Verdict(
-        name=name, kind="spread", statement=statement, test=res.name, n=n_trials, unit="trials",
+        name=name, kind="spread", statement=statement, test=res.name, n=n_units, unit=unit_name,
         means=means, estimate_name="gap", estimate=gap, ci=ci, ci_method="task-clustered bootstrap",
         effect_name=f"d({best} vs {worst})", effect=d, effect_ci=d_ci, p=res.p, alpha=alpha, power=power,
         criteria=" and ".join(crit), criteria_met=all(met) if met else None,
@@ -573,9 +593,24 @@ def spread(
                  "clusters": clusters, "statistic": res.statistic, "scope": dict(where), "incomplete": incomplete,
                  "power_basis": basis + " (extremes contrast, Mann-Whitney approx.)",
                  "power_spec": {"design": "two_sample", "test": "mannwhitney", "d": d_for_power, "n": n_min},
-                 "n_needed_80": stats.n_two_sample_for_power(d_for_power, alpha, 0.8)},
+                 "n_needed_80": stats.n_two_sample_for_power(d_for_power, alpha, 0.8), **extra},
     )
     return _finish(v)
+
+
+def _block_matrix(t: Trials, by: str, metric: str, fields: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """(complete blocks x groups) matrix of block means; blocks keyed on `fields`."""
+    per = []
+    for key, g in t.groups(by).items():
+        if str(key) in labels:
+            uk, means, _ = g._key_means(list(fields), metric, "task_id")
+            per.append((labels.index(str(key)), uk, means))
+    per.sort(key=lambda x: x[0])
+    common = per[0][1]
+    for _, uk, _ in per[1:]:
+        common = np.intersect1d(common, uk, assume_unique=True)
+    cols = [means[np.searchsorted(uk, common)] for _, uk, means in per]
+    return np.column_stack(cols) if cols else np.zeros((0, 0))
 
 
 def equivalent(

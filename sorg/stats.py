@@ -43,6 +43,11 @@ class TestResult:
     n: int
 
 
+def _tiny(sd: float, scale: float) -> bool:
+    """Zero spread up to rounding (np.std of [0.1]*3 is ~1e-17, not 0)."""
+    return sd <= 1e-12 * max(1.0, abs(scale))
+
+
 def _clip_p(p: float) -> float:
     if p is None or not math.isfinite(p):
         return 1.0
@@ -81,7 +86,7 @@ def paired_t(diff: Sequence[float], alternative: str = "greater", popmean: float
         return TestResult("paired t", float("nan"), 1.0, n)
     sd = float(np.std(d, ddof=1))
     m = float(np.mean(d)) - popmean
-    if sd == 0.0:
+    if _tiny(sd, float(np.mean(d))):
         return TestResult("paired t", float("nan"), _degenerate_p(m, alternative), n)
     res = st.ttest_1samp(d, popmean, alternative=alternative)
     return TestResult("paired t", float(res.statistic), _clip_p(res.pvalue), n)
@@ -121,7 +126,7 @@ def welch_t(a: Sequence[float], b: Sequence[float], alternative: str = "greater"
     n = int(x.size + y.size)
     if x.size < 2 or y.size < 2:
         return TestResult("Welch t", float("nan"), 1.0, n)
-    if np.var(x) == 0 and np.var(y) == 0:
+    if _tiny(float(np.std(x)) + float(np.std(y)), float(abs(x).max() + abs(y).max())):
         return TestResult("Welch t", float("nan"), _degenerate_p(float(x.mean() - y.mean()), alternative), n)
     res = st.ttest_ind(x, y, equal_var=False, alternative=alternative)
     return TestResult("Welch t", float(res.statistic), _clip_p(res.pvalue), n)
@@ -144,6 +149,24 @@ def kruskal(groups: Sequence[Sequence[float]]) -> TestResult:
     return TestResult("Kruskal-Wallis H", float(res.statistic), _clip_p(res.pvalue), n)
 
 
+def friedman(blocks: np.ndarray) -> TestResult:
+    """Friedman chi-square on a (blocks x groups) matrix: the blocked (paired) counterpart
+    of Kruskal-Wallis, for when every group ran the same tasks and seeds. Needs >= 3 groups.
+    A matrix with no variation at all gives p = 1."""
+    from scipy import stats as st
+
+    m = np.asarray(blocks, dtype=float)
+    if m.ndim != 2 or m.shape[1] < 3:
+        raise ValueError(f"Friedman needs a blocks x groups matrix with >= 3 groups, got shape {m.shape}")
+    n = int(m.shape[0])
+    if n < 2:
+        return TestResult("Friedman chi-square", float("nan"), 1.0, n)
+    if np.all(m == m[0, 0]):
+        return TestResult("Friedman chi-square", 0.0, 1.0, n)
+    res = st.friedmanchisquare(*m.T)
+    return TestResult("Friedman chi-square", float(res.statistic), _clip_p(res.pvalue), n)
+
+
 def tost_paired(diff: Sequence[float], margin: float, alpha: float = 0.05) -> dict:
     """Two one-sided paired t tests: is the mean difference inside (-margin, +margin)?
 
@@ -164,7 +187,7 @@ def tost_paired(diff: Sequence[float], margin: float, alpha: float = 0.05) -> di
     m = float(d.mean())
     se = float(d.std(ddof=1)) / math.sqrt(n)
     df = n - 1
-    if se == 0.0:
+    if _tiny(se, m):
         p_lo = 0.0 if m > -margin else 1.0
         p_hi = 0.0 if m < margin else 1.0
         ci = (m, m)
@@ -191,7 +214,7 @@ def tost_welch(a: Sequence[float], b: Sequence[float], margin: float, alpha: flo
     m = float(x.mean() - y.mean())
     vx, vy = float(x.var(ddof=1)) / x.size, float(y.var(ddof=1)) / y.size
     se = math.sqrt(vx + vy)
-    if se == 0.0:
+    if _tiny(se, m):
         p_lo = 0.0 if m > -margin else 1.0
         p_hi = 0.0 if m < margin else 1.0
         ci = (m, m)
@@ -215,7 +238,7 @@ def cohen_dz(diff: Sequence[float]) -> float:
         return float("nan")
     sd = float(d.std(ddof=1))
     m = float(d.mean())
-    if sd == 0.0:
+    if _tiny(sd, m):
         return 0.0 if m == 0 else math.copysign(math.inf, m)
     return m / sd
 
@@ -229,7 +252,7 @@ def cohen_d(a: Sequence[float], b: Sequence[float]) -> float:
         return float("nan")
     sp2 = ((x.size - 1) * x.var(ddof=1) + (y.size - 1) * y.var(ddof=1)) / (x.size + y.size - 2)
     m = float(x.mean() - y.mean())
-    if sp2 == 0.0:
+    if _tiny(math.sqrt(sp2), float(abs(x).max())):
         return 0.0 if m == 0 else math.copysign(math.inf, m)
     return m / math.sqrt(sp2)
 

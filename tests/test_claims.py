@@ -315,3 +315,18 @@ def test_tiny_p_values_are_written_as_bounds(study: Trials) -> None:
     assert v.p < 1e-10
     assert "p=0 " not in v.message and "p=0.0000" not in v.message
     assert claims._fp(0.0) == "<1e-300" and claims._fp(3.2e-7) == "3.2e-07" and claims._fp(0.0004) == "0.0004"
+
+
+def test_spread_friedman_blocks_by_task(study: Trials) -> None:
+    v = claims.spread(study, test="friedman", n_boot=N_BOOT)
+    assert v.test == "Friedman chi-square" and v.passed is True
+    assert v.n == 16 * 3 * 2 * 3 and v.unit == "task x seed x model x team size blocks"
+    assert 0 < v.details["kendall_w"] <= 1
+    two = claims.spread(study, test="friedman", protocol=["sequential", "shared"])
+    assert two.passed is None and "at least 3" in two.skip_reason
+
+
+def test_spread_with_equal_means_names_two_groups(make) -> None:
+    t = Trials([make(protocol=p, seed=s, task_id=f"t{s}") for p in ("a", "b") for s in range(4)])
+    v = claims.spread(t, n_boot=N_BOOT)
+    assert {v.details["best"], v.details["worst"]} == {"a", "b"} and v.passed is False

@@ -230,3 +230,15 @@ def test_power_tost_at_zero_difference() -> None:
     # margin of 2 SE of the mean on each side: approx 2*Phi(2 - 1.645) - 1
     p = stats.power_tost(0.0, 1.0, 100, 0.2, 0.05)
     assert p == pytest.approx(2 * st.norm.cdf(2 - st.norm.ppf(0.95)) - 1)
+
+
+def test_friedman_matches_scipy_and_textbook(rng) -> None:
+    m = rng.normal(0, 1, (15, 4)) + np.array([0, 0.2, 0.4, 0.6])
+    r = stats.friedman(m)
+    ref = st.friedmanchisquare(*m.T)
+    assert r.p == pytest.approx(ref.pvalue) and r.statistic == pytest.approx(ref.statistic)
+    # every block ranks the groups 1,2,3: chi2 = 12/(n k (k+1)) * sum R_j^2 - 3 n (k+1) = n (k-1) = 2n
+    perfect = np.tile([0.1, 0.2, 0.3], (6, 1))
+    assert stats.friedman(perfect).statistic == pytest.approx(12.0)
+    with pytest.raises(ValueError, match=">= 3 groups"):
+        stats.friedman(np.ones((5, 2)))
