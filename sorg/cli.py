@@ -7,6 +7,7 @@ trials) and must work without pytest, a model or a network.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -70,7 +71,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for name, fn in found:
         try:
             v = fn(trials)  # type: ignore[operator]
-        except Exception as exc:  # pytest.skip and bugs alike: shown, not fatal to the plan
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # pytest.skip (a BaseException) and bugs alike: shown, not fatal
             v = claims.skip(f"{type(exc).__name__}: {exc}", name=name)
         verdicts.append(v.named(name) if isinstance(v, claims.Verdict) else claims.skip("did not return a Verdict", name=name))
         names.append(name)
@@ -82,8 +85,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     rows = []
     for name, v in zip(names, verdicts):
         pl = claims.plan(v, power=args.power, effect=args.effect)
-        trials_per_unit = max(1.0, v.n and (len(trials) / max(v.n, 1)) or 1.0) if not v.skip_reason else 0
-        need_trials = None if pl.n_needed is None else pl.n_needed * (2 if pl.design in ("paired", "two_sample", "tost") else trials_per_unit)
+        # Trials one unit costs: a pair or one trial per group is one trial in each of two
+        # arms; for task-level designs, the pilot's trials per unit.
+        if pl.design in ("paired", "two_sample", "tost"):
+            per_unit = 2.0
+        else:
+            per_unit = len(ok) / max(pl.n_now, 1)
+        need_trials = None if pl.n_needed is None else math.ceil(pl.n_needed * per_unit)
         rows.append([name.rsplit("::", 1)[-1], pl.design, pl.unit, pl.n_now, pl.n_needed if pl.n_needed is not None else "-",
                      f"{pl.effect:.3f}" if isinstance(pl.effect, float) else (pl.effect if pl.effect is not None else "-"),
                      f"{pl.alpha:.2g}",

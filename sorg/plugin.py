@@ -437,14 +437,18 @@ class _Outcome:
     duration: float = 0.0
 
 
-def _session_trials(st: _State) -> Any:
+def _session_trials(config: pytest.Config) -> Any:
+    """Every ok trial in the run's store. The store is the session's own records, plus those
+    already in the run directory when `--sorg-run-id` names an existing run (a resumed run, or
+    `pytest evals/test_claims.py --sorg-run-id=<run>` to judge claims over a stored run)."""
     from sorg.results import Trials
     from sorg.store import read_records
 
+    store = _store(config)
     recs = []
-    if st.store is not None and st.store.path.exists():
-        st.store.close()
-        recs = read_records(st.store.path)
+    if store.path.exists():
+        store.close()
+        recs = read_records(store.path)
     return Trials([r for r in recs if r.status == "ok"])
 
 
@@ -472,7 +476,7 @@ def _judge_claims(session: pytest.Session, st: _State) -> None:
             outcomes[nid] = _Outcome("skip", reason=f"the run stopped early ({stopped}); claims judge complete runs only")
             continue
         if trials is None:
-            trials = _session_trials(st)
+            trials = _session_trials(config)
         t0 = time.perf_counter()
         try:
             fn = _load_claim(session, st, e)
@@ -480,7 +484,7 @@ def _judge_claims(session: pytest.Session, st: _State) -> None:
         except pytest.skip.Exception as exc:
             outcomes[nid] = _Outcome("skip", reason=str(exc.msg), duration=time.perf_counter() - t0)
             continue
-        except Exception:
+        except (Exception, pytest.fail.Exception):
             outcomes[nid] = _Outcome("error", longrepr=_short_tb(), duration=time.perf_counter() - t0)
             continue
         if not isinstance(v, _claims.Verdict):
@@ -545,7 +549,11 @@ def _report_claim(config: pytest.Config, e: dict, out: _Outcome, st: _State) -> 
             outcome, longrepr = "failed", f"[XPASS(strict)] {xf['reason']}" + (f"\n{v.message}" if v is not None else "")
         else:
             extra["wasxfail"] = xf["reason"]
-    row = {"nodeid": nid, "outcome": _word(outcome, extra), "message": v.message if v is not None else (out.reason or out.longrepr)}
+    word = _word(outcome, extra)
+    message = v.message if v is not None else (out.reason or out.longrepr)
+    if word in ("xfailed", "xpassed") or (xf and xf["strict"] and outcome == "failed" and v is not None):
+        message = f"[xfail{'(strict)' if xf['strict'] else ''}: {xf['reason']}] {message}"
+    row = {"nodeid": nid, "outcome": word, "message": message}
     if v is not None:
         row["verdict"] = v.to_dict()
     st.verdict_rows.append(row)

@@ -334,8 +334,11 @@ def _plots(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
             a1.errorbar(ns, [r["quality"]["mean"] for r in cs], yerr=list(zip(*[err(r["quality"]) for r in cs])),
                         marker="o", capsize=2, label=lab)
             a2.plot(ns, [max(r["cost_usd"]["mean"], 1e-12) for r in cs], marker="o", label=lab)
+    sizes = sorted({r["n_agents"] for r in rows})
     for a, yl in ((a1, "quality (rubric)"), (a2, "cost USD / trial")):
         a.set_xscale("log", base=2)
+        a.set_xticks(sizes, [str(n) for n in sizes])
+        a.minorticks_off()
         a.set_xlabel("agents")
         a.set_ylabel(yl)
     a2.set_yscale("log")

@@ -158,6 +158,13 @@ def test_sweep_and_claims_without_and_with_xdist(project):
                          capture_output=True, text=True, check=True)
     assert "summary.md" in cli.stdout
     assert (root / "reports" / "xdist" / "summary.json").read_text() == before
+    # `sorg plan` sizes each claim from the pilot's effects and per-trial usage
+    plan = subprocess.run([sys.executable, "-m", "sorg.cli", "plan", "test_claims.py", "--pilot", "reports/plain"],
+                          capture_output=True, text=True, cwd=root, env=project.env())
+    assert plan.returncode == 0, plan.stderr
+    row = [ln for ln in plan.stdout.splitlines() if ln.startswith("test_sequential_beats_coordinator ")][0]
+    assert "paired" in row and "pairs" in row
+    assert "17 ok trials" in plan.stdout
 
 
 def test_passing_claims_only_exit_zero_and_no_claim_runs_on_workers(project):
@@ -220,3 +227,45 @@ def test_killed_controller_keeps_finished_trials_and_rerun_completes(project):
     lines = [ln for ln in store.read_bytes().split(b"\n") if ln]
     assert len(lines) == 25  # nothing duplicated
     assert store.read_bytes().startswith(prefix.rsplit(b"\n", 1)[0])
+
+
+MORE_CLAIMS = '''
+import pytest
+from sorg import claims
+
+@pytest.mark.parametrize("b", ["coordinator", "broadcast"])
+@claims.claim
+def test_param(trials, b):
+    return claims.beats(trials, "sequential", b, alpha=0.05)
+
+class TestGroup:
+    @claims.claim
+    def test_in_class(self, trials):
+        return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+
+@claims.claim
+def test_raises(trials):
+    raise RuntimeError("boom in the claim")
+
+@claims.claim
+def test_returns_a_number(trials):
+    return 0.5
+'''
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["no-xdist", "n2"])
+def test_parametrized_class_and_broken_claims(project, xdist):
+    project.write("test_claims.py", MORE_CLAIMS)
+    r = project.run(*xdist, "-rA", "--sorg-run-id=more")
+    # broadcast trials are all cut by the budget: that claim has no ok data and is skipped
+    r.assert_outcomes(passed=26 + 2, failed=2, skipped=1)
+    out = r.stdout.str()
+    assert "RuntimeError: boom in the claim" in out
+    assert "returned float, not a Verdict" in out
+    assert "test_claims.py::test_param[coordinator]" in out and "test_claims.py::TestGroup::test_in_class" in out
+
+
+def test_claims_can_be_judged_over_a_stored_run(project):
+    project.run("test_evals.py", "--sorg-run-id=stored").assert_outcomes(passed=26)
+    r = project.run("test_claims.py", "--sorg-run-id=stored")
+    r.assert_outcomes(passed=1, failed=2, skipped=2, xfailed=1)
