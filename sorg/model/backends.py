@@ -95,7 +95,9 @@ def load_litellm() -> Any:
     """Import litellm once, offline: local cost map, no telemetry, no debug banners."""
     global _litellm
     if _litellm is None:
+        # No network at import or later: the bundled cost map, no tokenizer or catalog fetches.
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        os.environ.setdefault("LITELLM_OFFLINE_MODE", "True")
         os.environ.setdefault("LITELLM_TELEMETRY", "False")
         import litellm  # noqa: PLC0415 - lazy on purpose: replay must not import it
 
@@ -139,7 +141,6 @@ async def litellm_call(req: Request, *, model: str, timeout_s: float,
     """
     litellm = load_litellm()
     kwargs: dict[str, Any] = dict(req.params or {})
-    kwargs.update(extra or {})
     kwargs.update(
         model=model,
         messages=[dict(m) for m in req.messages],
@@ -152,6 +153,7 @@ async def litellm_call(req: Request, *, model: str, timeout_s: float,
         kwargs["seed"] = req.seed
     if req.response_format is not None:
         kwargs["response_format"] = _plain_dict(req.response_format)
+    kwargs.update(extra or {})  # the caller's adaptations (api_base, backend-specific shapes) win
     try:
         resp = await litellm.acompletion(**kwargs)
     except Exception as exc:  # litellm maps every provider fault onto its exception types

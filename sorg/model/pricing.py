@@ -20,7 +20,12 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["Prices", "find_pyproject", "load_price_table"]
+__all__ = ["Prices", "find_pyproject", "load_price_table", "BUILTIN_PRICES"]
+
+# Used when no pyproject names the model: the embedded model runs on the user's own CPU and
+# is priced at a nominal self-hosting cost (USD per input / output token) so that cost claims
+# have a number wherever sorg is run from. pyproject and ModelClient(prices=...) override it.
+BUILTIN_PRICES: dict[str, tuple[float, float]] = {"local/smollm2-135m": (1.0e-8, 2.0e-8)}
 
 
 def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -60,7 +65,8 @@ class Prices:
     """Prices for one client: explicit `overrides` > pyproject table > litellm's cost map."""
 
     def __init__(self, overrides: Mapping[str, Any] | None = None, pyproject: Path | None | bool = True) -> None:
-        table = load_price_table(find_pyproject() if pyproject is True else (pyproject or None))
+        table = dict(BUILTIN_PRICES)
+        table.update(load_price_table(find_pyproject() if pyproject is True else (pyproject or None)))
         for model, value in (overrides or {}).items():
             table[model] = _parse_price(model, value, "ModelClient(prices=...)")
         self.table = table
