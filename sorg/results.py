@@ -120,7 +120,11 @@ class Paired:
 
 
 class Trials:
-    """A queryable, immutable collection of TrialRecords (all statuses; see `only_ok`)."""
+    """A queryable, immutable collection of TrialRecords (all statuses; see `only_ok`).
+
+    Iteration order is by trial id, whatever order the records were given in, so that a
+    verdict over the same trials is the same number with or without xdist.
+    """
 
     __slots__ = ("_table", "_idx")
 
@@ -130,6 +134,9 @@ class Trials:
             for i, r in enumerate(recs):
                 if not isinstance(r, TrialRecord):
                     raise TypeError(f"Trials item {i} is a {type(r).__name__}, not a TrialRecord")
+            # Canonical order (by trial id, stable): trials arrive in any order under xdist,
+            # and every float sum and bootstrap draw must not depend on it.
+            recs.sort(key=lambda r: r.trial_id)
             _table = _Table(recs)
             _idx = np.arange(len(recs), dtype=np.int64)
         self._table = _table
@@ -204,10 +211,10 @@ class Trials:
         return [uniq[c] for c in codes[self._idx]]
 
     def distinct(self, name: str) -> list:
-        """Distinct values of a field present in this collection (first-appearance order)."""
+        """Distinct values of a field present in this collection, sorted."""
         codes, uniq = self._table.codes(name)
         present = np.unique(codes[self._idx])
-        return [uniq[c] for c in present]
+        return sorted((uniq[c] for c in present), key=lambda x: (type(x).__name__, x))
 
     def groups(self, by: str | Sequence[str]) -> dict[Any, "Trials"]:
         """Split by one field (keys are values) or several (keys are tuples)."""

@@ -285,14 +285,24 @@ def d_ci(d: float, n1: int, n2: int, level: float = 0.95) -> tuple[float, float]
 # --------------------------------------------------------------------------- clustered bootstrap
 
 
+def _sort_key(x: object) -> tuple:
+    return (type(x).__name__, x)
+
+
 def cluster_codes(clusters: Sequence) -> tuple[np.ndarray, int]:
-    """Integer cluster codes 0..k-1 for any hashable labels (order of first appearance)."""
+    """Integer cluster codes 0..k-1 for any hashable labels, in *sorted* label order.
+
+    Sorted, not first-seen: the bootstrap's draw for code j must mean the same task however
+    the trials arrived (xdist workers finish in any order), so verdicts are reproducible.
+    """
     arr = np.asarray(clusters)
     if arr.dtype.kind in "iu":
         uniq, codes = np.unique(arr, return_inverse=True)
-        return codes.astype(np.int64), int(uniq.size)
-    mapping: dict = {}
-    codes = np.fromiter((mapping.setdefault(c, len(mapping)) for c in arr.tolist()), dtype=np.int64, count=arr.size)
+        return codes.astype(np.int64).ravel(), int(uniq.size)
+    labels = arr.tolist() if arr.ndim else [arr.item()]
+    uniq_sorted = sorted(set(labels), key=_sort_key)
+    mapping = {u: i for i, u in enumerate(uniq_sorted)}
+    codes = np.fromiter((mapping[c] for c in labels), dtype=np.int64, count=len(labels))
     return codes, len(mapping)
 
 

@@ -286,6 +286,28 @@ def test_bootstrap_is_reproducible(study: Trials) -> None:
     assert np.isfinite(a.ci).all()
 
 
+def test_verdicts_do_not_depend_on_the_order_trials_arrived(study: Trials) -> None:
+    """Under xdist trials reach the controller in any order; verdicts must be identical."""
+    import random
+
+    recs = list(study)
+    random.Random(1).shuffle(recs)
+    shuffled = Trials(recs)
+
+    def judge(t):
+        return claims.finalize([claims.beats(t, "sequential", "coordinator", n_boot=N_BOOT),
+                                claims.spread(t, n_boot=N_BOOT), claims.equivalent(t, margin=0.05, n_boot=N_BOOT),
+                                claims.growth(t, n_boot=N_BOOT),
+                                claims.ratio(t, "fake/b", "fake/a", at_least=0.9, n_boot=N_BOOT)])
+
+    assert [v.to_dict() for v in judge(study)] == [v.to_dict() for v in judge(shuffled)]
+
+
+def test_cluster_codes_are_sorted_labels() -> None:
+    codes, k = stats.cluster_codes(["t2", "t1", "t2", "t0"])
+    assert k == 3 and codes.tolist() == [2, 1, 2, 0]
+
+
 def test_plan_before_any_data_uses_declared_effect() -> None:
     empty = Trials([])
     v = claims.beats(empty, "sequential", "coordinator", alpha=0.001, expected_d=0.5)

@@ -26,7 +26,7 @@ def test_len_iter_models_protocols(trials: Trials) -> None:
     assert len(trials) == 5 * 3 * 2 * 2 * 2
     assert sum(1 for _ in trials) == len(trials)
     assert trials.models == ["fake/a", "fake/b"]
-    assert trials.protocols == ["sequential", "coordinator", "shared"]
+    assert trials.protocols == ["coordinator", "sequential", "shared"]  # sorted
     assert bool(trials) and not bool(trials.where(protocol="nope"))
 
 
@@ -100,6 +100,16 @@ def test_pairs_skip_missing_metric(make) -> None:
 def test_only_ok_and_incomplete(make) -> None:
     t = Trials([make(seed=0), make(seed=1, status="budget"), make(seed=2, status="error")])
     assert len(t.only_ok()) == 1 and len(t.incomplete()) == 2
+
+
+def test_order_of_arrival_does_not_matter(trials: Trials) -> None:
+    import random
+
+    recs = list(trials)
+    random.Random(4).shuffle(recs)
+    again = Trials(recs)
+    assert [r.trial_id for r in again] == [r.trial_id for r in trials]
+    assert again.values("quality.rubric").tolist() == trials.values("quality.rubric").tolist()
 
 
 def test_rejects_non_records() -> None:

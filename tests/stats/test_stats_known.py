@@ -242,3 +242,11 @@ def test_friedman_matches_scipy_and_textbook(rng) -> None:
     assert stats.friedman(perfect).statistic == pytest.approx(12.0)
     with pytest.raises(ValueError, match=">= 3 groups"):
         stats.friedman(np.ones((5, 2)))
+
+
+def test_clustered_ci_does_not_depend_on_row_order(rng) -> None:
+    # the report calls boot_mean_ci on trials in store order, which xdist shuffles
+    clusters = np.array([f"t{i}" for i in rng.integers(0, 15, 120)], dtype=object)
+    v = rng.normal(0, 1, 120)
+    perm = rng.permutation(120)
+    assert stats.boot_mean_ci(v[perm], clusters[perm]) == pytest.approx(stats.boot_mean_ci(v, clusters), rel=1e-12)
