@@ -58,11 +58,16 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from sorg.results import Trials
     from sorg.store import TRIALS_FILE, read_records, resolve_run_dir
 
-    run_dir = resolve_run_dir(args.pilot)
-    recs = read_records(run_dir / TRIALS_FILE)
-    ok = [r for r in recs if r.status == "ok"]
-    if not ok:
-        print(f"sorg plan: the pilot {run_dir} has no ok trials", file=sys.stderr)
+    ok = []
+    if args.pilot:
+        run_dir = resolve_run_dir(args.pilot)
+        ok = [r for r in read_records(run_dir / TRIALS_FILE) if r.status == "ok"]
+        if not ok:
+            print(f"sorg plan: the pilot {run_dir} has no ok trials", file=sys.stderr)
+            return 2
+    elif args.per_trial_usd is None:
+        print("sorg plan: give --pilot reports/<run-id>, or per-trial estimates (--per-trial-usd, "
+              "--per-trial-calls, --per-trial-tokens) with claims that declare expected_d", file=sys.stderr)
         return 2
     trials = Trials(ok)
     found = _collect_claims(args.paths)
@@ -78,9 +83,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         verdicts.append(v.named(name) if isinstance(v, claims.Verdict) else claims.skip("did not return a Verdict", name=name))
         names.append(name)
     verdicts = claims.finalize(verdicts)
-    per_trial_cost = sum(r.cost_usd for r in ok) / len(ok)
-    per_trial_tokens = sum(r.prompt_tokens + r.completion_tokens for r in ok) / len(ok)
-    per_trial_calls = sum(r.calls for r in ok) / len(ok)
+    if ok:
+        per_trial_cost = sum(r.cost_usd for r in ok) / len(ok)
+        per_trial_tokens = sum(r.prompt_tokens + r.completion_tokens for r in ok) / len(ok)
+        per_trial_calls = sum(r.calls for r in ok) / len(ok)
+        source = f"pilot: {run_dir} ({len(ok)} ok trials"
+    else:
+        per_trial_cost, per_trial_tokens, per_trial_calls = args.per_trial_usd, args.per_trial_tokens, args.per_trial_calls
+        source = "stated estimates ("
     # A unit (pair, task, trial per group) costs this many trials in the pilot's design.
     rows = []
     for name, v in zip(names, verdicts):
@@ -90,7 +100,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         if pl.design in ("paired", "two_sample", "tost"):
             per_unit = 2.0
         else:
-            per_unit = len(ok) / max(pl.n_now, 1)
+            per_unit = len(ok) / max(pl.n_now, 1) if ok else 1.0
         need_trials = None if pl.n_needed is None else math.ceil(pl.n_needed * per_unit)
         rows.append([name.rsplit("::", 1)[-1], pl.design, pl.unit, pl.n_now, pl.n_needed if pl.n_needed is not None else "-",
                      f"{pl.effect:.3f}" if isinstance(pl.effect, float) else (pl.effect if pl.effect is not None else "-"),
@@ -100,7 +110,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                      "-" if need_trials is None else int(need_trials * per_trial_tokens),
                      "-" if need_trials is None else f"{need_trials * per_trial_cost:.4f}",
                      pl.note])
-    print(f"pilot: {run_dir} ({len(ok)} ok trials; per trial {per_trial_calls:.1f} calls, "
+    print(f"{source}; per trial {per_trial_calls:.1f} calls, "
           f"{per_trial_tokens:.0f} tokens, ${per_trial_cost:.6f}); power target {args.power}")
     print(tabulate(rows, headers=["claim", "design", "unit", "n now", "n needed", "effect", "alpha (Holm worst)",
                                   "trials", "calls", "tokens", "USD", "note"], disable_numparse=True))
@@ -129,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.set_defaults(fn=_cmd_report)
     p = sub.add_parser("plan", help="trials, calls, tokens and dollars each claim needs at the target power")
     p.add_argument("paths", nargs="*", default=["evals"], help="claim files or directories (default evals/)")
-    p.add_argument("--pilot", required=True, help="a pilot run directory (reports/<run-id>) whose trials estimate effects and cost")
+    p.add_argument("--pilot", help="a pilot run directory (reports/<run-id>) whose trials estimate effects and cost")
+    p.add_argument("--per-trial-usd", type=float, help="without a pilot: stated dollars per trial")
+    p.add_argument("--per-trial-calls", type=float, default=0.0, help="without a pilot: model calls per trial")
+    p.add_argument("--per-trial-tokens", type=float, default=0.0, help="without a pilot: tokens per trial")
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--effect", type=float, default=None, help="a stated effect (Cohen's d) instead of the pilot's")
     p.set_defaults(fn=_cmd_plan)

@@ -204,14 +204,16 @@ def _as_list(value: Any, name: str, nodeid: str) -> list:
 
 
 def _check_protocols(protocols: list[str], nodeid: str) -> None:
+    """Unknown protocol names fail at collection, naming the test (not 700 trials later)."""
     try:
         from sorg.protocols import PROTOCOLS
+
+        known = set(PROTOCOLS) or set(_opts.ALL_PROTOCOLS)
     except Exception:  # a broken protocol module must not hide every test; trials show it
-        return
-    if PROTOCOLS:
-        unknown = [p for p in protocols if p not in PROTOCOLS]
-        if unknown:
-            raise pytest.UsageError(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(PROTOCOLS))}")
+        known = set(_opts.ALL_PROTOCOLS)
+    unknown = [p for p in protocols if p not in known]
+    if unknown:
+        raise pytest.UsageError(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -223,7 +225,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for m in metafunc.definition.iter_markers("parametrize"):
         names = m.args[0] if m.args else m.kwargs.get("argnames", ())
         explicit.update(n.strip() for n in (names.split(",") if isinstance(names, str) else names))
-    wanted = [a for a in wanted if a not in explicit]
+    # A fixture of the same name (a test suite's own `task` or `seed`) is the user's: leave it.
+    fixtures = getattr(metafunc, "_arg2fixturedefs", {})
+    wanted = [a for a in wanted if a not in explicit and a not in fixtures]
     if not wanted:
         return
     config = metafunc.config

@@ -269,3 +269,39 @@ def test_claims_can_be_judged_over_a_stored_run(project):
     project.run("test_evals.py", "--sorg-run-id=stored").assert_outcomes(passed=26)
     r = project.run("test_claims.py", "--sorg-run-id=stored")
     r.assert_outcomes(passed=1, failed=2, skipped=2, xfailed=1)
+
+
+def test_user_fixtures_and_explicit_parametrize_win(project):
+    project.write("test_evals.py", '''
+import pytest
+
+@pytest.fixture
+def task():
+    return "my own task"
+
+def test_own_fixture(task, seed):
+    assert task == "my own task"
+
+@pytest.mark.parametrize("protocol", ["mine"])
+def test_explicit(protocol, n_agents):
+    assert protocol == "mine"
+''')
+    r = project.run("test_evals.py", "-v", "--sorg-seeds=3", "--sorg-agents=4,8,16")
+    r.assert_outcomes(passed=3 + 3)
+    r.stdout.fnmatch_lines(["*test_own_fixture[[]s2[]] PASSED*", "*test_explicit[[]*mine*[]] PASSED*"])
+
+
+def test_marker_and_option_errors_are_clear(project):
+    project.write("test_evals.py", '''
+import pytest
+
+@pytest.mark.sorg(agent=[4])
+def test_typo(n_agents):
+    pass
+''')
+    r = project.run("test_evals.py")
+    assert r.ret != 0
+    assert "unknown @pytest.mark.sorg keyword(s) ['agent']" in (r.stdout.str() + r.stderr.str())
+    project.write("test_evals.py", "def test_p(protocol):\n    pass\n")
+    r = project.run("test_evals.py", "--sorg-protocols=sequential,nosuch")
+    assert r.ret != 0 and "nosuch" in (r.stdout.str() + r.stderr.str())
