@@ -212,6 +212,8 @@ def _tail(v: Verdict) -> str:
     if v.power is not None and not math.isnan(v.power):
         basis = v.details.get("power_basis", "")
         bits.append(f"power {v.power:.2f}" + (f" ({basis})" if basis else ""))
+    if v.details.get("note"):
+        bits.append(str(v.details["note"]))
     inc = v.details.get("incomplete", 0)
     if inc:
         bits.append(f"{inc} incomplete trial{'s' if inc != 1 else ''} (error/budget) excluded")
@@ -453,8 +455,9 @@ def beats(
         dz_ci = stats.boot_dz_ci(diff, clusters, n_boot=n_boot, seed=seed) if math.isfinite(dz) else (math.nan, math.nan)
         d_for_power, basis = _power_basis(expected_d, dz, "d_z")
         power = stats.power_paired(d_for_power, len(diff), alpha, test)
+        naive = stats.naive_mean_ci(pairs.diff, n_boot=n_boot, seed=seed)
         details.update(
-            clusters=n_clusters, pair_by=fields, paired=True,
+            clusters=n_clusters, pair_by=fields, paired=True, naive_ci=naive,
             pair_means={la: float(pairs.a.mean()), lb: float(pairs.b.mean())},
             power_basis=basis,
             power_spec={"design": "paired", "test": test, "d": d_for_power, "n": len(diff)},
@@ -832,6 +835,7 @@ def ratio(
         effect_ci=(log_r - 1.96 * se, log_r + 1.96 * se) if math.isfinite(se) and math.isfinite(log_r) else None,
         p=max(ps), alpha=alpha, power=min(powers) if all(math.isfinite(p) for p in powers) else None,
         details={"num_label": ln, "den_label": ld, "metric": metric, "by": by, "at_least": at_least,
+                 **({"note": "fewer than 2 shared tasks: no variance estimate, p = 1"} if len(common) < 2 else {}),
                  "at_most": at_most, "clusters": len(common), "se_log": se, "scope": dict(where),
                  "incomplete": incomplete, "dropped_unshared": int((~kn).sum() + (~kd).sum()),
                  "power_basis": "at the observed ratio",

@@ -168,8 +168,11 @@ class Trials:
     # ---------------------------------------------------------------- queries
     def _mask(self, name: str, value: Any) -> np.ndarray:
         codes, uniq = self._table.codes(name)
-        wanted = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-        want_codes = [i for i, u in enumerate(uniq) if any(_eq(u, w) for w in wanted)]
+        if callable(value):
+            want_codes = [i for i, u in enumerate(uniq) if value(u)]
+        else:
+            wanted = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+            want_codes = [i for i, u in enumerate(uniq) if any(_eq(u, w) for w in wanted)]
         sub = codes[self._idx]
         if not want_codes:
             return np.zeros(sub.size, dtype=bool)
@@ -178,7 +181,8 @@ class Trials:
         return np.isin(sub, want_codes)
 
     def where(self, **filters: Any) -> "Trials":
-        """Trials whose fields equal the given value (or any of a list of values).
+        """Trials whose fields equal the given value (or any of a list of values, or satisfy
+        a predicate: `where(n_agents=lambda n: n >= 8)`).
 
         Nested names use dots through `**{"quality.rubric": 1.0}` or double underscores
         (`quality__rubric=1.0`).

@@ -53,6 +53,7 @@ def test_beats_paired_passes_with_message(study: Trials) -> None:
     assert v.n == 16 * 3 * 2 * 3 and v.details["pair_by"] == ["task_id", "seed", "model", "n_agents"]
     assert v.estimate == pytest.approx(0.08, abs=0.01)
     assert v.ci[0] < v.estimate < v.ci[1]
+    assert len(v.details["naive_ci"]) == 2  # the unclustered interval, for comparison
     assert v.means["sequential"] > v.means["coordinator"]
     m = v.message
     for part in ("sequential beats coordinator on quality.rubric", "95% CI", "task-clustered bootstrap over 16 tasks",
@@ -203,6 +204,8 @@ def test_ratio_quality_and_cost(study: Trials) -> None:
 def test_ratio_lists_of_models_and_missing(study: Trials) -> None:
     v = claims.ratio(study, ["fake/b"], ["fake/a", "fake/x"], "cost_usd", at_most=0.1, n_boot=N_BOOT)
     assert v.passed is True
+    one = claims.ratio(study, "fake/b", "fake/a", at_least=0.5, task_id="t000")
+    assert one.p == 1.0 and one.passed is False and "fewer than 2 shared tasks" in one.message
     m = claims.ratio(study, "open/llama", "fake/a", at_least=0.95)
     assert m.skip_reason == "no trials for model='open/llama' in this run"
 

@@ -40,6 +40,11 @@ def test_where_value_list_and_numbers(trials: Trials) -> None:
     assert len(trials.where(protocol="sequential").where(model="fake/b")) == len(trials.where(protocol="sequential", model="fake/b"))
 
 
+def test_where_predicate(trials: Trials) -> None:
+    big = trials.where(n_agents=lambda n: n >= 8, protocol=lambda p: p.startswith("s"))
+    assert len(big) > 0 and all(r.n_agents == 8 and r.protocol in ("sequential", "shared") for r in big)
+
+
 def test_where_nested_metric_names(make) -> None:
     t = Trials([make(seed=0, quality={"rubric": 1.0, "judge": 0.5}), make(seed=1, quality={"rubric": 0.0})])
     assert len(t.where(**{"quality.rubric": 1.0})) == 1
