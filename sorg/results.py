@@ -244,8 +244,12 @@ class Trials:
         """One int64 key per trial combining the codes of `names` (mixed radix)."""
         key = np.zeros(self._idx.size, dtype=np.int64)
         uniqs = []
+        space = 1
         for n in names:
             codes, uniq = self._table.codes(n.replace("__", "."))
+            space *= max(len(uniq), 1)
+            if space >= 2**62:
+                raise ValueError(f"too many combinations of {list(names)} to key on ({space:.3g}); group by fewer fields")
             key = key * max(len(uniq), 1) + codes[self._idx]
             uniqs.append(uniq)
         return key, uniqs

@@ -17,6 +17,8 @@ Why these choices:
 from __future__ import annotations
 
 import math
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -41,6 +43,15 @@ class TestResult:
     statistic: float
     p: float
     n: int
+
+
+@contextmanager
+def _quiet_precision():
+    """scipy warns of 'precision loss' when one arm is constant (all rubric scores 0, say);
+    the test is still exact enough because the other arm's variance carries it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Precision loss occurred", category=RuntimeWarning)
+        yield
 
 
 def _tiny(sd: float, scale: float) -> bool:
@@ -88,7 +99,8 @@ def paired_t(diff: Sequence[float], alternative: str = "greater", popmean: float
     m = float(np.mean(d)) - popmean
     if _tiny(sd, float(np.mean(d))):
         return TestResult("paired t", float("nan"), _degenerate_p(m, alternative), n)
-    res = st.ttest_1samp(d, popmean, alternative=alternative)
+    with _quiet_precision():
+        res = st.ttest_1samp(d, popmean, alternative=alternative)
     return TestResult("paired t", float(res.statistic), _clip_p(res.pvalue), n)
 
 
@@ -128,7 +140,8 @@ def welch_t(a: Sequence[float], b: Sequence[float], alternative: str = "greater"
         return TestResult("Welch t", float("nan"), 1.0, n)
     if _tiny(float(np.std(x)) + float(np.std(y)), float(abs(x).max() + abs(y).max())):
         return TestResult("Welch t", float("nan"), _degenerate_p(float(x.mean() - y.mean()), alternative), n)
-    res = st.ttest_ind(x, y, equal_var=False, alternative=alternative)
+    with _quiet_precision():
+        res = st.ttest_ind(x, y, equal_var=False, alternative=alternative)
     return TestResult("Welch t", float(res.statistic), _clip_p(res.pvalue), n)
 
 
