@@ -433,7 +433,7 @@ def beats(
         name=name, kind="beats", statement=statement, alpha=alpha,
         means={la: float(np.nanmean(va)), lb: float(np.nanmean(vb))},
         estimate_name="difference",
-        criteria=f"difference {'>'} {_f(min_effect)}" if min_effect else "",
+        criteria=f"difference > {_f(min_effect)}" if min_effect else "",
     )
     details: dict[str, Any] = {"a": la, "b": lb, "metric": metric, "by": by, "scope": dict(where),
                                "incomplete": incomplete, "min_effect": min_effect}
@@ -816,8 +816,9 @@ def ratio(
     kn = np.isfinite(vn) & np.isin(cn, list(common))
     kd = np.isfinite(vd) & np.isin(cd, list(common))
     xn, xd, cn, cd = vn[kn], vd[kd], cn[kn], cd[kd]
-    ps, tests, powers = [], [], []
-    res = None
+    ps: list[float] = []
+    powers: list[float] = []
+    res: dict[str, Any] | None = None
     for thr, alt in ((at_least, "greater"), (at_most, "less")):
         if thr is None:
             continue
@@ -825,14 +826,16 @@ def ratio(
         ps.append(res["p"])
         delta = (math.log(res["ratio"]) - math.log(thr)) if res["ratio"] > 0 else math.nan
         powers.append(stats.power_z(delta if alt == "greater" else -delta, res["se_log"], alpha))
-    assert res is not None
+    if res is None:  # unreachable: at_least or at_most was checked above
+        raise ValueError("ratio() needs at_least=... and/or at_most=...")
     est = float(xn.mean() / xd.mean()) if xd.mean() else math.nan
     ci = stats.boot_ratio_ci(xn, cn, xd, cd, n_boot=n_boot, seed=seed)
     log_r = math.log(est) if est and est > 0 else math.nan
     se = res["se_log"]
     v = Verdict(
         name=name, kind="ratio", statement=statement,
-        test="one-sided z on the log ratio (delta method, task-clustered variance)",
+        test=("two one-sided z tests" if len(ps) == 2 else "one-sided z")
+        + " on the log ratio (delta method, task-clustered variance)",
         n=len(common), unit=f"tasks ({xn.size} vs {xd.size} trials)",
         means={ln: float(xn.mean()), ld: float(xd.mean())}, estimate_name="ratio", estimate=est, ci=ci,
         ci_method="task-clustered bootstrap", effect_name="log ratio", effect=log_r,
