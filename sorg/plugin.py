@@ -400,16 +400,33 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
-    result = yield
+    """After every trial (all workers done, under xdist): judge the claims, write the report.
+
+    A run that stopped early (-x, maxfail, Ctrl-C) still writes its report; its claims are
+    reported skipped, because a claim judged on part of a sweep would say something the
+    full sweep might not."""
     config = session.config
+    stop: BaseException | None = None
+    result = None
+    try:
+        result = yield
+    except BaseException as exc:  # re-raised below, after the store is closed
+        stop = exc
     if _is_worker(config) or config.option.collectonly:
+        if stop is not None:
+            raise stop
         return result
     st = _state(config)
     try:
-        if st.claims:
-            _judge_claims(session, st)
+        if st.claims and not isinstance(stop, KeyboardInterrupt):
+            reason = ""
+            if stop is not None or session.shouldfail or session.shouldstop:
+                reason = str(session.shouldfail or session.shouldstop or stop) or type(stop).__name__
+            _judge_claims(session, st, stopped=reason)
     finally:
         _finish_store(session, st)
+    if stop is not None:
+        raise stop
     return result
 
 
@@ -456,12 +473,11 @@ def _session_trials(config: pytest.Config) -> Any:
     return Trials([r for r in recs if r.status == "ok"])
 
 
-def _judge_claims(session: pytest.Session, st: _State) -> None:
+def _judge_claims(session: pytest.Session, st: _State, stopped: str = "") -> None:
     from sorg import claims as _claims
 
     config = session.config
     entries = [st.claims[k] for k in sorted(st.claims, key=_claim_order(st))]
-    stopped = session.shouldfail or session.shouldstop
     trials = None
     outcomes: dict[str, _Outcome] = {}
     verdict_ids: list[str] = []

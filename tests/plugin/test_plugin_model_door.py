@@ -4,6 +4,11 @@ cassette miss in replay mode fails the trial's test naming the request."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,9 @@ from sorg.record import TrialRecord
 
 
 async def fake_backend(req):
+    if os.environ.get("SORG_FAKE_SLEEP"):
+        import asyncio
+        await asyncio.sleep(float(os.environ["SORG_FAKE_SLEEP"]))
     with open(os.environ["SORG_FAKE_LOG"], "a") as fh:
         fh.write(req.sample + "\\n")
     h = hashlib.sha256(req.sample.encode()).hexdigest()
@@ -101,3 +109,40 @@ def test_record_then_replay_from_cassettes_without_live_calls(project_dir):
     r.assert_outcomes(passed=8, failed=4)
     assert "CassetteMiss" in r.stdout.str()
     assert _live_calls(log) == 16
+
+
+def test_killed_run_resumes_from_cassettes_with_only_the_missing_calls(project_dir):
+    """kill -9 of the controller half-way (recording, -n 2): finished trials stay in the store,
+    and the rerun makes live calls only for what was not finished."""
+    p = project_dir
+    p.write("conftest.py", CONFTEST)
+    p.write("pytest.ini", INI.replace("sorg_seeds = 2", "sorg_seeds = 4"))  # 16 trials, 32 calls
+    p.write("test_evals.py", EVALS)
+    log = p.path / "live.log"
+    store = p.path / "reports" / "k" / "trials.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "--sorg-record=new",
+                             "--sorg-run-id=k"], cwd=p.path, start_new_session=True,
+                            env=p.env(SORG_FAKE_LOG=str(log), SORG_FAKE_SLEEP="0.1"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (store.exists() and store.read_bytes().count(b"\n") >= 4):
+            assert time.monotonic() < deadline, "no trial stored within 60 s"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    kept = {t.trial_id: t for t in read_records(store)}
+    assert 4 <= len(kept) < 16
+    calls_before = _live_calls(log)
+    r = p.run("--sorg-record=new", "--sorg-run-id=k", SORG_FAKE_LOG=str(log))
+    r.assert_outcomes(passed=16)
+    final = {t.trial_id: t for t in read_records(store)}
+    assert len(final) == 16 and all(final[k] == v for k, v in kept.items())
+    assert len([ln for ln in store.read_text().splitlines() if ln]) == 16
+    # every call of a stored trial replayed: at most the calls of unfinished trials went live
+    assert _live_calls(log) - calls_before <= 2 * (16 - len(kept))

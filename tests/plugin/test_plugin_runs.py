@@ -133,6 +133,7 @@ def test_sweep_and_claims_without_and_with_xdist(project):
 
     r2 = project.run("-n", "2", "--sorg-run-id=xdist", "--junitxml=j2.xml")
     r2.assert_outcomes(passed=27, failed=2, skipped=2, xfailed=1)
+    assert r2.ret == 1  # a failed claim fails the run under xdist too
     root = project.path
     plain, xd = _records(root, "plain"), _records(root, "xdist")
     assert len(plain) == 25 and plain == xd  # one scaling cell is also a test_protocol cell: stored once
@@ -305,3 +306,11 @@ def test_typo(n_agents):
     project.write("test_evals.py", "def test_p(protocol):\n    pass\n")
     r = project.run("test_evals.py", "--sorg-protocols=sequential,nosuch")
     assert r.ret != 0 and "nosuch" in (r.stdout.str() + r.stderr.str())
+
+
+def test_a_run_stopped_early_does_not_judge_claims(project):
+    project.write("test_evals.py", EVALS + "\ndef test_zz_fails():\n    assert False\n")
+    r = project.run("-p", "no:randomly", "-x", "-rs")
+    assert r.ret == 1
+    assert "the run stopped early" in r.stdout.str()
+    r.assert_outcomes(passed=26, failed=1, skipped=6)
