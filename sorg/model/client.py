@@ -61,6 +61,21 @@ class ModelClient:
 
     Safe to share between coroutines of one event loop and between threads; each xdist
     worker makes its own (cassettes, cache and budget are shared through files).
+
+    cassette_dir: root of the cassettes (None: no cassettes, cache then live).
+    record: "none" (replay only; a miss raises CassetteMiss), "new" (record misses),
+        "all" (re-record every request once in this client).
+    cassette_name: file stem new entries go to (``<dir>/<model-slug>/<name>.jsonl``).
+    cache_dir: diskcache directory (None: no cache). Its parent also holds the run's budget
+        ledger and the embedded model's server state, unless `state_dir` says otherwise.
+    budget_usd: USD limit on live calls for the whole run (all processes; see budget.py).
+    retries: further attempts after a transient fault (429, 5xx, timeout, connection
+        error, empty reply), with exponential backoff from `backoff_s` (jittered, capped at
+        `max_backoff_s`) or the provider's Retry-After when it is longer.
+    timeout_s: limit on one attempt.
+    concurrency: live calls in flight at once per model (per event loop).
+    prices: {model: {"input": USD/token, "output": USD/token}} over pyproject's
+        ``[tool.sorg.prices]`` and litellm's cost map.
     """
 
     def __init__(
@@ -76,7 +91,7 @@ class ModelClient:
         prices: Mapping[str, Any] | None = None,
         *,
         backoff_s: float = 0.5,
-        max_backoff_s: float = 30.0,
+        max_backoff_s: float = 60.0,
         state_dir: str | Path | None = None,
     ) -> None:
         if record not in _MODES:
@@ -216,6 +231,12 @@ class ModelClient:
             from sorg.model.backends import load_litellm
 
             load_litellm()  # once per process, before any timer or timeout starts
+            if req.model.startswith(LOCAL_PREFIX):
+                from sorg.model import local
+
+                # Start (or find) the server outside the per-call timeout: loading the GGUF
+                # is set-up, not the call.
+                await asyncio.to_thread(local.ensure_server, self.state_dir / "local")
         async with self._semaphore(req.model):
             if self._budget is not None:
                 self._budget.check(req.model, req.label)
@@ -326,7 +347,9 @@ def _completion(entry: Mapping[str, Any], source: str, key: str, model: str) -> 
         prompt_tokens=reply["prompt_tokens"],
         completion_tokens=reply["completion_tokens"],
         cost_usd=entry.get("cost_usd", 0.0),
-        latency_s=entry.get("latency_s", 0.0) if source == "live" else 0.0,
+        # A replay reports the latency recorded with the reply, so metrics computed from
+        # cassettes reproduce those of the live run.
+        latency_s=entry.get("latency_s", 0.0),
         model=model,
         source=source,  # type: ignore[arg-type]
         key=key,
