@@ -21,7 +21,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not (run_dir / TRIALS_FILE).exists():
         print(f"sorg report: {run_dir} has no {TRIALS_FILE} (give a run directory, e.g. reports/latest)", file=sys.stderr)
         return 2
-    for p in report.build(run_dir):
+    for p in report.build(run_dir, plots=not args.no_plots):
         print(p)
     return 0
 
@@ -136,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("report", help="rebuild summary.md / summary.json / plots of a run from its files")
     r.add_argument("run_dir", help="reports/<run-id>, reports/latest, or reports")
+    r.add_argument("--no-plots", action="store_true", help="tables only, even when matplotlib is installed")
     r.set_defaults(fn=_cmd_report)
     p = sub.add_parser("plan", help="trials, calls, tokens and dollars each claim needs at the target power")
     p.add_argument("paths", nargs="*", default=["evals"], help="claim files or directories (default evals/)")

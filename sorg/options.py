@@ -69,6 +69,15 @@ def _protocols(v: str) -> list[str]:
     return list(ALL_PROTOCOLS) if v.strip().lower() in ("all", "*") else _list(v)
 
 
+def _plots(v: str) -> bool:
+    v = v.strip().lower()
+    if v in ("auto", "yes", "true", "1", "on"):
+        return True
+    if v in ("no", "false", "0", "off"):
+        return False
+    raise ValueError(f"{v!r} is not auto or no")
+
+
 def _opt_list(v: str) -> list[str] | None:
     return None if v.strip().lower() in ("", "all", "none") else _list(v)
 
@@ -114,6 +123,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("report_dir", "reports", str, "where runs are written: <dir>/<run-id>/trials.jsonl, <dir>/latest"),
     Spec("cassette_dir", "cassettes", _opt_str, "recorded model replies (relative to rootdir), or 'none'"),
     Spec("run_id", "", _opt_str, "run directory name (default: UTC time and pid); reuse one to continue it"),
+    Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
 )
 
 
@@ -135,6 +145,7 @@ class SorgOptions:
     report_dir: str
     cassette_dir: str | None
     run_id: str | None
+    plots: bool = True
 
 
 def addoptions(parser: Any) -> None:

@@ -612,7 +612,7 @@ def _finish_store(session: pytest.Session, st: _State) -> None:
 
         o = _sorg_opts(session.config)
         report.write_claims(store.run_dir, st.verdict_rows, report.run_meta(o, session.config))
-        st.report_paths = [str(p) for p in report.build(store.run_dir)]
+        st.report_paths = [str(p) for p in report.build(store.run_dir, plots=o.plots)]
     except Exception as exc:  # a report bug must not hide the run's results
         st.report_error = f"{type(exc).__name__}: {exc}"
 

@@ -367,15 +367,16 @@ def _plots(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
     return out
 
 
-def build(run_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write summary.md, summary.json and (with matplotlib) the plots; returns their paths."""
+def build(run_dir: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+    """Write summary.md, summary.json and (with matplotlib, unless `plots` is False) the
+    plots; returns their paths."""
     run_dir = Path(run_dir)
     s = summary(run_dir)
     md = run_dir / SUMMARY_MD
     js = run_dir / SUMMARY_JSON
     md.write_text(render_md(s), encoding="utf-8")
     js.write_text(json.dumps(_finite(s), indent=1, sort_keys=True, allow_nan=False, default=_json_default) + "\n", encoding="utf-8")
-    return [md, js] + _plots(run_dir, s["cells"])
+    return [md, js] + (_plots(run_dir, s["cells"]) if plots else [])
 
 
 def _json_default(x: Any) -> Any:

@@ -31,6 +31,7 @@ class Project:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_"))}
         env["PYTHONPATH"] = str(self.path)
+        env["SORG_PLOTS"] = "no"  # matplotlib costs ~1 s a run; the plot test turns it back on
         env.update(extra)
         return env
 

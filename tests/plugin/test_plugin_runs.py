@@ -131,7 +131,7 @@ def test_sweep_and_claims_without_and_with_xdist(project):
     # ids are readable: task, protocol, team size, seed, model
     assert "test_evals.py::test_protocol[" in out and "-sequential-n4-s1-m]" in out
 
-    r2 = project.run("-n", "2", "--sorg-run-id=xdist", "--junitxml=j2.xml")
+    r2 = project.run("-n", "2", "--sorg-run-id=xdist", "--junitxml=j2.xml", "--sorg-plots=auto")
     r2.assert_outcomes(passed=27, failed=2, skipped=2, xfailed=1)
     assert r2.ret == 1  # a failed claim fails the run under xdist too
     root = project.path
@@ -159,6 +159,14 @@ def test_sweep_and_claims_without_and_with_xdist(project):
                          capture_output=True, text=True, check=True)
     assert "summary.md" in cli.stdout
     assert (root / "reports" / "xdist" / "summary.json").read_text() == before
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        for png in ("quality_by_protocol.png", "scaling.png", "quality_vs_cost.png"):
+            assert (root / "reports" / "xdist" / png).read_bytes()[:4] == b"\x89PNG"
+        assert not (root / "reports" / "plain" / "scaling.png").exists()  # SORG_PLOTS=no
     # `sorg plan` sizes each claim from the pilot's effects and per-trial usage
     plan = subprocess.run([sys.executable, "-m", "sorg.cli", "plan", "test_claims.py", "--pilot", "reports/plain"],
                           capture_output=True, text=True, cwd=root, env=project.env())
