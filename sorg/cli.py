@@ -118,16 +118,28 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_local(args: argparse.Namespace) -> int:
+    """Start / stop / inspect the embedded model's server outside a pytest run (a run starts
+    it on its own when a `local/` model is first called)."""
+    import atexit
+
     from sorg.model import local
 
     if args.action == "start":
-        print(local.ensure_server())
+        api_base = local.ensure_server()
+        # ensure_server stops the server when its last user exits; this command is meant to
+        # leave it running for later runs, until `sorg local stop`.
+        atexit.unregister(local.stop_server)
+        print(f"running: {api_base}")
     elif args.action == "stop":
-        local.stop_server()
-        print("stopped")
+        print("stopped" if local.stop_server(force=True) else "no server was running")
     else:
-        fn = getattr(local, "server_status", None) or getattr(local, "status", None)
-        print(fn() if fn else "no status function in sorg.model.local")
+        state = local._read_state(local.DEFAULT_STATE_DIR)
+        if state is None:
+            print("not running")
+            return 1
+        ok = local._alive(state["pid"]) and local._healthy(state["port"])
+        print(f"{'running' if ok else 'NOT healthy'}: pid {state['pid']}, http://127.0.0.1:{state['port']}/v1")
+        return 0 if ok else 1
     return 0
 
 
