@@ -90,13 +90,26 @@ def _check_entry(entry: Any, path: Path, lineno: int) -> dict[str, Any]:
     return entry
 
 
+def _read_locked(path: Path) -> bytes:
+    """The file's bytes under a shared lock, so a writer's append is never seen half done."""
+    with path.open("rb") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+        try:
+            return fh.read()
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, entry) for each entry of one cassette file, validated.
 
     Raises CassetteCorrupt for a bad line; a truncated final line (crash mid-write) is
     skipped with a warning.
     """
-    data = path.read_bytes()
+    return _entries_of(path, _read_locked(path))
+
+
+def _entries_of(path: Path, data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     if not data:
         return
     lines = data.split(b"\n")
@@ -170,8 +183,9 @@ def append_entry(path: Path, entry: Mapping[str, Any]) -> None:
 def compact(path: Path) -> int:
     """Rewrite one cassette file keeping only the last entry per key; returns lines dropped.
 
-    For after a `record="all"` session (which appends); done under the same lock as writes
-    and replaced atomically (write to a temp file, then rename).
+    For after a `record="all"` session (which appends), when no process is recording: the
+    file is replaced atomically (temp file, then rename) under the writers' lock, but a writer
+    already waiting on the old file's lock would append to the replaced file.
     """
     fd = os.open(path, os.O_RDWR)
     try:
@@ -179,7 +193,7 @@ def compact(path: Path) -> int:
         try:
             entries: dict[str, dict[str, Any]] = {}
             total = 0
-            for _, entry in read_entries(path):
+            for _, entry in _entries_of(path, path.read_bytes())  # we hold the lock already:
                 total += 1
                 entries.pop(entry["key"], None)
                 entries[entry["key"]] = entry

