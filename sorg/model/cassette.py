@@ -193,7 +193,7 @@ def compact(path: Path) -> int:
         try:
             entries: dict[str, dict[str, Any]] = {}
             total = 0
-            for _, entry in _entries_of(path, path.read_bytes())  # we hold the lock already:
+            for _, entry in _entries_of(path, path.read_bytes()):  # we hold the lock already
                 total += 1
                 entries.pop(entry["key"], None)
                 entries[entry["key"]] = entry
