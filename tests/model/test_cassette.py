@@ -239,3 +239,24 @@ def test_replay_does_not_import_litellm(tmp_path: Path, fake_backend) -> None:
 def test_cassette_name_must_be_a_plain_stem(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cassette_name"):
         ModelClient(cassette_dir=tmp_path, cassette_name="../evil")
+
+
+def test_reader_waits_for_a_writer_holding_the_lock(tmp_path: Path, fake_backend) -> None:
+    import fcntl
+    import threading
+    import time
+
+    path = _record_two(tmp_path)
+    done = threading.Event()
+    with path.open("ab") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # a writer mid-append
+        reader = threading.Thread(target=lambda: (list(read_entries(path)), done.set()))
+        reader.start()
+        time.sleep(0.2)
+        assert not done.is_set()
+        fh.write(b'{"half a line')  # what a reader without the lock could have seen
+        fh.flush()
+        fh.truncate(path.stat().st_size - len(b'{"half a line'))
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    reader.join(5)
+    assert done.is_set()
