@@ -160,7 +160,7 @@ class ModelClient:
                 entry = cache.get(key)
                 if entry is not None and entry.get("model") == req.model:
                     if store is not None:  # record == "new": make the cassette complete
-                        store.put({**entry, "label": req.label})
+                        store.put({**entry, "label": redact_text(req.label, secret_values(req.params))})
                     return _completion(entry, "cache", key, req.model)
         return None
 
