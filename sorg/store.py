@@ -85,46 +85,53 @@ def iter_records(path: str | os.PathLike[str], *, recover_tail: bool = True) -> 
     """
     p = Path(path)
     seen: set[str] = set()
+    # Streamed line by line: a 25,000-trial store is ~200 MB, and the controller must not
+    # hold it twice (bytes and records) at the end of a run.
     with p.open("rb") as fh:
-        data = fh.read()
-    lines = data.split(b"\n")
-    # After a final "\n", split leaves one empty string: not a line.
-    tail_cut = lines[-1] != b""
-    if not tail_cut:
-        lines.pop()
-    last = len(lines)
-    for lineno, raw in enumerate(lines, 1):
+        for lineno, raw in enumerate(fh, 1):
+            obj = _parse_line(p, lineno, raw, recover_tail)
+            if obj is None:
+                continue
+            tid = obj["trial_id"]
+            if tid in seen:
+                continue
+            seen.add(tid)
+            yield obj
+
+
+def _parse_line(p: Path, lineno: int, raw: bytes, recover_tail: bool) -> dict[str, Any] | None:
+    """One line of a store as a record dict; None for a blank line or a cut-short tail."""
+    if not raw.endswith(b"\n"):
+        # Only the last line can lack its newline: a write cut short by a kill.
         if not raw.strip():
-            continue
-        if lineno == last and tail_cut:
-            msg = f"{p}:{lineno}: last line has no newline (a write cut short by a kill); it is ignored"
-            if not recover_tail:
-                raise StoreCorrupt(msg)
-            warnings.warn(msg, stacklevel=2)
-            return
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StoreCorrupt(f"{p}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-        try:
-            obj = json.loads(text)
-        except ValueError as exc:
-            raise StoreCorrupt(f"{p}:{lineno}: not a JSON object: {exc}") from None
-        if not isinstance(obj, dict):
-            raise StoreCorrupt(f"{p}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-        version = obj.get("version", RECORD_VERSION)
-        if version != RECORD_VERSION:
-            raise StoreCorrupt(
-                f"{p}:{lineno}: trial record version {version!r}, this sorg reads version {RECORD_VERSION}; "
-                f"rebuild the store with the sorg that wrote it, or rerun the trials"
-            )
-        tid = obj.get("trial_id")
-        if not isinstance(tid, str) or not tid:
-            raise StoreCorrupt(f"{p}:{lineno}: record has no trial_id")
-        if tid in seen:
-            continue
-        seen.add(tid)
-        yield obj
+            return None
+        msg = f"{p}:{lineno}: last line has no newline (a write cut short by a kill); it is ignored"
+        if not recover_tail:
+            raise StoreCorrupt(msg)
+        warnings.warn(msg, stacklevel=4)
+        return None
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreCorrupt(f"{p}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise StoreCorrupt(f"{p}:{lineno}: not a JSON object: {exc}") from None
+    if not isinstance(obj, dict):
+        raise StoreCorrupt(f"{p}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+    version = obj.get("version", RECORD_VERSION)
+    if version != RECORD_VERSION:
+        raise StoreCorrupt(
+            f"{p}:{lineno}: trial record version {version!r}, this sorg reads version {RECORD_VERSION}; "
+            f"rebuild the store with the sorg that wrote it, or rerun the trials"
+        )
+    tid = obj.get("trial_id")
+    if not isinstance(tid, str) or not tid:
+        raise StoreCorrupt(f"{p}:{lineno}: record has no trial_id")
+    return obj
 
 
 def read_records(path: str | os.PathLike[str], *, recover_tail: bool = True) -> list[TrialRecord]:
