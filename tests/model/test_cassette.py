@@ -260,3 +260,11 @@ def test_reader_waits_for_a_writer_holding_the_lock(tmp_path: Path, fake_backend
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     reader.join(5)
     assert done.is_set()
+
+
+@pytest.mark.parametrize("kw, match", [({"record": "sometimes"}, "record must be one of"),
+                                       ({"retries": -1}, "retries"), ({"concurrency": 0}, "concurrency"),
+                                       ({"timeout_s": 0}, "timeout_s")])
+def test_bad_client_settings_are_named(tmp_path: Path, kw: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ModelClient(cassette_dir=tmp_path, **kw)
