@@ -174,9 +174,12 @@ def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
         port = _free_port()
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", N_CTX, "--n_threads", N_THREADS]
+        # llama.cpp's OpenMP threads spin while they wait; on a small machine shared with
+        # pytest workers that spinning starves them and a 1 s call can take minutes.
+        env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
         with log_path.open("ab") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+                                    start_new_session=True, env=env)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if proc.poll() is not None:

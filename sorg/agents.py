@@ -1,0 +1,229 @@
+"""One agent's turn: the prompt it is given, and how its reply is read.
+
+An agent knows the mission (the task), its position and the team's size, and only what the
+protocol lets it see. It is never handed a role unless the protocol imposes one: the
+contrast between imposed and self-chosen roles is what the study measures.
+
+Replies are asked for as JSON (`role`, `contribution`, `abstain`; `builds_on` / `defers_to`
+are read when a model adds them, but left out of the schema because a grammar that forces
+optional arrays makes a small model fill them with noise) through `response_format`, which the embedded model's server enforces with a
+grammar; any other text is parsed tolerantly (`ROLE: ...`, `ABSTAIN`). A reply that cannot
+be read is kept as a parse failure with its raw text; it never crashes a trial.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+#: The JSON an agent is asked for. Small on purpose: the embedded model is 135M parameters.
+REPLY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "role": {"type": "string"},
+        "contribution": {"type": "string"},
+        "abstain": {"type": "boolean"},
+    },
+    "required": ["role", "contribution", "abstain"],
+}
+REPLY_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "agent_reply", "schema": REPLY_SCHEMA},
+}
+
+SYSTEM = (
+    "You are one member of a team of AI agents working together on a mission. "
+    "Be concrete and brief. Write facts, numbers and lists, not talk about the team."
+)
+ASK_JSON = (
+    'Answer in JSON. "role": the role you choose for yourself. "contribution": your part of '
+    'the answer, with concrete items and numbers. "abstain": true only if nothing is left to add.'
+)
+ASK_JSON_IMPOSED = (
+    'Answer in JSON. "role": your assigned role. "contribution": your part of the answer, '
+    'with concrete items and numbers. "abstain": false.'
+)
+
+_ARTICLES = {"a", "an", "the"}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def estimate_tokens(text: str) -> int:
+    """A deterministic token estimate (about 4 characters a token for English).
+
+    Used to keep prompts within a budget without loading a tokenizer; the real counts come
+    back from the model in the completion's usage.
+    """
+    return len(text) // 4 + 1
+
+
+def normalise_role(raw: str) -> str:
+    """'The Budget Analysts!' -> 'budget analyst': case, punctuation, articles, plurals.
+
+    Counting unique roles only means something once trivial variants collapse; the raw
+    string is kept beside it in the record.
+    """
+    words = [w for w in _WORD.findall((raw or "").lower()) if w not in _ARTICLES]
+    out = []
+    for w in words:
+        if len(w) > 4 and w.endswith("ies"):
+            w = w[:-3] + "y"
+        elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            w = w[:-1]
+        out.append(w)
+    return " ".join(out)[:60].strip()
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What was read from one reply."""
+
+    role_raw: str
+    abstain: bool
+    contribution: str
+    builds_on: tuple[int, ...] = ()
+    defers_to: tuple[int, ...] = ()
+    parse_failed: bool = False
+
+    @property
+    def role(self) -> str:
+        return normalise_role(self.role_raw)
+
+
+def _indices(value: Any, n_agents: int, me: int) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)):
+        return ()
+    out = []
+    for v in value:
+        if isinstance(v, bool):
+            continue
+        try:
+            i = int(v)
+        except (TypeError, ValueError):
+            continue
+        if 0 <= i < n_agents and i != me and i not in out:
+            out.append(i)
+    return tuple(out)
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1")
+    return bool(value)
+
+
+def _json_object(text: str) -> Mapping[str, Any] | None:
+    """The first JSON object in `text` (whole text, a ```json fence, or the outer braces)."""
+    candidates = [text.strip()]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    for c in candidates:
+        try:
+            obj = json.loads(c)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(obj, dict):
+            return obj
+    return None
+
+
+_ROLE_LINE = re.compile(r"^\s*\**role\**\s*[:\-]\s*(.+)$", re.I | re.M)
+_ABSTAIN = re.compile(r"^\s*\**abstain(ed|ing)?\**\b", re.I | re.M)
+
+
+def parse_reply(text: str, *, n_agents: int = 1, me: int = 0, structured: bool = True) -> Parsed:
+    """Read an agent's reply; never raises.
+
+    `structured=False` (a free-text turn such as a final assembly) takes the whole text as
+    the contribution. Otherwise JSON first, then `ROLE:` / `ABSTAIN` lines; text with
+    neither is a parse failure whose text still counts as the contribution.
+    """
+    text = text if isinstance(text, str) else str(text)
+    if not structured:
+        return Parsed(role_raw="", abstain=False, contribution=text.strip())
+    obj = _json_object(text)
+    if obj is not None and ("contribution" in obj or "role" in obj or "abstain" in obj):
+        contribution = obj.get("contribution", "")
+        if not isinstance(contribution, str):
+            contribution = json.dumps(contribution, ensure_ascii=False)
+        role = obj.get("role", "")
+        return Parsed(
+            role_raw=role if isinstance(role, str) else str(role),
+            abstain=_as_bool(obj.get("abstain", False)),
+            contribution=contribution.strip(),
+            builds_on=_indices(obj.get("builds_on"), n_agents, me),
+            defers_to=_indices(obj.get("defers_to"), n_agents, me),
+        )
+    role_m = _ROLE_LINE.search(text)
+    abstain = bool(_ABSTAIN.search(text))
+    if role_m or abstain:
+        body = _ROLE_LINE.sub("", text)
+        body = _ABSTAIN.sub("", body).strip()
+        return Parsed(role_raw=role_m.group(1).strip() if role_m else "", abstain=abstain,
+                      contribution=body)
+    return Parsed(role_raw="", abstain=False, contribution=text.strip(), parse_failed=True)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A finished contribution another agent may be shown."""
+
+    agent: int
+    role: str
+    text: str
+
+
+def visible_context(seen: Sequence[Seen], budget_tokens: int, keep_whole: int = 3) -> str:
+    """Earlier contributions as an agent sees them, within `budget_tokens`.
+
+    The latest `keep_whole` are shown whole (newest last); earlier ones as a compact index
+    (agent, role, first line); what does not fit is counted, not shown. So a 256-agent team
+    never grows a prompt without bound.
+    """
+    if not seen:
+        return ""
+    whole = list(seen[-keep_whole:]) if keep_whole > 0 else []
+    older = list(seen[: len(seen) - len(whole)])
+    blocks: list[str] = []
+    used = 0
+    for s in reversed(whole):
+        block = f"[agent {s.agent}{' - ' + s.role if s.role else ''}]\n{s.text.strip()}"
+        cost = estimate_tokens(block)
+        if used + cost > budget_tokens:
+            block = block[: max(0, (budget_tokens - used) * 4 - 3)] + "..."
+            cost = estimate_tokens(block)
+        if used + cost > budget_tokens or len(block) < 20:
+            older.extend([s])
+            continue
+        blocks.insert(0, block)
+        used += cost
+    index: list[str] = []
+    hidden = 0
+    for s in reversed(older):
+        first = s.text.strip().splitlines()[0] if s.text.strip() else ""
+        line = f"- agent {s.agent} ({s.role or 'no role'}): {first[:70]}"
+        cost = estimate_tokens(line)
+        if used + cost > budget_tokens:
+            hidden += 1
+            continue
+        index.insert(0, line)
+        used += cost
+    parts = []
+    if hidden:
+        parts.append(f"({hidden} earlier contributions not shown)")
+    if index:
+        parts.append("Earlier contributions, in brief:\n" + "\n".join(index))
+    if blocks:
+        parts.append("Latest contributions:\n" + "\n\n".join(blocks))
+    return "\n\n".join(parts)
+
+
+def messages(mission: str, body: str) -> tuple[dict[str, str], ...]:
+    """The chat messages of one turn: the shared system prompt, then mission and body."""
+    return (
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": f"Mission: {mission.strip()}\n\n{body.strip()}"},
+    )

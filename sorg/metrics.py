@@ -1,0 +1,85 @@
+"""What a trial's replies say about the team: roles, abstention, hierarchy, usage.
+
+Pure functions over `AgentReply` tuples, so a record's figures can be recomputed from the
+record alone. Orchestration calls (plans, assemblies, bids, intentions) count in usage like
+any other call; the emergence figures (roles, abstention) count agents' working turns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Iterable, Sequence
+
+from sorg.record import AgentReply, UsageRow
+
+#: Reply kinds that are an agent's own work (not orchestration).
+WORK_KINDS = ("agent",)
+
+
+def work_turns(replies: Iterable[AgentReply]) -> list[AgentReply]:
+    return [r for r in replies if r.kind in WORK_KINDS]
+
+
+def roles(replies: Sequence[AgentReply]) -> tuple[str, ...]:
+    """The normalised roles of the working turns that contributed, sorted and distinct."""
+    return tuple(sorted({r.role for r in work_turns(replies) if r.role and not r.abstain}))
+
+
+def role_entropy(replies: Sequence[AgentReply]) -> float:
+    """Shannon entropy (bits) of the roles taken in working turns: 0 when all share one."""
+    counts = Counter(r.role for r in work_turns(replies) if r.role and not r.abstain)
+    total = sum(counts.values())
+    if total == 0:
+        return 0.0
+    return -sum(c / total * math.log2(c / total) for c in counts.values()) + 0.0
+
+
+def abstention_rate(replies: Sequence[AgentReply]) -> float:
+    turns = work_turns(replies)
+    return sum(r.abstain for r in turns) / len(turns) if turns else 0.0
+
+
+def parse_failure_rate(replies: Sequence[AgentReply]) -> float:
+    return sum(r.parse_failed for r in replies) / len(replies) if replies else 0.0
+
+
+def hierarchy_depth(replies: Sequence[AgentReply]) -> int:
+    """Longest chain of `defers_to` links between agents (cycles cut), in links.
+
+    0 when nobody defers to anyone; 1 for workers under one coordinator; 2 for members
+    under leads under a coordinator, whether imposed or formed by the agents themselves.
+    """
+    edges: dict[int, set[int]] = defaultdict(set)
+    for r in replies:
+        for d in r.defers_to:
+            if d != r.agent:
+                edges[r.agent].add(d)
+    memo: dict[int, int] = {}
+    on_path: set[int] = set()
+
+    def depth(a: int) -> int:
+        # Longest path by depth-first search; an edge back onto the current path (a cycle)
+        # is cut. Memoised, so dense deference graphs of 256 agents stay cheap.
+        if a in memo:
+            return memo[a]
+        on_path.add(a)
+        d = max((1 + depth(b) for b in sorted(edges.get(a, ())) if b not in on_path), default=0)
+        on_path.discard(a)
+        memo[a] = d
+        return d
+
+    return max((depth(a) for a in sorted(edges)), default=0)
+
+
+def usage(replies: Sequence[AgentReply], by: str) -> tuple[UsageRow, ...]:
+    """Calls, tokens and cost per agent (`by="agent"`) or per round (`by="round"`)."""
+    rows: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])
+    for r in replies:
+        row = rows[getattr(r, by)]
+        row[0] += 1
+        row[1] += r.prompt_tokens
+        row[2] += r.completion_tokens
+        row[3] += r.cost_usd
+    return tuple(UsageRow(key=k, calls=int(v[0]), prompt_tokens=int(v[1]), completion_tokens=int(v[2]),
+                          cost_usd=round(v[3], 12)) for k, v in sorted(rows.items()))

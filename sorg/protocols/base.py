@@ -1,0 +1,149 @@
+"""What every protocol shares: the team's turn-taking machinery.
+
+A protocol decides who speaks when, what each agent sees and how the answer is assembled;
+`Team` does the rest the same way for all of them: builds the request (with the sample
+identity of the contract, so replays match), calls the model door, reads the reply and
+records it in call order. Call order is fixed when a turn is *asked*, not when it returns,
+so concurrent turns leave the same record on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+
+from sorg import agents
+from sorg.model.types import Request
+from sorg.record import AgentReply
+from sorg.tasks.task import Task
+
+
+def sub_seed(seed: int, *parts: object) -> int:
+    """A stable 31-bit seed for one call, from the trial seed and the call's position."""
+    h = hashlib.sha256("|".join(map(str, (seed, *parts))).encode()).digest()
+    return int.from_bytes(h[:4], "big") & 0x7FFFFFFF
+
+
+@dataclass
+class Team:
+    """One trial's team: task, size, seed, model and the replies so far."""
+
+    task: Task
+    protocol: str
+    model: str
+    n_agents: int
+    seed: int
+    client: Any
+    trial_id: str
+    max_tokens: int = 160
+    context_tokens: int = 2048
+    replies: list[tuple[int, AgentReply]] = field(default_factory=list)
+    models_seen: list[str] = field(default_factory=list)
+    _next: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(sub_seed(self.seed, self.task.id, self.protocol, self.n_agents))
+
+    @property
+    def see_budget(self) -> int:
+        """Tokens left for teammates' work once mission, instructions and reply are counted."""
+        fixed = agents.estimate_tokens(agents.SYSTEM + self.task.prompt) + 160
+        return max(64, self.context_tokens - fixed - self.max_tokens)
+
+    async def ask(self, agent: int, round_: int, kind: str, body: str, *, structured: bool = True,
+                  role: str | None = None, max_tokens: int | None = None,
+                  response_format: Mapping[str, Any] | None = None,
+                  defers_to: tuple[int, ...] | None = None) -> AgentReply:
+        """One model call for `agent`; returns (and records) its reply.
+
+        `role` is an imposed role (coordinator, fixed_roles, hierarchical): it is what the
+        record counts, whatever the agent writes in its `role` field; `defers_to` likewise
+        records a reporting line the protocol imposes. `response_format` overrides the agent
+        reply schema (a plan has its own).
+        """
+        order = self._next
+        self._next += 1
+        fmt = response_format or (agents.REPLY_FORMAT if structured else None)
+        req = Request(
+            model=self.model,
+            messages=agents.messages(self.task.prompt, body),
+            temperature=0.7,
+            max_tokens=max_tokens or self.max_tokens,
+            seed=sub_seed(self.seed, agent, round_, kind),
+            response_format=fmt,
+            sample=f"{self.task.id}|{self.protocol}|n{self.n_agents}|s{self.seed}|{kind}|a{agent}|r{round_}",
+            label=self.trial_id,
+        )
+        done = await self.client.acomplete(req)
+        parsed = agents.parse_reply(done.text, n_agents=self.n_agents, me=agent, structured=structured)
+        role_raw = role if role is not None else parsed.role_raw
+        reply = AgentReply(
+            agent=agent, round=round_, role_raw=role_raw, role=agents.normalise_role(role_raw),
+            abstain=parsed.abstain if role is None else False,
+            contribution=parsed.contribution, builds_on=parsed.builds_on,
+            defers_to=parsed.defers_to if defers_to is None else defers_to, parse_failed=parsed.parse_failed, raw=done.text,
+            kind=kind, prompt_tokens=done.prompt_tokens,
+            completion_tokens=done.completion_tokens, cost_usd=done.cost_usd, source=done.source,
+        )
+        self.replies.append((order, reply))
+        self.models_seen.append(getattr(done, "model_version", "") or done.model)
+        return reply
+
+    async def together(self, calls: Sequence[Callable[[], Awaitable[AgentReply]]]) -> list[AgentReply]:
+        """Turns that do not depend on each other, run concurrently (the door bounds how many).
+
+        Each call is *started* in list order, so the order numbers (and the record) do not
+        depend on which reply returns first.
+        """
+        return list(await asyncio.gather(*(c() for c in calls)))
+
+    def mark_parse_failure(self, reply: AgentReply) -> None:
+        """Record that a reply read as free text (a plan) could not be parsed."""
+        for i, (order, r) in enumerate(self.replies):
+            if r is reply:
+                self.replies[i] = (order, dataclasses.replace(r, parse_failed=True))
+
+    def ordered_replies(self) -> tuple[AgentReply, ...]:
+        return tuple(r for _, r in sorted(self.replies, key=lambda x: x[0]))
+
+    def context(self, seen: Sequence[agents.Seen], keep_whole: int = 3) -> str:
+        return agents.visible_context(seen, self.see_budget, keep_whole)
+
+
+def header(team: Team, agent: int) -> str:
+    """Who the agent is in the team (never a role: protocols add one only if they impose it)."""
+    return f"You are agent {agent} of a team of {team.n_agents}."
+
+
+def assemble(replies: Sequence[AgentReply]) -> str:
+    """The team's answer as sections: each contributing agent's text under its role.
+
+    Blank lines separate sections, which is how the rubric scorer reads an answer.
+    """
+    parts = []
+    for r in replies:
+        if r.abstain or not r.contribution.strip():
+            continue
+        title = r.role_raw.strip() or f"agent {r.agent}"
+        parts.append(f"## {title}\n{r.contribution.strip()}")
+    return "\n\n".join(parts)
+
+
+class Protocol:
+    """A coordination protocol: subclasses say who speaks when and what each sees."""
+
+    name: str = ""
+
+    async def run(self, team: Team) -> str:  # pragma: no cover - interface
+        """Run the team's turns; return the final answer."""
+        raise NotImplementedError
+
+    async def solo(self, team: Team) -> str:
+        """A team of one: the lone agent does the whole mission (every protocol at n=1)."""
+        r = await team.ask(0, 0, "agent", header(team, 0) + " Write the complete answer to the mission.",
+                           structured=False)
+        return r.contribution

@@ -1,0 +1,62 @@
+"""Hierarchical: coordinator -> team leads -> members.
+
+- Order: exogenous: the coordinator plans areas, each lead plans its members' subtasks,
+  members work (in parallel), the coordinator assembles.
+- Roles: exogenous at every level: the coordinator names each lead's area, each lead names
+  its members' roles.
+- Sees: the coordinator sees the mission and, at the end, every member's output (within the
+  token budget); a lead sees its area; a member sees its lead's assignment only.
+- Answer: the coordinator's assembly.
+Calls: n + 1 (plan, k = ceil(sqrt(n-1)) lead plans, n-1-k members, assembly). With fewer
+than 3 agents there is no room for a middle layer and it runs as `coordinator`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from sorg import agents
+from sorg.protocols.base import Protocol, Team, header
+from sorg.protocols.coordinator import Coordinator, plan_call
+from sorg.protocols.plan import assignment
+
+
+class Hierarchical(Protocol):
+    name = "hierarchical"
+
+    async def run(self, team: Team) -> str:
+        n = team.n_agents
+        if n < 4:
+            return await Coordinator().run(team)
+        k = math.ceil(math.sqrt(n - 1))
+        leads = list(range(1, k + 1))
+        members = list(range(k + 1, n))
+        top = await plan_call(team, 0, 0, k, "the mission into areas, one per team lead")
+        areas = {lead: assignment(top, i) for i, lead in enumerate(leads)}
+        teams = {lead: members[i::k] for i, lead in enumerate(leads)}
+
+        def lead_plan(lead: int):
+            role, sub = areas[lead]
+            scope = f"your area ('{role}': {sub})"
+            return lambda: plan_call(team, lead, 1, max(1, len(teams[lead])), scope)
+
+        sub_plans = await asyncio.gather(*(lead_plan(lead)() for lead in leads))
+        plans = dict(zip(leads, sub_plans))
+
+        def work(m: int, lead: int, j: int):
+            role, sub = assignment(plans[lead], j)
+            body = (f"{header(team, m)} Your team lead (agent {lead}) assigned you the role "
+                    f"'{role}' and this subtask: {sub}\nWrite only your part.\n" + agents.ASK_JSON_IMPOSED)
+            return lambda: team.ask(m, 2, "agent", body, role=role, defers_to=(lead,))
+
+        calls = [work(m, lead, j) for lead in leads for j, m in enumerate(teams[lead])]
+        outs = await team.together(calls)
+        seen = [agents.Seen(r.agent, r.role_raw, r.contribution) for r in outs if r.contribution]
+        body = (f"{header(team, 0)} You are the coordinator. Your teams wrote:\n\n"
+                + (team.context(seen, keep_whole=len(seen)) or "(nothing)")
+                + "\n\nAssemble their work into the team's final answer to the mission.")
+        final = await team.ask(0, 3, "assemble", body, structured=False, role="coordinator",
+                               max_tokens=2 * team.max_tokens)
+        return final.contribution
+
