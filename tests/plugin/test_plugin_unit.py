@@ -139,3 +139,25 @@ def test_report_builds_the_same_files_twice(tmp_path):
     lo, hi = seq["quality"]["ci"]
     assert lo <= seq["quality"]["mean"] <= hi
     assert {p.name for p in first} >= {"summary.md", "summary.json"}
+
+
+def test_fast_record_dict_equals_to_dict():
+    import dataclasses
+
+    from sorg.plugin import record_dict
+    from sorg.record import AgentReply, TrialRecord, UsageRow
+
+    base = _rec(1)
+    rich = dataclasses.replace(
+        base,
+        per_agent=(UsageRow(0, 2, 10, 5, 0.1), UsageRow(1, 1, 3, 4, 0.0)),
+        per_round=(UsageRow(0, 3, 13, 9, 0.1),),
+        replies=(AgentReply(0, 0, "Planner", "planner", False, "text", builds_on=(1, 2), defers_to=(3,)),),
+        judge={"score": 0.5, "raw": "x"},
+    )
+    for rec in (base, rich):
+        fast = record_dict(rec)
+        assert json.dumps(fast, sort_keys=True) == json.dumps(rec.to_dict(), sort_keys=True)
+        assert TrialRecord.from_dict(fast) == rec
+    nested = dataclasses.replace(base, judge={"scores": [1, 2]})
+    assert TrialRecord.from_dict(record_dict(nested)) == nested
