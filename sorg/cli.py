@@ -119,27 +119,21 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_local(args: argparse.Namespace) -> int:
     """Start / stop / inspect the embedded model's server outside a pytest run (a run starts
-    it on its own when a `local/` model is first called)."""
-    import atexit
-
+    it on its own when a `local/` model is first called). `start` pins it: it keeps running
+    for later runs until `sorg local stop`."""
     from sorg.model import local
 
     if args.action == "start":
-        api_base = local.ensure_server()
-        # ensure_server stops the server when its last user exits; this command is meant to
-        # leave it running for later runs, until `sorg local stop`.
-        atexit.unregister(local.stop_server)
-        print(f"running: {api_base}")
+        print(f"running: {local.ensure_server(keep=True)}")
     elif args.action == "stop":
         print("stopped" if local.stop_server(force=True) else "no server was running")
     else:
-        state = local._read_state(local.DEFAULT_STATE_DIR)
-        if state is None:
+        st = local.status()
+        if not st:
             print("not running")
             return 1
-        ok = local._alive(state["pid"]) and local._healthy(state["port"])
-        print(f"{'running' if ok else 'NOT healthy'}: pid {state['pid']}, http://127.0.0.1:{state['port']}/v1")
-        return 0 if ok else 1
+        print(" ".join(f"{k}={v}" for k, v in st.items()))
+        return 0 if st.get("healthy", True) else 1
     return 0
 
 

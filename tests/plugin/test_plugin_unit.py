@@ -161,3 +161,14 @@ def test_fast_record_dict_equals_to_dict():
         assert TrialRecord.from_dict(fast) == rec
     nested = dataclasses.replace(base, judge={"scores": [1, 2]})
     assert TrialRecord.from_dict(record_dict(nested)) == nested
+
+
+def test_cli_errors_and_local_status(tmp_path, monkeypatch, capsys):
+    from sorg import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["report", str(tmp_path)]) == 2
+    assert "has no trials.jsonl" in capsys.readouterr().err
+    assert cli.main(["plan", "evals"]) == 2  # neither a pilot nor stated per-trial figures
+    assert cli.main(["local", "status"]) == 1
+    assert "not running" in capsys.readouterr().out
