@@ -122,7 +122,7 @@ def _json_object(text: str) -> Mapping[str, Any] | None:
         candidates.append(text[start : end + 1])
     for c in candidates:
         try:
-            obj = json.loads(c)
+            obj = json.loads(c, strict=False)  # grammar output may hold raw newlines in strings
         except (ValueError, RecursionError):
             continue
         if isinstance(obj, dict):
