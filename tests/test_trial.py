@@ -1,0 +1,72 @@
+"""One trial end to end through the real model door (fake backend), and its failure modes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sorg.errors import CassetteMiss
+from sorg.model.backends import ProviderError, register_backend, unregister_backend
+from sorg.model.client import ModelClient
+from sorg.record import TrialRecord
+from sorg.tasks import load_bank
+from sorg.trial import run_trial, trial_id
+from tests.protocols.fakes import FakeTeamModel
+
+
+@pytest.fixture
+def model():
+    m = FakeTeamModel()
+    register_backend("fake", m)
+    yield m
+    unregister_backend("fake")
+
+
+def test_record_is_complete_and_round_trips(model, tmp_path):
+    task = load_bank().select(per_level=1)[0]
+    client = ModelClient(cassette_dir=None, cache_dir=None)
+    rec = run_trial(task, "coordinator", "fake/m", 4, 1, client=client)
+    assert rec.trial_id == trial_id(task.id, "coordinator", "fake/m", 4, 1) == f"{task.id}.coordinator.fake-m.n4.s1"
+    assert rec.status == "ok" and 0 <= rec.quality["rubric"] <= 1 and "judge" not in rec.quality
+    assert rec.calls == 5 == sum(r.calls for r in rec.per_agent) == sum(r.calls for r in rec.per_round)
+    assert rec.prompt_tokens == sum(r.prompt_tokens for r in rec.replies)
+    assert rec.sources == {"live": 5} and rec.model_version == "fake-1" and rec.prompt_version
+    assert TrialRecord.from_dict(json.loads(json.dumps(rec.to_dict()))) == rec
+    assert all(r.label == rec.trial_id for r in model.requests)
+
+
+def test_replay_from_cassette_gives_the_same_record(model, tmp_path):
+    task = load_bank().select(per_level=1)[1]
+    live = run_trial(task, "sequential", "fake/m", 4, 0,
+                     client=ModelClient(cassette_dir=tmp_path, record="new", cache_dir=None))
+    unregister_backend("fake")
+    replay = run_trial(task, "sequential", "fake/m", 4, 0,
+                       client=ModelClient(cassette_dir=tmp_path, record="none", cache_dir=None))
+    strip = lambda r: {k: v for k, v in r.to_dict().items() if k not in ("latency_s", "sources", "replies")}
+    assert strip(replay) == strip(live) and replay.sources == {"cassette": 4}
+    assert [r.contribution for r in replay.replies] == [r.contribution for r in live.replies]
+
+
+def test_cassette_miss_raises_but_provider_errors_become_error_records(model, tmp_path):
+    task = load_bank().select(per_level=1)[0]
+    with pytest.raises(CassetteMiss):
+        run_trial(task, "sequential", "fake/m", 2, 0,
+                  client=ModelClient(cassette_dir=tmp_path, record="none", cache_dir=None))
+
+    async def broken(req):
+        raise ProviderError("upstream exploded", status=500)
+
+    register_backend("fake", broken)
+    rec = run_trial(task, "sequential", "fake/m", 2, 0,
+                    client=ModelClient(cassette_dir=None, cache_dir=None, retries=1, backoff_s=0.0))
+    assert rec.status == "error" and "upstream exploded" in rec.error and rec.quality == {}
+
+
+def test_unknown_protocol_and_bad_team_size_are_named(model):
+    task = load_bank().select(per_level=1)[0]
+    client = ModelClient(cassette_dir=None, cache_dir=None)
+    with pytest.raises(ValueError, match="unknown protocol 'anarchy'"):
+        run_trial(task, "anarchy", "fake/m", 2, 0, client=client)
+    with pytest.raises(ValueError, match="n_agents"):
+        run_trial(task, "sequential", "fake/m", 0, 0, client=client)
