@@ -46,13 +46,14 @@ def plan(chunk: str) -> list[tuple]:
     return [(t, p, n, s) for t in tasks for n in sizes for p in protocols for s in seeds]
 
 
-async def record(chunk: str, out: Path) -> None:
+async def record(chunk: str, out: Path, state_dir: str | None = None) -> None:
     from sorg.model.client import ModelClient
     from sorg.trial import arun_trial
 
     cells = plan(chunk)
     client = ModelClient(cassette_dir=str(ROOT / "cassettes"), record="new",
-                         cassette_name=chunk, cache_dir=str(ROOT / ".sorg/cache"))
+                         cassette_name=chunk, cache_dir=str(ROOT / ".sorg/cache"),
+                         state_dir=state_dir)
     t0 = time.time()
     calls = 0
     with out.open("a", encoding="utf-8") as fh:
@@ -74,13 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk", required=True, choices=sorted(CHUNKS))
     ap.add_argument("--dry-run", action="store_true", help="print the cells and exit")
     ap.add_argument("--out", default=str(ROOT / ".sorg" / "recording.jsonl"))
+    ap.add_argument("--state-dir", default=None,
+                    help="where the embedded server's state lives; a second directory starts a "
+                         "second server, so two chunks record at once (llama.cpp's server "
+                         "answers one request at a time and leaves a core idle)")
     args = ap.parse_args(argv)
     if args.dry_run:
         for task, protocol, n, seed in plan(args.chunk):
             print(task.id, protocol, n, seed)
         return 0
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    asyncio.run(record(args.chunk, Path(args.out)))
+    asyncio.run(record(args.chunk, Path(args.out), args.state_dir))
     return 0
 
 
