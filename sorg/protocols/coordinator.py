@@ -33,6 +33,24 @@ async def plan_call(team: Team, agent: int, round_: int, workers: int, scope: st
     return team_plan
 
 
+def work_call(team: Team, worker: int, round_: int, boss: int, boss_title: str, role: str, sub: str):
+    """A worker's turn under an imposed assignment (it defers to `boss`), ready to start."""
+    body = (f"{header(team, worker)} {boss_title} (agent {boss}) assigned you the role "
+            f"'{role}' and this subtask: {sub}\nWrite only your part.\n" + agents.ASK_JSON_IMPOSED)
+    return lambda: team.ask(worker, round_, "agent", body, role=role, defers_to=(boss,))
+
+
+async def assemble_call(team: Team, round_: int, outs, who: str) -> str:
+    """The coordinator's last turn: all `who`'s outputs (within the budget) into one answer."""
+    seen = [agents.Seen(r.agent, r.role_raw, r.contribution) for r in outs if r.contribution]
+    body = (f"{header(team, 0)} You are the coordinator. Your {who} wrote:\n\n"
+            + (team.context(seen, keep_whole=len(seen)) or "(nothing)")
+            + "\n\nAssemble their work into the team's final answer to the mission.")
+    final = await team.ask(0, round_, "assemble", body, structured=False, role="coordinator",
+                           max_tokens=2 * team.max_tokens)
+    return final.contribution
+
+
 class Coordinator(Protocol):
     name = "coordinator"
 
@@ -42,17 +60,6 @@ class Coordinator(Protocol):
         workers = list(range(1, team.n_agents))
         plan = await plan_call(team, 0, 0, len(workers), "the mission")
 
-        def work(w: int):
-            role, sub = assignment(plan, w - 1)
-            body = (f"{header(team, w)} The coordinator (agent 0) assigned you the role "
-                    f"'{role}' and this subtask: {sub}\nWrite only your part.\n" + agents.ASK_JSON_IMPOSED)
-            return lambda: team.ask(w, 1, "agent", body, role=role, defers_to=(0,))
-
-        outs = await team.together([work(w) for w in workers])
-        seen = [agents.Seen(r.agent, r.role_raw, r.contribution) for r in outs if r.contribution]
-        body = (f"{header(team, 0)} You are the coordinator. Your workers wrote:\n\n"
-                + (team.context(seen, keep_whole=len(seen)) or "(nothing)")
-                + "\n\nAssemble their work into the team's final answer to the mission.")
-        final = await team.ask(0, 2, "assemble", body, structured=False, role="coordinator",
-                               max_tokens=2 * team.max_tokens)
-        return final.contribution
+        outs = await team.together([work_call(team, w, 1, 0, "The coordinator", *assignment(plan, w - 1))
+                                    for w in workers])
+        return await assemble_call(team, 2, outs, "workers")

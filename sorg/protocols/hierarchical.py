@@ -16,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import math
 
-from sorg import agents
-from sorg.protocols.base import Protocol, Team, header
-from sorg.protocols.coordinator import Coordinator, plan_call
+from sorg.protocols.base import Protocol, Team
+from sorg.protocols.coordinator import Coordinator, assemble_call, plan_call, work_call
 from sorg.protocols.plan import assignment
 
 
@@ -44,19 +43,7 @@ class Hierarchical(Protocol):
         sub_plans = await asyncio.gather(*(lead_plan(lead)() for lead in leads))
         plans = dict(zip(leads, sub_plans))
 
-        def work(m: int, lead: int, j: int):
-            role, sub = assignment(plans[lead], j)
-            body = (f"{header(team, m)} Your team lead (agent {lead}) assigned you the role "
-                    f"'{role}' and this subtask: {sub}\nWrite only your part.\n" + agents.ASK_JSON_IMPOSED)
-            return lambda: team.ask(m, 2, "agent", body, role=role, defers_to=(lead,))
-
-        calls = [work(m, lead, j) for lead in leads for j, m in enumerate(teams[lead])]
+        calls = [work_call(team, m, 2, lead, "Your team lead", *assignment(plans[lead], j))
+                 for lead in leads for j, m in enumerate(teams[lead])]
         outs = await team.together(calls)
-        seen = [agents.Seen(r.agent, r.role_raw, r.contribution) for r in outs if r.contribution]
-        body = (f"{header(team, 0)} You are the coordinator. Your teams wrote:\n\n"
-                + (team.context(seen, keep_whole=len(seen)) or "(nothing)")
-                + "\n\nAssemble their work into the team's final answer to the mission.")
-        final = await team.ask(0, 3, "assemble", body, structured=False, role="coordinator",
-                               max_tokens=2 * team.max_tokens)
-        return final.contribution
-
+        return await assemble_call(team, 3, outs, "teams")

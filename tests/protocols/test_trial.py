@@ -12,15 +12,12 @@ from sorg.model.client import ModelClient
 from sorg.record import TrialRecord
 from sorg.tasks import load_bank
 from sorg.trial import run_trial, trial_id
-from tests.protocols.fakes import FakeTeamModel
 
 
 @pytest.fixture
-def model():
-    m = FakeTeamModel()
-    register_backend("fake", m)
-    yield m
-    unregister_backend("fake")
+def model(fake_model):
+    """The scripted fake model of tests/protocols/conftest.py, registered as "fake/..."."""
+    return fake_model
 
 
 def test_record_is_complete_and_round_trips(model, tmp_path):
