@@ -28,7 +28,8 @@ CHUNKS: dict[str, tuple[tuple[str, ...], tuple[int, ...], int, tuple[int, ...]]]
     "protocols-n4": (ALL_PROTOCOLS, (4,), 1, (0, 1, 2)),
     "protocols-n8": (ALL_PROTOCOLS, (8,), 1, (0, 1, 2)),
     "scaling-small": (("sequential", "coordinator", "shared"), (16, 32), 1, (0,)),
-    "scaling-64": (("sequential", "coordinator", "shared"), (64,), 1, (0,)),
+    "scaling-64": (("sequential", "coordinator"), (64,), 1, (0,)),
+    "scaling-64-shared": (("shared",), (64,), 1, (0,)),
     # 256 agents is hundreds of calls a trial: one chunk per protocol, so each commits alone.
     "scaling-256-sequential": (("sequential",), (256,), 1, (0,)),
     "scaling-256-coordinator": (("coordinator",), (256,), 1, (0,)),
