@@ -147,19 +147,31 @@ class Trials:
     def from_jsonl(cls, path: str | Path) -> "Trials":
         """Read a trial store (`trials.jsonl`, one TrialRecord dict per line).
 
-        A bad line raises StoreCorrupt naming the file and line, so a half-written store is
-        diagnosed rather than silently truncated. Blank lines are ignored.
+        A bad line (bad UTF-8 or JSON, a record of another version) raises StoreCorrupt naming
+        the file and line, so a half-written store is diagnosed rather than silently truncated.
+        Blank lines are ignored. A trial id seen twice is kept once, first wins (the plugin's
+        store rule), so a duplicated line never counts a trial twice in a claim.
         """
+        from sorg.record import RECORD_VERSION
+
         p = Path(path)
         recs: list[TrialRecord] = []
-        with p.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
+        seen: set[str] = set()
+        with p.open("rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if not raw.strip():
                     continue
                 try:
-                    recs.append(TrialRecord.from_dict(json.loads(line)))
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    obj = json.loads(raw.decode("utf-8"))
+                    version = obj.get("version", RECORD_VERSION)
+                    if version != RECORD_VERSION:
+                        raise ValueError(f"record version {version!r}, this sorg reads version {RECORD_VERSION}")
+                    if obj.get("trial_id") in seen:
+                        continue
+                    recs.append(TrialRecord.from_dict(obj))
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:  # UnicodeDecodeError too
                     raise StoreCorrupt(f"{p}:{lineno}: cannot read trial record: {exc}") from exc
+                seen.add(recs[-1].trial_id)
         return cls(recs)
 
     def _sub(self, idx: np.ndarray) -> "Trials":

@@ -132,7 +132,9 @@ def _entries_of(path: Path, data: bytes) -> Iterator[tuple[int, dict[str, Any]]]
                     stacklevel=2,
                 )
                 return
-            raise CassetteCorrupt(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            detail = (f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError)
+                      else f"not UTF-8: {exc.reason} at byte {exc.start}")
+            raise CassetteCorrupt(f"{path}:{lineno}: not valid JSON ({detail})") from None
         yield lineno, _check_entry(entry, path, lineno)
 
 
