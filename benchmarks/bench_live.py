@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 MODEL = "local/smollm2-135m"
+STATE: Path = Path(".")  # set in main(): clients and ensure_server must share one state dir
 TOPICS = ("a team offsite", "a product launch", "an incident review", "a course syllabus", "a research plan",
           "a software design review", "a hiring plan", "a conference")
 
@@ -69,7 +70,8 @@ async def _sorg(n: int, offset: int, concurrency: int, max_tokens: int) -> tuple
     from sorg.model.client import ModelClient
     from sorg.model.types import Request
 
-    client = ModelClient(cassette_dir=None, cache_dir=None, concurrency=concurrency, timeout_s=600)
+    client = ModelClient(cassette_dir=None, cache_dir=None, concurrency=concurrency, timeout_s=600,
+                         state_dir=STATE)
     reqs = [Request(model=MODEL, messages=tuple(_messages(offset + i)), max_tokens=max_tokens, temperature=0.7,
                     seed=offset + i, sample=f"bench-live-{offset + i}", label="bench_live") for i in range(n)]
     try:
@@ -88,7 +90,8 @@ def _trial_seconds(protocol: str, agents: int, concurrency: int, max_tokens: int
     from sorg.trial import run_trial
 
     task = load_bank().select(levels=(2,), per_level=1)[0]
-    client = ModelClient(cassette_dir=None, cache_dir=None, concurrency=concurrency, timeout_s=600)
+    client = ModelClient(cassette_dir=None, cache_dir=None, concurrency=concurrency, timeout_s=600,
+                         state_dir=STATE)
     try:
         t0 = time.perf_counter()
         rec = run_trial(task, protocol, MODEL, agents, 0, client=client, max_tokens=max_tokens)
@@ -111,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from sorg.model.local import ensure_server, stop_server
 
-    state = args.state_dir or Path(tempfile.mkdtemp(prefix="sorg-bench-live-"))
-    api_base = ensure_server(state)
+    global STATE
+    STATE = args.state_dir or Path(tempfile.mkdtemp(prefix="sorg-bench-live-"))
+    api_base = ensure_server(STATE / "local")  # where ModelClient(state_dir=STATE) looks for it
     try:
         asyncio.run(_raw(api_base, 1, 10**6, 1, args.max_tokens))  # warm-up: model load, first-call costs
         asyncio.run(_sorg(1, 10**6 + 1, 1, args.max_tokens))  # and litellm's import
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         if args.state_dir is None:
-            stop_server(state, force=True)
+            stop_server(STATE / "local", force=True)
 
 
 if __name__ == "__main__":
