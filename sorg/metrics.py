@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from sorg.record import AgentReply, UsageRow
 
@@ -55,21 +55,38 @@ def hierarchy_depth(replies: Sequence[AgentReply]) -> int:
         for d in r.defers_to:
             if d != r.agent:
                 edges[r.agent].add(d)
+    # Longest path by depth-first search; an edge back onto the current path (a cycle) is
+    # cut. Memoised, so dense deference graphs stay cheap; iterative (an explicit stack), so
+    # a 1024-agent chain does not hit Python's recursion limit.
     memo: dict[int, int] = {}
-    on_path: set[int] = set()
-
-    def depth(a: int) -> int:
-        # Longest path by depth-first search; an edge back onto the current path (a cycle)
-        # is cut. Memoised, so dense deference graphs of 256 agents stay cheap.
-        if a in memo:
-            return memo[a]
-        on_path.add(a)
-        d = max((1 + depth(b) for b in sorted(edges.get(a, ())) if b not in on_path), default=0)
-        on_path.discard(a)
-        memo[a] = d
-        return d
-
-    return max((depth(a) for a in sorted(edges)), default=0)
+    for root in sorted(edges):
+        if root in memo:
+            continue
+        on_path = {root}
+        stack: list[tuple[int, Iterator[int], int]] = [(root, iter(sorted(edges[root])), 0)]
+        while stack:
+            node, nexts, best = stack[-1]
+            child = None
+            for b in nexts:
+                if b in on_path:
+                    continue
+                if b in memo:
+                    best = max(best, 1 + memo[b])
+                    continue
+                child = b
+                break
+            if child is not None:
+                stack[-1] = (node, nexts, best)
+                on_path.add(child)
+                stack.append((child, iter(sorted(edges.get(child, ()))), 0))
+                continue
+            stack.pop()
+            on_path.discard(node)
+            memo[node] = best
+            if stack:
+                parent, pnexts, pbest = stack[-1]
+                stack[-1] = (parent, pnexts, max(pbest, 1 + best))
+    return max(memo.values(), default=0)
 
 
 def usage(replies: Sequence[AgentReply], by: str) -> tuple[UsageRow, ...]:

@@ -34,3 +34,10 @@ def test_usage_rolls_up_by_agent_and_round():
     rows = metrics.usage([rep(0), rep(0, kind="plan"), rep(1)], "agent")
     assert [(r.key, r.calls, r.prompt_tokens, r.cost_usd) for r in rows] == [(0, 2, 20, 1.0), (1, 1, 10, 0.5)]
     assert metrics.parse_failure_rate([rep(0, parse_failed=True), rep(1)]) == 0.5
+
+
+def test_hierarchy_depth_of_a_1024_agent_chain_does_not_recurse_out():
+    # agent i defers to i+1: the depth-first search goes 1023 links deep from agent 0
+    chain = [rep(i, defers=[i + 1]) for i in range(1023)]
+    assert metrics.hierarchy_depth(chain) == 1023
+    assert metrics.hierarchy_depth(chain + [rep(1023, defers=[0])]) == 1023  # closing the cycle cuts it

@@ -97,9 +97,18 @@ class Team:
         """Turns that do not depend on each other, run concurrently (the door bounds how many).
 
         Each call is *started* in list order, so the order numbers (and the record) do not
-        depend on which reply returns first.
+        depend on which reply returns first. If one turn fails (provider error, spent budget)
+        its siblings are cancelled and awaited before the error goes on: a failed trial must
+        not keep spending calls in the background after its record is written.
         """
-        return list(await asyncio.gather(*(c() for c in calls)))
+        tasks = [asyncio.ensure_future(c()) for c in calls]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     def mark_parse_failure(self, reply: AgentReply) -> None:
         """Record that a reply read as free text (a plan) could not be parsed."""

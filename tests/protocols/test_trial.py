@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sorg.errors import CassetteMiss
-from sorg.model.backends import ProviderError, register_backend, unregister_backend
+from sorg.model.backends import ProviderError, RawReply, register_backend, unregister_backend
 from sorg.model.client import ModelClient
 from sorg.record import TrialRecord
 from sorg.tasks import load_bank
@@ -67,3 +67,40 @@ def test_unknown_protocol_and_bad_team_size_are_named(model):
         run_trial(task, "anarchy", "fake/m", 2, 0, client=client)
     with pytest.raises(ValueError, match="n_agents"):
         run_trial(task, "sequential", "fake/m", 0, 0, client=client)
+
+
+def test_a_failed_concurrent_turn_cancels_its_siblings(task):
+    """One worker's provider error ends the trial; the other workers' calls are cancelled,
+    not left running (and spending) after the error record is returned."""
+    import asyncio
+
+    from sorg.trial import arun_trial
+
+    finished: list[int] = []
+
+    async def backend(req):
+        kind, agent = req.sample.split("|")[4], int(req.sample.split("|")[5][1:])
+        if kind == "plan":
+            return RawReply(text=json.dumps({"assignments": [{"role": "r", "subtask": "s"}]}),
+                            prompt_tokens=5, completion_tokens=5)
+        if agent == 1:
+            raise ProviderError("worker 1 exploded", status=400)
+        await asyncio.sleep(0.3)
+        finished.append(agent)
+        return RawReply(text='{"role": "r", "contribution": "c", "abstain": false}',
+                        prompt_tokens=5, completion_tokens=5)
+
+    async def main():
+        rec = await arun_trial(task, "coordinator", "fake/m", 4, 0,
+                               client=ModelClient(cassette_dir=None, cache_dir=None, retries=1,
+                                                  backoff_s=0.0, concurrency=8))
+        await asyncio.sleep(0.5)  # a leaked sibling would finish here
+        return rec
+
+    register_backend("fake", backend)
+    try:
+        rec = asyncio.run(main())
+    finally:
+        unregister_backend("fake")
+    assert rec.status == "error" and "worker 1 exploded" in rec.error
+    assert finished == []
