@@ -50,7 +50,13 @@ def trial_id(task_id: str, protocol: str, model: str, n_agents: int, seed: int) 
 async def arun_trial(task: Task, protocol: str, model: str, n_agents: int, seed: int, *,
                      client: Any, judge_model: str | None = None, label: str = "",
                      context_tokens: int = 2048, max_tokens: int = 160) -> TrialRecord:
-    """Run one trial (async); see the module docstring for what it returns and raises."""
+    """Run one trial (async); see the module docstring for what it returns and raises.
+
+    Every request carries `label = trial_id` and the contract's `sample` identity, so a
+    cassette recorded by any caller replays under any other. The `label` argument is
+    accepted for the contract's signature but not put on requests: the contract fixes their
+    label to the trial id, so errors and cassette summaries name the trial whoever ran it.
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; known: {sorted(PROTOCOLS)}")
     if not 1 <= n_agents <= 1024:
