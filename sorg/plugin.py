@@ -35,6 +35,7 @@ import pytest
 from sorg import options as _opts
 
 TRIAL_PROP = "sorg_trial"
+TRIAL_ID_PROP = "sorg_trial_id"
 CLAIMS_OUTPUT_KEY = "sorg_claims"
 SWEEP_ARGS = ("model", "protocol", "n_agents", "task", "seed")
 MARK_KEYS = ("models", "protocols", "agents", "levels", "domains", "tasks_per_level", "seeds", "tasks")
@@ -359,6 +360,11 @@ class _Gatherer:
         for rec in recs:
             if store.append(rec):
                 st.trials_reported += 1
+        # Once stored, the report keeps only the trial's id: pytest's terminal reporter holds
+        # every report to the end of the session, and 25,000 whole records (about 26 KB each)
+        # took the controller past 1 GB (benchmarks/bench_sweep.py: 1,380 MB -> 705 MB).
+        report.user_properties = [(TRIAL_ID_PROP, v["trial_id"]) if k == TRIAL_PROP else (k, v)
+                                  for k, v in props]
 
 
 # --------------------------------------------------------------------------- claims: collect
