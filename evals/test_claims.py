@@ -21,6 +21,8 @@ QUALITY = "quality.rubric"
 EMBEDDED = "local/smollm2-135m"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M (2026-11-24 sweep): sequential trails the coordinator by 0.18 rubric points (95% CI -0.29..-0.09) over 26 task x seed pairs, Wilcoxon p=0.97; its agents abstain on 63% of turns, so the self-chosen-role team often writes little'))
 @claims.claim
 def test_sequential_beats_coordinator(trials):
     """Study: Sequential beats Coordinator by 14% in quality, p<0.001.
@@ -31,6 +33,8 @@ def test_sequential_beats_coordinator(trials):
     return claims.beats(trials, "sequential", "coordinator", metric=QUALITY, alpha=0.001)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M: Kruskal-Wallis over 198 trials p=0.014 (Holm 0.070), not < 0.0001; best-worst gap shared - sequential +0.24 (95% CI +0.15..+0.35), d=0.82'))
 @claims.claim
 def test_protocols_differ(trials):
     """Study: protocols differ in quality by 44% between best and worst (Cohen's d=1.86,
@@ -58,6 +62,8 @@ def test_no_degradation_4_to_256(trials):
                              margin=MARGIN, metric=QUALITY, alpha=0.05)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M: 3 pairs at 4 and 32 agents (one task, one seed, three protocols); quality rose by +0.50 and TOST p=0.85: equivalence cannot be shown at this n'))
 @claims.claim
 def test_no_degradation_4_to_32(trials):
     """The same equivalence up to 32 agents: the largest team our committed cassettes hold for
@@ -67,6 +73,8 @@ def test_no_degradation_4_to_32(trials):
                              margin=MARGIN, metric=QUALITY, alpha=0.05)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M: slope of log cost on log team size 1.16 over 4..32 agents (one task, so no CI); each agent sees more of the team until the 2,048-token context budget binds, so cost grows faster than team size below that point'))
 @claims.claim
 def test_cost_grows_sublinearly(trials):
     """Study: cost grows sub-linearly with team size (about +11.8% from 8 to 256 agents).
@@ -100,6 +108,8 @@ def test_agents_abstain(trials):
                         at_least=0.0, agg="mean")
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "SmolLM2-135M: coordinator ahead of sequential by +0.18 (95% CI +0.09..+0.29) on 26 pairs, Wilcoxon p=0.026, but Holm-adjusted p=0.10 > 0.05 across the session's claims"))
 @claims.claim
 def test_weak_model_prefers_rigid_structure(trials):
     """Study: models below a capability threshold reverse the effect: they do better with
