@@ -8,9 +8,11 @@ llama.cpp server with the same concurrency). And a protocol whose agents speak a
 (shared, broadcast) must finish faster when its calls run concurrently than when the same calls
 are made one after another (ModelClient(concurrency=1)).
 
-Method: one embedded server (`sorg.model.local.ensure_server`, its own state dir), a warm-up
-call, then N distinct requests (different prompts and seeds, so nothing is cached; no cassette,
-no cache) three times: raw httpx, sorg, raw again (the raw figure is the mean of the two, which
+Method: the embedded servers (`sorg.model.local.ensure_servers`: `SORG_LOCAL_SERVERS` replicas,
+each answering one request at a time, in their own state dir), a warm-up call, then N distinct
+requests (different prompts and seeds, so nothing is cached; no cassette,
+no cache) three times: raw httpx (spread over the same replicas by the same fewest-in-flight
+rule the client uses), sorg, raw again (the raw figure is the mean of the two, which
 cancels drift such as another process's load). Then one `shared` and one `broadcast` trial at
 `--agents` agents, with the client's concurrency at `--concurrency` and at 1.
 
@@ -43,19 +45,25 @@ def _messages(i: int) -> list[dict[str, str]]:
             {"role": "user", "content": f"Request {i}: name the first step of planning {TOPICS[i % len(TOPICS)]}."}]
 
 
-async def _raw(api_base: str, n: int, offset: int, concurrency: int, max_tokens: int) -> tuple[float, int]:
-    """(seconds, completion tokens) for n requests posted straight to the server."""
+async def _raw(api_bases: list[str], n: int, offset: int, concurrency: int, max_tokens: int) -> tuple[float, int]:
+    """(seconds, completion tokens) for n requests posted straight to the servers."""
     import httpx
 
     sem = asyncio.Semaphore(concurrency)
+    inflight = [0] * len(api_bases)
     tokens = 0
 
     async def one(client: httpx.AsyncClient, i: int) -> None:
         nonlocal tokens
         async with sem:
-            r = await client.post(f"{api_base}/chat/completions", json={
-                "model": "smollm2-135m", "messages": _messages(i), "max_tokens": max_tokens,
-                "temperature": 0.7, "seed": i})
+            pick = min(range(len(api_bases)), key=lambda j: inflight[j])
+            inflight[pick] += 1
+            try:
+                r = await client.post(f"{api_bases[pick]}/chat/completions", json={
+                    "model": "smollm2-135m", "messages": _messages(i), "max_tokens": max_tokens,
+                    "temperature": 0.7, "seed": i})
+            finally:
+                inflight[pick] -= 1
             r.raise_for_status()
             tokens += int(r.json()["usage"]["completion_tokens"])
 
@@ -112,21 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-dir", type=Path, help="embedded server state dir (default: a temp dir)")
     args = ap.parse_args(argv)
 
-    from sorg.model.local import ensure_server, stop_server
+    from sorg.model.local import ensure_servers, threads_per_server, stop_server
 
     global STATE
     STATE = args.state_dir or Path(tempfile.mkdtemp(prefix="sorg-bench-live-"))
-    api_base = ensure_server(STATE / "local")  # where ModelClient(state_dir=STATE) looks for it
+    api_bases = ensure_servers(STATE / "local")  # where ModelClient(state_dir=STATE) looks for them
     try:
-        asyncio.run(_raw(api_base, 1, 10**6, 1, args.max_tokens))  # warm-up: model load, first-call costs
+        asyncio.run(_raw(api_bases, 1, 10**6, 1, args.max_tokens))  # warm-up: model load, first-call costs
         asyncio.run(_sorg(1, 10**6 + 1, 1, args.max_tokens))  # and litellm's import
         n, c, mt = args.calls, args.concurrency, args.max_tokens
-        raw1 = asyncio.run(_raw(api_base, n, 0, c, mt))
+        raw1 = asyncio.run(_raw(api_bases, n, 0, c, mt))
         srg = asyncio.run(_sorg(n, n, c, mt))
-        raw2 = asyncio.run(_raw(api_base, n, 2 * n, c, mt))
+        raw2 = asyncio.run(_raw(api_bases, n, 2 * n, c, mt))
         raw_s, raw_tok = (raw1[0] + raw2[0]) / 2, (raw1[1] + raw2[1]) / 2
         out: dict = {
-            "calls": n, "concurrency": c, "max_tokens": mt, "api_base": api_base.split("//")[-1],
+            "calls": n, "concurrency": c, "max_tokens": mt, "servers": len(api_bases), "threads_per_server": threads_per_server(),
             "raw_calls_per_s": round(n / raw_s, 3), "sorg_calls_per_s": round(n / srg[0], 3),
             "raw_tokens_per_s": round(raw_tok / raw_s, 2), "sorg_tokens_per_s": round(srg[1] / srg[0], 2),
             # time per call, sorg over raw; token counts differ a little (sampling), calls do not

@@ -124,16 +124,18 @@ def _cmd_local(args: argparse.Namespace) -> int:
     from sorg.model import local
 
     if args.action == "start":
-        print(f"running: {local.ensure_server(keep=True)}")
+        print(f"running: {' '.join(local.ensure_servers(keep=True))}")
     elif args.action == "stop":
-        print("stopped" if local.stop_server(force=True) else "no server was running")
+        print("stopped" if local.stop_server(local.DEFAULT_STATE_DIR, force=True) else "no server was running")
     else:
-        st = local.status()
-        if not st:
+        found = [st for i in range(local.server_count())
+                 if (st := local.status(local.replica_dir(None, i))) is not None]
+        if not found:
             print("not running")
             return 1
-        print(" ".join(f"{k}={v}" for k, v in st.items()))
-        return 0 if st.get("healthy", True) else 1
+        for st in found:
+            print(" ".join(f"{k}={v}" for k, v in st.items()))
+        return 0 if all(st.get("healthy", True) for st in found) else 1
     return 0
 
 

