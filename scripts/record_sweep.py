@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the cells and exit")
     ap.add_argument("--out", default=str(ROOT / ".sorg" / "recording.jsonl"))
     ap.add_argument("--state-dir", default=None,
-                    help="where the embedded server's state lives; a second directory starts a "
-                         "second server, so two chunks record at once (llama.cpp's server "
-                         "answers one request at a time and leaves a core idle)")
+                    help="where the embedded servers' state lives; a second directory starts a "
+                         "second set of servers, so two chunks record at once (set "
+                         "SORG_LOCAL_SERVERS=1 SORG_LOCAL_THREADS=1 for each on 2 cores)")
     args = ap.parse_args(argv)
     if args.dry_run:
         for task, protocol, n, seed in plan(args.chunk):

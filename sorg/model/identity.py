@@ -22,7 +22,19 @@ __all__ = ["canonical", "request_key", "field_digests", "model_slug", "digest"]
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready copy: mappings become dicts, tuples lists (so ordering never matters)."""
+    """JSON-ready copy: mappings become dicts, tuples lists (so ordering never matters).
+
+    Exact types first: a replay hashes every request of a sweep (200,000 at the study's
+    scale), whose leaves are nearly all plain str and dict, and an ``isinstance(.., Mapping)``
+    check (an ABC look-up) on each leaf was a third of the hashing time. The general branches
+    below give the same result for these types."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
+    if kind is tuple or kind is list:
+        return [_plain(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -122,3 +122,36 @@ def test_model_slug() -> None:
     assert model_slug("local/smollm2-135m") == "local--smollm2-135m"
     assert "/" not in model_slug("a/b/c:d e")
     assert model_slug("../..") not in ("", ".", "..")
+
+
+def _plain_reference(value):
+    """The general form of identity._plain (no fast paths): what every key was hashed with."""
+    from collections.abc import Mapping
+
+    if isinstance(value, Mapping):
+        return {str(k): _plain_reference(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_reference(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+nested = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda c: st.lists(c, max_size=3) | st.tuples(c, c)
+    | st.dictionaries(st.text(max_size=4) | st.integers(0, 9), c, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=nested)
+def test_fast_paths_hash_exactly_like_the_general_form(value) -> None:
+    from types import MappingProxyType
+
+    from sorg.model.identity import _plain
+
+    assert _plain(value) == _plain_reference(value)
+    wrapped = {"m": MappingProxyType({"v": value})}  # a Mapping that is not a dict takes the general branch
+    assert _plain(wrapped) == _plain_reference(wrapped)

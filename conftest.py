@@ -1,4 +1,7 @@
-"""Shared test set-up: the `local` marker (embedded model) and importable test fakes.
+"""Set-up shared by tests/ and evals/: the `local` marker (embedded model) and importable fakes.
+
+At the repository root so that `pytest tests/`, `pytest evals/` and a bare `pytest` agree on it
+(the sorg plugin itself loads through its `pytest11` entry point, not from here).
 
 Tests marked `local` run the embedded SmolLM2 model through llama-cpp-python's server; they
 are skipped where the `local` extra (llama-cpp-python) is not installed, or when
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 
 # `from tests.fakes.openai_server import FakeOpenAI` works under plain `pytest` too.
-_ROOT = str(Path(__file__).resolve().parent.parent)
+_ROOT = str(Path(__file__).resolve().parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
