@@ -114,7 +114,7 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
-def _json_object(text: str) -> Mapping[str, Any] | None:
+def json_object(text: str) -> Mapping[str, Any] | None:
     """The first JSON object in `text` (whole text, a ```json fence, or the outer braces)."""
     candidates = [text.strip()]
     start, end = text.find("{"), text.rfind("}")
@@ -144,7 +144,7 @@ def parse_reply(text: str, *, n_agents: int = 1, me: int = 0, structured: bool =
     text = text if isinstance(text, str) else str(text)
     if not structured:
         return Parsed(role_raw="", abstain=False, contribution=text.strip())
-    obj = _json_object(text)
+    obj = json_object(text)
     if obj is not None and ("contribution" in obj or "role" in obj or "abstain" in obj):
         contribution = obj.get("contribution", "")
         if not isinstance(contribution, str):

@@ -13,7 +13,6 @@ than 3 agents there is no room for a middle layer and it runs as `coordinator`.
 
 from __future__ import annotations
 
-import asyncio
 import math
 
 from sorg.protocols.base import Protocol, Team
@@ -40,7 +39,8 @@ class Hierarchical(Protocol):
             scope = f"your area ('{role}': {sub})"
             return lambda: plan_call(team, lead, 1, max(1, len(teams[lead])), scope)
 
-        sub_plans = await asyncio.gather(*(lead_plan(lead)() for lead in leads))
+        # together(): a failed lead plan cancels its siblings instead of leaving them running.
+        sub_plans = await team.together([lead_plan(lead) for lead in leads])
         plans = dict(zip(leads, sub_plans))
 
         calls = [work_call(team, m, 2, lead, "Your team lead", *assignment(plans[lead], j))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sorg.agents import _json_object
+from sorg.agents import json_object
 
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -32,7 +32,7 @@ FALLBACK = (("specialist", "Write the most important part of the answer."),)
 
 def read_plan(text: str) -> tuple[list[tuple[str, str]], bool]:
     """(role, subtask) pairs from a plan reply, and whether it could be read."""
-    obj = _json_object(text)
+    obj = json_object(text)
     items = obj.get("assignments") if isinstance(obj, dict) else None
     out: list[tuple[str, str]] = []
     if isinstance(items, list):
