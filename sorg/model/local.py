@@ -275,13 +275,13 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = 
             if restarts > MAX_RESTARTS:
                 raise LocalModelUnavailable(
                     f"the embedded model's server (pid {state['pid']}) died again after "
-                    f"{restarts - 1} restart(s) in this run; not restarting it. "
+                    f"{restarts - 1} restart(s) since it was first started; not restarting it. "
                     f"Log {folder / 'server.log'}:\n{_log_tail(folder)}\n"
                     f"Stop it with `sorg local stop` and rerun: finished trials are kept.")
             if _alive(state["pid"]):
                 _kill(state["pid"])  # alive but not answering: replace it
-            users = state.get("users", [])
-            state = {**_start(folder, gguf), "users": users, "restarts": restarts}
+            kept = {k: state[k] for k in ("users", "pinned") if k in state}
+            state = {**_start(folder, gguf), **kept, "restarts": restarts}
         elif state is None:
             state = _start(folder, gguf)
         users = [u for u in state.get("users", []) if _alive(u) or u == os.getpid()]
