@@ -17,9 +17,9 @@ SCALING_PROTOCOLS = ["sequential", "coordinator", "shared"]
 #: Every scaled protocol is recorded at these sizes.
 SCALING_SIZES = [4, 8, 16, 32, 64]
 #: The protocols recorded at 256 agents so far. The others' chunks are in
-#: scripts/record_sweep.py (scaling-256-sequential, scaling-256-shared); a recording resumes
+#: scripts/record_sweep.py (scaling-256-shared); a recording resumes
 #: from what its cassette already holds. Add them here once committed.
-SCALING_256 = ["coordinator"]
+SCALING_256 = ["coordinator", "sequential"]
 
 
 def _scaled_trial(sorg_trial, task, protocol, n_agents, model, seed) -> None:
