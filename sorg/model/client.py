@@ -122,6 +122,9 @@ class ModelClient:
         self._sems: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
+        #: Calls that went past replay (to a backend or litellm): a trial runner keeps its
+        #: event loop only across trials that made none (see `sorg.trial.run_trial`).
+        self.live_calls = 0
 
     # -- public ------------------------------------------------------------------------------
 
@@ -229,6 +232,8 @@ class ModelClient:
         return self._prices
 
     async def _live(self, req: Request, key: str) -> Completion:
+        with self._lock:
+            self.live_calls += 1
         if find_backend(req.model) is None:
             from sorg.model.backends import load_litellm
 
@@ -324,6 +329,15 @@ class ModelClient:
             self._inflight[pick] += 1
         return pick
 
+    def _timeout(self, req: Request) -> float:
+        """`timeout_s`, or for the embedded model at least `local.CALL_TIMEOUT_S` (its server
+        cannot cancel a request, so a retry after a short timeout only doubles its queue)."""
+        if req.model.startswith(LOCAL_PREFIX) and find_backend(req.model) is None:
+            from sorg.model import local
+
+            return max(self.timeout_s, local.CALL_TIMEOUT_S)
+        return self.timeout_s
+
     async def _call_with_retries(self, req: Request) -> tuple[RawReply, str | None]:
         secrets = secret_values(req.params)
         last = "no attempt made"
@@ -331,7 +345,7 @@ class ModelClient:
         for attempt in range(attempts):
             retry_after: float | None = None
             try:
-                raw, provider_model = await asyncio.wait_for(self._attempt(req), timeout=self.timeout_s)
+                raw, provider_model = await asyncio.wait_for(self._attempt(req), timeout=self._timeout(req))
                 if not raw.text.strip():
                     raise ProviderError("empty reply", retryable=True)
                 return raw, provider_model
@@ -341,7 +355,7 @@ class ModelClient:
                     raise ModelError(self._error(req, last, attempt + 1, secrets)) from None
                 retry_after = exc.retry_after
             except (TimeoutError, asyncio.TimeoutError):
-                last = f"no reply within {self.timeout_s:g} s (timeout)"
+                last = f"no reply within {self._timeout(req):g} s (timeout)"
             except (ConnectionError, OSError) as exc:
                 last = f"connection error: {exc}"
             if req.model.startswith(LOCAL_PREFIX) and find_backend(req.model) is None:

@@ -51,6 +51,10 @@ INSTALL_HINT = "pip install 'sorg[local]'"
 DEFAULT_STATE_DIR = Path(".sorg/local")
 START_TIMEOUT_S = float(os.environ.get("SORG_LOCAL_START_TIMEOUT", "120"))
 HEALTH_TIMEOUT_S = 3.0
+#: A call to the embedded model may take this long before it counts as timed out. The server
+#: cannot cancel a request, so a retry after a timeout only queues a second copy behind the
+#: first: on 2 loaded cores a 2,500-token prompt takes minutes, and 120 s doubled the work.
+CALL_TIMEOUT_S = float(os.environ.get("SORG_LOCAL_CALL_TIMEOUT", "900"))
 N_CTX = os.environ.get("SORG_LOCAL_CTX", "8192")
 MAX_RESTARTS = int(os.environ.get("SORG_LOCAL_MAX_RESTARTS", "1"))
 
@@ -189,6 +193,26 @@ def _healthy(port: int, timeout: float = HEALTH_TIMEOUT_S) -> bool:
         return False
 
 
+def _listening(port: int, timeout: float = HEALTH_TIMEOUT_S) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _serving(pid: int, port: int) -> bool:
+    """Whether the recorded server still serves: alive, and healthy or at least listening.
+
+    A busy server is not a dead one: llama-cpp-python answers /v1/models only once the
+    model's lock is free, so during a long prompt the health check times out while the
+    process is fine. Replacing it then (as sorg once did) killed a working server in the
+    middle of a recording and counted a restart. The kernel still accepts connections on
+    the port of a live but busy server; a dead or hung-up one refuses them.
+    """
+    return _alive(pid) and (_healthy(port) or _listening(port))
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -270,7 +294,7 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = 
     with _locked(folder):
         state = _read_state(folder)
         restarts = 0
-        if state is not None and not (_alive(state["pid"]) and _healthy(state["port"])):
+        if state is not None and not _serving(state["pid"], state["port"]):
             restarts = int(state.get("restarts", 0)) + 1
             if restarts > MAX_RESTARTS:
                 raise LocalModelUnavailable(

@@ -227,3 +227,44 @@ def test_concurrent_calls_are_spread_over_the_replicas(tmp_path: Path, monkeypat
     finally:
         client.close()
         local.stop_server(tmp_path / "local", force=True)
+
+
+def test_a_busy_server_is_waited_for_not_replaced(tmp_path: Path, monkeypatch) -> None:
+    """llama-cpp-python answers its health check only between requests. A server that is
+    alive and accepting connections but slow to answer is busy: kept, no restart counted.
+    Once its port refuses connections it is dead and is replaced (one restart)."""
+    import socket
+
+    folder = tmp_path / "local"
+    folder.mkdir()
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(8)  # accepts into the backlog, never answers HTTP: a server deep in a prompt
+    port = busy.getsockname()[1]
+    server = subprocess.Popen(["sleep", "60"])  # the server's process: alive
+    local._write_state(folder, {"pid": server.pid, "port": port, "gguf": "x.gguf", "users": [], "started": 0})
+    started: list[Path] = []
+
+    def fake_start(folder: Path, gguf: object) -> dict:
+        started.append(folder)
+        return {"pid": server.pid, "port": 1, "gguf": "x.gguf", "started": 0}
+
+    monkeypatch.setattr(local, "_check_installed", lambda: None)
+    monkeypatch.setattr(local, "find_gguf", lambda: Path("x.gguf"))
+    monkeypatch.setattr(local, "_start", fake_start)
+    monkeypatch.setattr(local, "HEALTH_TIMEOUT_S", 0.2)
+    local.forget()
+    try:
+        assert local.ensure_server(folder) == f"http://127.0.0.1:{port}/v1"
+        assert started == [] and "restarts" not in local._read_state(folder)
+        busy.close()  # now nothing listens there: dead
+        local.forget()
+        assert local.ensure_server(folder) == "http://127.0.0.1:1/v1"
+        assert started == [folder] and local._read_state(folder)["restarts"] == 1
+    finally:
+        busy.close()
+        server.kill()
+        server.wait()
+        local.forget()
+        if folder in local._used:
+            local._used.remove(folder)  # nothing of this fake to leave at exit
