@@ -303,7 +303,7 @@ class ModelClient:
                                                    local.replica_dir(self.state_dir / "local", replica))
                 name = req.model[len(LOCAL_PREFIX):]
                 raw = await litellm_call(
-                    req, model=f"openai/{name}", timeout_s=self.timeout_s,
+                    req, model=f"openai/{name}", timeout_s=self._timeout(req),
                     extra={"api_base": api_base, "api_key": "sk-local",
                            **({"response_format": local.adapt_response_format(req.response_format)}
                               if req.response_format is not None else {})},

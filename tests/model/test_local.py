@@ -268,3 +268,26 @@ def test_a_busy_server_is_waited_for_not_replaced(tmp_path: Path, monkeypatch) -
         local.forget()
         if folder in local._used:
             local._used.remove(folder)  # nothing of this fake to leave at exit
+
+
+def test_embedded_model_calls_get_the_long_timeout(tmp_path: Path, monkeypatch) -> None:
+    """Both limits (the client's wait and litellm's HTTP timeout) use CALL_TIMEOUT_S for the
+    embedded model; other models keep the client's timeout_s."""
+    from sorg.model import backends
+    from sorg.model.backends import RawReply
+
+    seen: list[float] = []
+
+    async def fake_litellm_call(req, *, model, timeout_s, extra=None):
+        seen.append(timeout_s)
+        return RawReply("hi", 3, 1, None, "stop", 0.0)
+
+    monkeypatch.setattr(backends, "load_litellm", lambda: None)
+    monkeypatch.setattr(backends, "litellm_call", fake_litellm_call)
+    monkeypatch.setattr(local, "ensure_servers", lambda *a, **k: ["http://127.0.0.1:1/v1"])
+    monkeypatch.setattr(local, "ensure_server", lambda *a, **k: "http://127.0.0.1:1/v1")
+    monkeypatch.setattr(local, "model_version", lambda: "smollm2-test")
+    client = ModelClient(cassette_dir=None, cache_dir=None, state_dir=tmp_path, timeout_s=5)
+    reply = client.complete(Request(model=MODEL, messages=({"role": "user", "content": "hi"},), max_tokens=4))
+    assert reply.text == "hi" and seen == [max(5, local.CALL_TIMEOUT_S)] and local.CALL_TIMEOUT_S >= 600
+    assert client._timeout(Request(model="openai/gpt-4o", messages=())) == 5
