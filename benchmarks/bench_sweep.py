@@ -43,6 +43,7 @@ from pathlib import Path
 PROTOCOLS = ("coordinator", "hierarchical", "fixed_roles", "sequential", "broadcast", "shared", "dynamic", "single")
 N_TASKS = 48  # the bank's size; 12 per level
 AGENTS = 6
+EVALS_FILE = "test_evals.py"
 
 CONFTEST = '''
 import hashlib, json, os
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             "[pytest]\nsorg_models = fake/m\nsorg_protocols = all\n"
             f"sorg_agents = {AGENTS}\nsorg_levels = 1,2,3,4\nsorg_tasks_per_level = {tpl}\nsorg_seeds = {seeds}\n"
             "sorg_cache_dir = none\n")
-        (root / "test_evals.py").write_text(EVALS)
+        (root / EVALS_FILE).write_text(EVALS)
         floor = root / "floor"
         floor.mkdir(exist_ok=True)
         (floor / "test_floor.py").write_text(FLOOR.format(n=trials))
@@ -173,14 +174,16 @@ def main(argv: list[str] | None = None) -> int:
         n = ["-n", args.workers]
         print(f"project {root}: {trials} trials ({tpl} tasks/level x 4 levels x 8 protocols x {seeds} seeds)",
               file=sys.stderr)
-        record_s, _, _ = _run(root, [*n, "--sorg-record=new", "--sorg-run-id=record"],
+        # The eval file is named: the floor's project lies inside `root`, and a bare `pytest` would
+        # collect and run its tests too, charging the floor's cost to sorg's replay.
+        record_s, _, _ = _run(root, [*n, "--sorg-record=new", "--sorg-run-id=record", EVALS_FILE],
                               _env(root, SORG_BENCH_NO_FSYNC="1"), args.timeout)
         calls = sum(sum(1 for _ in p.open("rb")) for p in (root / "cassettes").rglob("*.jsonl"))
         print(f"recorded {calls} calls in {record_s:.1f} s", file=sys.stderr)
 
-        collect_s, _, out = _run(root, ["--collect-only", "--sorg-record=none"], _env(root), args.timeout)
+        collect_s, _, out = _run(root, ["--collect-only", "--sorg-record=none", EVALS_FILE], _env(root), args.timeout)
         replay_env = _env(root, SORG_BENCH_STRIP="1") if args.strip else _env(root)
-        wall_s, peak_mb, out = _run(root, [*n, "--sorg-record=none", "--sorg-run-id=replay"], replay_env,
+        wall_s, peak_mb, out = _run(root, [*n, "--sorg-record=none", "--sorg-run-id=replay", EVALS_FILE], replay_env,
                                     args.timeout)
         replayed = sum(1 for _ in (root / "reports" / "replay" / "trials.jsonl").open("rb"))
         if replayed != trials:

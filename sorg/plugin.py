@@ -5,10 +5,10 @@ How a run flows, and why:
   `task`, `seed` from the `--sorg-*` options (or a test's `@pytest.mark.sorg(...)`), so an eval
   file is one small function. Claim functions (`@claims.claim`, mark `sorg_claim`) are taken
   out of the item list: they are not tests a worker can run, they judge the whole session.
-- Trials: the `sorg_trial` fixture runs one trial and attaches its record to the test's report
-  (`user_properties`), the one channel that reaches the controller under xdist. The
-  controller (or the single process without xdist) appends each record to
-  `reports/<run-id>/trials.jsonl` the moment the report arrives (`sorg.store`).
+- Trials: the `sorg_trial` fixture runs one trial and attaches its record, encoded as its
+  store line, to the test's report (`user_properties`), the one channel that reaches the
+  controller under xdist. The controller (or the single process without xdist) appends each
+  record to `reports/<run-id>/trials.jsonl` the moment the report arrives (`sorg.store`).
 - Claims: each worker sends the claims it collected through `config.workeroutput`; the
   controller receives them in `pytest_testnodedown`. After the run loop, the controller reads
   the session's trials back from the store, calls every claim, Holm-adjusts them together
@@ -164,10 +164,18 @@ def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], 
             # (under xdist too); finished trials are already stored and a rerun resumes.
             request.session.shouldstop = f"sorg: the embedded model is unavailable: {str(exc).splitlines()[0]}"
             raise
-        request.node.user_properties.append((TRIAL_PROP, record_dict(record)))
+        request.node.user_properties.append((TRIAL_PROP, trial_payload(record)))
         return record
 
     return run
+
+
+def trial_payload(record: Any) -> dict[str, str]:
+    """What a trial's report carries to the controller: its id and its store line, encoded
+    here (in the worker) so that execnet moves one string instead of a nested record."""
+    from sorg.store import encode
+
+    return {"trial_id": record.trial_id, "line": encode(record_dict(record))}
 
 
 def record_dict(record: Any) -> dict[str, Any]:
@@ -366,7 +374,8 @@ class _Gatherer:
         store = _store(self.config)
         st = _state(self.config)
         for rec in recs:
-            if store.append(rec):
+            written = store.append_line(rec["trial_id"], rec["line"]) if "line" in rec else store.append(rec)
+            if written:
                 st.trials_reported += 1
         # Once stored, the report keeps only the trial's id: pytest's terminal reporter holds
         # every report to the end of the session, and 25,000 whole records (about 26 KB each)

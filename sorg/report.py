@@ -224,7 +224,8 @@ def _load_claims(run_dir: Path) -> tuple[dict, list]:
 def summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data."""
     run_dir = Path(run_dir)
-    records = read_records(run_dir / TRIALS_FILE) if (run_dir / TRIALS_FILE).exists() else []
+    path = run_dir / TRIALS_FILE
+    records = read_records(path, with_replies=False) if path.exists() else []
     meta, claims = _load_claims(run_dir)
     sources: dict[str, int] = defaultdict(int)
     for r in records:

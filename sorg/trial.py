@@ -11,11 +11,14 @@ a configuration problem (a prompt changed, or nothing was recorded) that the use
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextvars
 import hashlib
 import inspect
+import threading
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Coroutine, TypeVar
 
 from sorg import metrics
 from sorg.errors import BudgetExceeded, ModelError
@@ -23,6 +26,8 @@ from sorg.protocols import PROTOCOLS
 from sorg.protocols.base import Team
 from sorg.record import TrialRecord
 from sorg.tasks.task import Task
+
+T = TypeVar("T")
 
 
 def _prompt_version() -> str:
@@ -84,10 +89,57 @@ async def arun_trial(task: Task, protocol: str, model: str, n_agents: int, seed:
 def run_trial(task: Task, protocol: str, model: str, n_agents: int, seed: int, *,
               client: Any, judge_model: str | None = None, label: str = "",
               context_tokens: int = 2048, max_tokens: int = 160) -> TrialRecord:
-    """Run one trial (blocking): `arun_trial` in a fresh event loop."""
-    return asyncio.run(arun_trial(task, protocol, model, n_agents, seed, client=client,
+    """Run one trial (blocking): `arun_trial` in an event loop (see `run_in_loop`)."""
+    return run_in_loop(arun_trial(task, protocol, model, n_agents, seed, client=client,
                                   judge_model=judge_model, label=label,
-                                  context_tokens=context_tokens, max_tokens=max_tokens))
+                                  context_tokens=context_tokens, max_tokens=max_tokens), client)
+
+
+class _Kept:
+    runner: asyncio.Runner | None = None
+
+
+def run_in_loop(coro: Coroutine[Any, Any, T], client: Any = None) -> T:
+    """`asyncio.run(coro)`, but the main thread's loop is kept across trials that only replay.
+
+    Why: building and closing an event loop for each trial was about a tenth of a replayed
+    trial's time in a worker (cProfile of benchmarks/bench_sweep.py's 3,840-trial sweep).
+    The loop is kept only while nothing can be bound to it: after a trial that called a
+    model live (`client.live_calls` moved: litellm ties a background logging task and its
+    HTTP clients to the loop), that left a task behind, or that raised, the loop is closed
+    exactly as `asyncio.run` closes it (pending tasks cancelled, async generators and the
+    default executor shut down) and the next trial gets a fresh one. A client without
+    `live_calls`, and any thread but the main one, get `asyncio.run`.
+    """
+    before = getattr(client, "live_calls", None)
+    if before is None or threading.current_thread() is not threading.main_thread():
+        return asyncio.run(coro)
+    runner = _Kept.runner
+    if runner is None:
+        runner = _Kept.runner = asyncio.Runner()
+    kept = False
+    try:
+        # The loop runs the trial directly: Runner.run would also swap the SIGINT handler in
+        # and out on every trial (signal.signal + getsignal, 0.4 ms a trial in enum lookups).
+        # Ctrl-C then raises KeyboardInterrupt out of the loop, and the `finally` below closes
+        # it, cancelling the trial's tasks.
+        loop = runner.get_loop()
+        result = loop.run_until_complete(loop.create_task(coro, context=contextvars.copy_context()))
+        kept = client.live_calls == before and not asyncio.all_tasks(loop)
+        return result
+    finally:
+        if not kept:
+            close_kept_loop()
+
+
+def close_kept_loop() -> None:
+    """Close the kept loop, if any (also at interpreter exit)."""
+    runner, _Kept.runner = _Kept.runner, None
+    if runner is not None:
+        runner.close()
+
+
+atexit.register(close_kept_loop)
 
 
 def build_record(team: Team, task: Task, answer: str, status: str, error: str,

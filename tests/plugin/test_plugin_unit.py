@@ -163,6 +163,29 @@ def test_fast_record_dict_equals_to_dict():
     assert TrialRecord.from_dict(record_dict(nested)) == nested
 
 
+def test_a_trial_travels_as_its_store_line(tmp_path):
+    """The worker encodes the record; the controller writes that line as `append` would."""
+    import dataclasses
+
+    from sorg.plugin import trial_payload
+    from sorg.record import AgentReply
+
+    rec = dataclasses.replace(_rec(1), replies=(AgentReply(0, 0, "Planner", "planner", False, "naïve\nplan"),))
+    payload = trial_payload(rec)
+    assert payload["trial_id"] == rec.trial_id and "\n" not in payload["line"]
+    by_line, by_record = TrialStore(tmp_path, "a"), TrialStore(tmp_path, "b")
+    assert by_line.append_line(payload["trial_id"], payload["line"]) and by_record.append(rec)
+    assert not by_line.append_line(payload["trial_id"], payload["line"])  # deduplicated
+    by_line.close(), by_record.close()
+    assert (tmp_path / "a" / "trials.jsonl").read_bytes() == (tmp_path / "b" / "trials.jsonl").read_bytes()
+    assert read_records(tmp_path / "a" / "trials.jsonl") == [rec]
+    assert read_records(tmp_path / "a" / "trials.jsonl", with_replies=False)[0].replies == ()
+    with pytest.raises(ValueError, match="not one encoded record line"):
+        by_line.append_line("t2", '{"a": 1}\n{"b": 2}')
+    with pytest.raises(ValueError, match="without a trial_id"):
+        by_line.append_line("", payload["line"])
+
+
 def test_cli_errors_and_local_status(tmp_path, monkeypatch, capsys):
     from sorg import cli
 

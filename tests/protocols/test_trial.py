@@ -104,3 +104,75 @@ def test_a_failed_concurrent_turn_cancels_its_siblings(task):
         unregister_backend("fake")
     assert rec.status == "error" and "worker 1 exploded" in rec.error
     assert finished == []
+
+
+class _Door:
+    """Just the counter `run_in_loop` reads: a real client's `live_calls`."""
+
+    live_calls = 0
+
+
+def test_the_loop_is_kept_only_across_trials_that_replay():
+    """Replay-only runs share one loop; a live call, a leftover task or an error closes it
+    (as asyncio.run would), and the next run gets a fresh loop."""
+    import asyncio
+    import contextvars
+
+    from sorg.trial import close_kept_loop, run_in_loop
+
+    door = _Door()
+    var: contextvars.ContextVar[int] = contextvars.ContextVar("var", default=0)
+
+    async def replay():
+        var.set(var.get() + 1)  # a context change must not leak into the next run
+        return asyncio.get_running_loop(), var.get()
+
+    async def live():
+        door.live_calls += 1
+        return asyncio.get_running_loop()
+
+    async def leaves_a_task():
+        asyncio.get_running_loop().create_task(asyncio.sleep(60))
+        return asyncio.get_running_loop()
+
+    async def fails():
+        raise RuntimeError("boom")
+
+    close_kept_loop()
+    try:
+        (a, n1), (b, n2) = run_in_loop(replay(), door), run_in_loop(replay(), door)
+        assert a is b and not a.is_closed() and n1 == n2 == 1
+        assert run_in_loop(live(), door) is a and a.is_closed()
+        c, _ = run_in_loop(replay(), door)
+        assert c is not a and not c.is_closed()
+        assert run_in_loop(leaves_a_task(), door) is c and c.is_closed()
+        d, _ = run_in_loop(replay(), door)
+        with pytest.raises(RuntimeError, match="boom"):
+            run_in_loop(fails(), door)
+        assert d.is_closed()
+        # A client without the counter (a user's own door) always gets asyncio.run.
+        e, _ = run_in_loop(replay(), object())
+        assert e.is_closed()
+    finally:
+        close_kept_loop()
+
+
+def test_a_live_trial_closes_its_loop_and_replays_keep_theirs(model, tmp_path):
+    """Through the real door: recording calls the backend (live) and closes the loop; the
+    replay of the same trial keeps it."""
+    import sorg.trial as trial_mod
+
+    task = load_bank().select(per_level=1)[0]
+    trial_mod.close_kept_loop()
+    try:
+        run_trial(task, "broadcast", "fake/m", 3, 0,
+                  client=ModelClient(cassette_dir=tmp_path, record="new", cache_dir=None))
+        assert trial_mod._Kept.runner is None
+        client = ModelClient(cassette_dir=tmp_path, record="none", cache_dir=None)
+        run_trial(task, "broadcast", "fake/m", 3, 0, client=client)
+        kept = trial_mod._Kept.runner
+        assert kept is not None and client.live_calls == 0
+        run_trial(task, "broadcast", "fake/m", 3, 0, client=client)
+        assert trial_mod._Kept.runner is kept
+    finally:
+        trial_mod.close_kept_loop()
