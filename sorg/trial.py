@@ -115,8 +115,10 @@ def run_in_loop(coro: Coroutine[Any, Any, T], client: Any = None) -> T:
     if before is None or threading.current_thread() is not threading.main_thread():
         return asyncio.run(coro)
     runner = _Kept.runner
-    if runner is None:
-        runner = _Kept.runner = asyncio.Runner()
+    if runner is None or runner.get_loop().is_closed():
+        # A loop_factory keeps the loop out of `asyncio.get_event_loop()` between trials, so
+        # other code in the process never picks it up (or closes it).
+        runner = _Kept.runner = asyncio.Runner(loop_factory=asyncio.new_event_loop)
     kept = False
     try:
         # The loop runs the trial directly: Runner.run would also swap the SIGINT handler in

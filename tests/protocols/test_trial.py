@@ -153,6 +153,11 @@ def test_the_loop_is_kept_only_across_trials_that_replay():
         # A client without the counter (a user's own door) always gets asyncio.run.
         e, _ = run_in_loop(replay(), object())
         assert e.is_closed()
+        # Some other code closing the kept loop does not break the next trial.
+        f, _ = run_in_loop(replay(), door)
+        f.close()
+        g, _ = run_in_loop(replay(), door)
+        assert g is not f and not g.is_closed()
     finally:
         close_kept_loop()
 
