@@ -34,7 +34,7 @@ def test_sequential_beats_coordinator(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M: Kruskal-Wallis over 203 trials p=0.018 (Holm 0.089), not < 0.0001; best-worst gap shared - dynamic +0.25 (95% CI +0.07..+0.46), d=0.79 < 0.8'))
+    'SmolLM2-135M: Kruskal-Wallis over 204 trials p=0.012 (Holm 0.069), not < 0.0001; best-worst gap shared - dynamic +0.27 (95% CI +0.07..+0.50), d=0.84 but p is far from 0.0001'))
 @claims.claim
 def test_protocols_differ(trials):
     """Study: protocols differ in quality by 44% between best and worst (Cohen's d=1.86,
@@ -56,6 +56,8 @@ def _quality_holds(trials, high: int):
                              margin=MARGIN, metric=QUALITY, alpha=0.05)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M: 3 pairs at 4 and 256 agents (one task, one seed, three protocols): quality did not fall, it rose by +0.67 on average (coordinator 0.5 -> 1.0, sequential 0.0 -> 1.0, shared 0.5 -> 1.0), so TOST p=0.96: equivalence within +-0.10 cannot be shown at this n'))
 @claims.claim
 def test_no_degradation_4_to_256(trials):
     """Study: quality holds from 4 to 256 agents (no significant degradation, p=0.61).
@@ -76,13 +78,13 @@ def test_no_degradation_4_to_256(trials):
     'SmolLM2-135M: 3 pairs at 4 and 64 agents (one task, one seed, three protocols): quality did not fall, it rose by +0.50 on average (coordinator 0.5 -> 0.5, sequential 0.0 -> 1.0, shared 0.5 -> 1.0), so TOST p=0.85: equivalence within +-0.10 cannot be shown at this n'))
 @claims.claim
 def test_no_degradation_4_to_64(trials):
-    """The same equivalence up to 64 agents: the largest team our committed cassettes hold for
-    all three scaled protocols (see evals/test_scaling.py for what 256 agents costs here)."""
+    """The same equivalence up to 64 agents (the largest team that is cheap to re-record here;
+    see evals/test_scaling.py for what 256 agents costs)."""
     return _quality_holds(trials, 64)
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M: slope of log cost on log team size 1.22 over 4..64 agents and the coordinator and sequential at 256 (one task, so no CI); each agent sees more of the team until the 2,048-token context budget binds, so cost grows faster than team size below that point'))
+    'SmolLM2-135M: slope of log cost on log team size 1.25 over 4..256 agents (one task, so no CI); each agent sees more of the team until the 2,048-token context budget binds, so cost grows faster than team size below that point'))
 @claims.claim
 def test_cost_grows_sublinearly(trials):
     """Study: cost grows sub-linearly with team size (about +11.8% from 8 to 256 agents).
@@ -117,7 +119,7 @@ def test_agents_abstain(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "SmolLM2-135M: coordinator ahead of sequential by +0.15 (95% CI +0.04..+0.29) on 28 task x seed x team-size pairs, Wilcoxon p=0.055 > 0.05 (Holm 0.22)"))
+    "SmolLM2-135M: coordinator ahead of sequential by +0.15 (95% CI +0.04..+0.29) on 28 task x seed x team-size pairs, Wilcoxon p=0.055 > 0.05 (Holm 0.28)"))
 @claims.claim
 def test_weak_model_prefers_rigid_structure(trials):
     """Study: models below a capability threshold reverse the effect: they do better with

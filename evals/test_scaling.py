@@ -4,9 +4,10 @@ The study: quality holds from 4 to 256 agents while cost grows sub-linearly. On 
 large team is slow to record (prompt evaluation runs at about 60 tokens/s per core, and a
 256-agent sequential or shared trial is 256-512 calls with prompts near the 2,048-token
 context budget: about two hours per trial on one core), so the sweep runs on one level-1
-task and one seed per size, and the committed cassettes hold what SCALING_SIZES and
-SCALING_256 list. The cells at 4 and 8 agents are shared with `test_protocols.py` (same
-trial ids, so they replay from the same cassette entries).
+task and one seed per size, and the committed cassettes hold what SCALING_SIZES lists
+(the three 256-agent trials took about 3.5 hours to record here). The cells at 4 and 8
+agents are shared with `test_protocols.py` (same trial ids, so they replay from the same
+cassette entries).
 """
 
 from __future__ import annotations
@@ -14,12 +15,8 @@ from __future__ import annotations
 import pytest
 
 SCALING_PROTOCOLS = ["sequential", "coordinator", "shared"]
-#: Every scaled protocol is recorded at these sizes.
-SCALING_SIZES = [4, 8, 16, 32, 64]
-#: The protocols recorded at 256 agents so far. The others' chunks are in
-#: scripts/record_sweep.py (scaling-256-shared); a recording resumes
-#: from what its cassette already holds. Add them here once committed.
-SCALING_256 = ["coordinator", "sequential"]
+#: Every scaled protocol is recorded at these sizes (scripts/record_sweep.py's scaling chunks).
+SCALING_SIZES = [4, 8, 16, 32, 64, 256]
 
 
 def _scaled_trial(sorg_trial, task, protocol, n_agents, model, seed) -> None:
@@ -32,9 +29,4 @@ def _scaled_trial(sorg_trial, task, protocol, n_agents, model, seed) -> None:
 @pytest.mark.sorg(protocols=SCALING_PROTOCOLS, agents=SCALING_SIZES, levels=[1],
                   tasks_per_level=1, seeds=1)
 def test_scaling(sorg_trial, task, protocol, n_agents, model, seed):
-    _scaled_trial(sorg_trial, task, protocol, n_agents, model, seed)
-
-
-@pytest.mark.sorg(protocols=SCALING_256, agents=[256], levels=[1], tasks_per_level=1, seeds=1)
-def test_scaling_256(sorg_trial, task, protocol, n_agents, model, seed):
     _scaled_trial(sorg_trial, task, protocol, n_agents, model, seed)
