@@ -374,8 +374,7 @@ class _Gatherer:
         store = _store(self.config)
         st = _state(self.config)
         for rec in recs:
-            written = store.append_line(rec["trial_id"], rec["line"]) if "line" in rec else store.append(rec)
-            if written:
+            if store.append_line(rec["trial_id"], rec["line"]):
                 st.trials_reported += 1
         # Once stored, the report keeps only the trial's id: pytest's terminal reporter holds
         # every report to the end of the session, and 25,000 whole records (about 26 KB each)

@@ -41,6 +41,11 @@ from sorg.model.types import Completion, RecordMode, Request
 __all__ = ["ModelClient", "LOCAL_PREFIX"]
 
 LOCAL_PREFIX = "local/"
+
+
+def _embedded(model: str) -> bool:
+    """Whether `model` goes to sorg's own llama.cpp servers (not a registered test backend)."""
+    return model.startswith(LOCAL_PREFIX) and find_backend(model) is None
 _MODES = ("none", "new", "all")
 T = TypeVar("T")
 
@@ -332,7 +337,7 @@ class ModelClient:
     def _timeout(self, req: Request) -> float:
         """`timeout_s`, or for the embedded model at least `local.CALL_TIMEOUT_S` (its server
         cannot cancel a request, so a retry after a short timeout only doubles its queue)."""
-        if req.model.startswith(LOCAL_PREFIX) and find_backend(req.model) is None:
+        if _embedded(req.model):
             from sorg.model import local
 
             return max(self.timeout_s, local.CALL_TIMEOUT_S)
@@ -358,7 +363,7 @@ class ModelClient:
                 last = f"no reply within {self._timeout(req):g} s (timeout)"
             except (ConnectionError, OSError) as exc:
                 last = f"connection error: {exc}"
-            if req.model.startswith(LOCAL_PREFIX) and find_backend(req.model) is None:
+            if _embedded(req.model):
                 from sorg.model import local
 
                 local.forget()  # the next attempt health-checks the server, restarting it if it died
