@@ -1,0 +1,8 @@
+"""Scorers: the deterministic coverage scorer and the paper's judge Q, in one registry.
+
+`sorg.scoring.SCORERS` maps a name to a scorer; `--sorg-scorers` picks which run.
+"""
+
+from sorg.scoring.base import SCORERS, Score, ScoreContext, Scorer, get_scorer, register_scorer
+
+__all__ = ["SCORERS", "Score", "ScoreContext", "Scorer", "get_scorer", "register_scorer"]
