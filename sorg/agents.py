@@ -4,11 +4,20 @@ An agent knows the mission (the task), its position and the team's size, and onl
 protocol lets it see. It is never handed a role unless the protocol imposes one: the
 contrast between imposed and self-chosen roles is what the study measures.
 
-Replies are asked for as JSON (`role`, `contribution`, `abstain`; `builds_on` / `defers_to`
-are read when a model adds them, but left out of the schema because a grammar that forces
-optional arrays makes a small model fill them with noise) through `response_format`, which the embedded model's server enforces with a
-grammar; any other text is parsed tolerantly (`ROLE: ...`, `ABSTAIN`). A reply that cannot
-be read is kept as a parse failure with its raw text; it never crashes a trial.
+Replies are asked for as JSON (`role`, `contribution`, `abstain`, and the optional
+`builds_on` / `defers_to`) through `response_format`, which the embedded model's server
+enforces with a grammar; any other text is parsed tolerantly (`ROLE: ...`, `ABSTAIN`). A reply
+that cannot be read is kept as a parse failure with its raw text; it never crashes a trial.
+
+Why `builds_on` and `defers_to` are optional properties: a grammar that *requires* them makes
+a small model fill them with noise (every agent "defers to" agent 0), so hierarchy depth would
+be an artefact of the schema. Left optional (not in `required`), the grammar lets a model omit
+them, and a link exists only where an agent chose to write one: hierarchy can then emerge.
+
+Why role hygiene (`clean_role`): unique roles are one of the study's emergence figures, and a
+small model fills the `role` field with echoes of the prompt ("the role you choose for
+yourself"), pronouns ("me"), names ("Alice") or a copy of the task. Counting those as
+invented roles would measure the model's confusion, so they are dropped (the raw text stays).
 """
 
 from __future__ import annotations
@@ -19,12 +28,15 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 #: The JSON an agent is asked for. Small on purpose: the embedded model is 135M parameters.
+_LINKS: dict[str, Any] = {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": 3}
 REPLY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "role": {"type": "string"},
         "contribution": {"type": "string"},
         "abstain": {"type": "boolean"},
+        "builds_on": _LINKS,
+        "defers_to": _LINKS,
     },
     "required": ["role", "contribution", "abstain"],
 }
@@ -39,7 +51,9 @@ SYSTEM = (
 )
 ASK_JSON = (
     'Answer in JSON. "role": the role you choose for yourself. "contribution": your part of '
-    'the answer, with concrete items and numbers. "abstain": true only if nothing is left to add.'
+    'the answer, with concrete items and numbers. "abstain": true only if nothing is left to add. '
+    'Optional: "builds_on": numbers of agents whose work you extend; "defers_to": numbers of '
+    'agents you follow. Leave them out if none.'
 )
 ASK_JSON_IMPOSED = (
     'Answer in JSON. "role": your assigned role. "contribution": your part of the answer, '
@@ -74,6 +88,50 @@ def normalise_role(raw: str) -> str:
             w = w[:-1]
         out.append(w)
     return " ".join(out)[:60].strip()
+
+
+_PRONOUNS = {
+    "i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "we", "us", "our",
+    "he", "him", "she", "her", "they", "them", "it", "self", "none", "null", "no", "yes", "n a",
+    "na", "nothing", "role", "my role", "your role", "agent", "member", "team member",
+    "true", "false", "unknown", "tbd", "abstain", "skip",
+}
+#: First names small models put in the role field ("Alice", "Bob"): a name is not a role.
+_NAMES = {
+    "alice", "bob", "carol", "charlie", "dave", "david", "eve", "frank", "grace", "heidi",
+    "john", "jane", "mary", "mike", "michael", "sarah", "emma", "james", "anna", "tom", "lisa",
+    "alex", "sam", "chris", "max", "kate", "paul", "peter", "mark", "susan", "linda", "emily",
+}
+_PROMPT_ECHOES = ("role you choose", "choose for yourself", "your assigned role", "role the mission",
+                  "your part of", "what you intend", "the role you", "assigned role")
+
+
+def clean_role(raw: str, mission: str = "") -> str:
+    """The normalised role, or "" where the text is not a role.
+
+    Dropped: empty or one-character strings, pronouns and placeholders ("me", "none"), first
+    names, echoes of our own prompt ("the role you choose for yourself"), copies of the
+    mission (a role whose words are a run of the mission's text, five words or more, or the
+    whole mission), and strings with no letters.
+    """
+    role = normalise_role(raw)
+    if len(role) < 2 or not any(c.isalpha() for c in role):
+        return ""
+    if role in _PRONOUNS or role in _NAMES:
+        return ""
+    words = role.split()
+    if len(words) <= 2 and all(w in _NAMES or w in _PRONOUNS for w in words):
+        return ""
+    low = (raw or "").lower()
+    if any(e in low for e in _PROMPT_ECHOES):
+        return ""
+    if mission:
+        m = " ".join(_WORD.findall(mission.lower()))
+        if len(words) >= 5 and role in m:
+            return ""
+        if m and (role == m or (len(role) > 40 and role[:40] in m)):
+            return ""
+    return role
 
 
 @dataclass(frozen=True)

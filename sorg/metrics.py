@@ -40,6 +40,51 @@ def abstention_rate(replies: Sequence[AgentReply]) -> float:
     return sum(r.abstain for r in turns) / len(turns) if turns else 0.0
 
 
+def agent_roles(replies: Sequence[AgentReply], n_agents: int) -> tuple[str, ...]:
+    """The role each agent took on this task: its last working turn's cleaned role ("" = it
+    abstained, wrote nothing, or named no role)."""
+    out = [""] * n_agents
+    for r in work_turns(replies):
+        if 0 <= r.agent < n_agents:
+            out[r.agent] = "" if r.abstain or not r.contribution.strip() else r.role
+    return tuple(out)
+
+
+def work_chars(replies: Sequence[AgentReply]) -> int:
+    """Characters of the agents' own work (contributions of working turns that did not abstain)."""
+    return sum(len(r.contribution) for r in work_turns(replies) if not r.abstain)
+
+
+def trial_rsi(before: Sequence[str] | None, now: Sequence[str]) -> float | None:
+    """Role Stability Index of one trial of a stream: among agents that took a role on both
+    the previous task and this one, the share that kept the same role. None on a stream's
+    first task, or when no agent took a role on both."""
+    if before is None:
+        return None
+    both = [(a, b) for a, b in zip(before, now) if a and b]
+    return round(sum(a == b for a, b in both) / len(both), 6) if both else None
+
+
+def agent_rsi(history: Sequence[str]) -> float | None:
+    """Role Stability Index of one agent across a stream: over consecutive tasks on which it
+    took a role on both, the share where the role stayed the same (an abstention breaks the
+    pair: it is not a role kept). None when the agent never took a role on two consecutive
+    tasks. 1.0 = the agent kept one role throughout; 0.0 = it changed role every time."""
+    pairs = [(a, b) for a, b in zip(history, history[1:]) if a and b]
+    return sum(a == b for a, b in pairs) / len(pairs) if pairs else None
+
+
+def stream_rsi(histories: Sequence[Sequence[str]]) -> float | None:
+    """A stream's RSI: the mean of its agents' `agent_rsi` (agents with no pair left out).
+
+    `histories[t]` is `agent_roles` of the stream's t-th task (all of the same team size)."""
+    if not histories:
+        return None
+    per_agent = [agent_rsi([h[i] for h in histories]) for i in range(len(histories[0]))]
+    vals = [v for v in per_agent if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
 def parse_failure_rate(replies: Sequence[AgentReply]) -> float:
     return sum(r.parse_failed for r in replies) / len(replies) if replies else 0.0
 

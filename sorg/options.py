@@ -9,12 +9,13 @@ README from drifting apart. Parsing errors name the setting and where its value 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-#: The eight protocols of STUDY.md, used when `sorg.protocols` is not importable (collection
-#: must not fail because one module is broken; the trial then reports the real error).
-ALL_PROTOCOLS = ("coordinator", "hierarchical", "fixed_roles", "sequential", "broadcast", "shared", "dynamic", "single")
+#: The registered protocols, used when `sorg.protocols` is not importable (collection must not
+#: fail because one module is broken; the trial then reports the real error).
+ALL_PROTOCOLS = ("coordinator", "sequential", "broadcast", "shared", "stigmergic", "ripple", "morphogenetic",
+                 "clonal", "fixed_roles", "single", "hierarchical", "dynamic")
 RECORD_MODES = ("none", "new", "all")
 
 
@@ -66,7 +67,15 @@ def _record(v: str) -> str:
 
 
 def _protocols(v: str) -> list[str]:
-    return list(ALL_PROTOCOLS) if v.strip().lower() in ("all", "*") else _list(v)
+    """'all' stays 'all' here: it means every protocol registered when the sweep is built."""
+    return ["all"] if v.strip().lower() in ("all", "*") else _list(v)
+
+
+def _scorers(v: str) -> list[str]:
+    out = _list(v)
+    if not out:
+        raise ValueError("empty list: name at least one scorer (e.g. coverage)")
+    return out
 
 
 def _plots(v: str) -> bool:
@@ -117,7 +126,11 @@ SPECS: tuple[Spec, ...] = (
     Spec("domains", "all", _opt_list, "comma-separated task domains, or 'all'"),
     Spec("tasks_per_level", "all", _opt_int, "tasks per level (spread over domains), or 'all'"),
     Spec("seeds", "1", _pos_int, "seeds (independent samples) per cell: seeds 0..N-1"),
-    Spec("judge_model", "none", _opt_str, "model that judges answers in addition to the rubric, or 'none'"),
+    Spec("judge_model", "self", _opt_str,
+         "model the judge_q scorer calls; 'self' = each trial's own model (flagged self-judged in records and report)"),
+    Spec("scorers", "coverage,judge_q", _scorers, "comma-separated scorers that score each trial (quality.<name>)"),
+    Spec("stream_length", "1", _pos_int,
+         "tasks per stream: the selected tasks, in order, are run in streams of this many by one persistent team"),
     Spec("budget_usd", "none", _opt_float, "USD budget for live calls in this run, or 'none'"),
     Spec("cache_dir", ".sorg/cache", _opt_str, "disk cache of model replies (relative to rootdir), or 'none'"),
     Spec("report_dir", "reports", str, "where runs are written: <dir>/<run-id>/trials.jsonl, <dir>/latest"),
@@ -146,6 +159,8 @@ class SorgOptions:
     cassette_dir: str | None
     run_id: str | None
     plots: bool = True
+    scorers: list[str] = field(default_factory=lambda: ["coverage", "judge_q"])
+    stream_length: int = 1
 
 
 def addoptions(parser: Any) -> None:

@@ -21,6 +21,7 @@ module level (no litellm, scipy, numpy, matplotlib).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -38,8 +39,9 @@ from sorg.errors import LocalModelUnavailable
 TRIAL_PROP = "sorg_trial"
 TRIAL_ID_PROP = "sorg_trial_id"
 CLAIMS_OUTPUT_KEY = "sorg_claims"
-SWEEP_ARGS = ("model", "protocol", "n_agents", "task", "seed")
-MARK_KEYS = ("models", "protocols", "agents", "levels", "domains", "tasks_per_level", "seeds", "tasks")
+SWEEP_ARGS = ("model", "protocol", "n_agents", "task", "stream", "seed")
+MARK_KEYS = ("models", "protocols", "agents", "levels", "domains", "tasks_per_level", "seeds", "tasks",
+             "stream_length")
 
 
 @dataclass
@@ -154,18 +156,61 @@ def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], 
     def run(task: Any, protocol: str, model: str, n_agents: int, seed: int, **kw: Any) -> Any:
         if isinstance(task, str):
             task = _bank(request.config).get(task)
-        kw.setdefault("judge_model", sorg_options.judge_model)
+        _run_kwargs(kw, sorg_options)
         kw.setdefault("label", request.node.nodeid)
-        try:
+        with _stop_on_unavailable(request):
             record = sorg_runner(task, protocol, model, n_agents, seed, client=sorg_client, **kw)
-        except LocalModelUnavailable as exc:
-            # Not this trial's fault: the embedded model is missing or its server keeps dying.
-            # Every later trial would fail the same way, so the sweep stops after this test
-            # (under xdist too); finished trials are already stored and a rerun resumes.
-            request.session.shouldstop = f"sorg: the embedded model is unavailable: {str(exc).splitlines()[0]}"
-            raise
         request.node.user_properties.append((TRIAL_PROP, trial_payload(record)))
         return record
+
+    return run
+
+
+def _run_kwargs(kw: dict[str, Any], o: _opts.SorgOptions) -> None:
+    """The run's judge and scorers, unless the caller set them ('self' judge = the trial's model)."""
+    kw.setdefault("judge_model", None if o.judge_model in (None, "self") else o.judge_model)
+    kw.setdefault("scorers", tuple(o.scorers))
+
+
+@contextlib.contextmanager
+def _stop_on_unavailable(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Not this trial's fault: the embedded model is missing or its server keeps dying. Every
+    later trial would fail the same way, so the sweep stops after this test (under xdist too);
+    finished trials are already stored and a rerun resumes."""
+    try:
+        yield
+    except LocalModelUnavailable as exc:
+        request.session.shouldstop = f"sorg: the embedded model is unavailable: {str(exc).splitlines()[0]}"
+        raise
+
+
+@pytest.fixture(scope="session")
+def sorg_stream_runner() -> Callable[..., Any]:
+    """The function that runs one stream (`sorg.trial.run_stream`); override to run streams
+    another way."""
+    from sorg.trial import run_stream
+
+    return run_stream
+
+
+@pytest.fixture
+def sorg_stream(request: pytest.FixtureRequest, sorg_stream_runner: Callable[..., Any], sorg_client: Any,
+                sorg_options: _opts.SorgOptions) -> Callable[..., Any]:
+    """`sorg_stream(tasks, protocol, model, n_agents, seed, **kw) -> list[TrialRecord]`.
+
+    One persistent team works through `tasks` in order (a stream: one test, so pytest's
+    selection and xdist's scheduling never split or reorder it); every record reaches the
+    store like `sorg_trial`'s. `tasks` may hold Tasks or task ids.
+    """
+
+    def run(tasks: Any, protocol: str, model: str, n_agents: int, seed: int, **kw: Any) -> Any:
+        tasks = [_bank(request.config).get(t) if isinstance(t, str) else t for t in tasks]
+        _run_kwargs(kw, sorg_options)
+        with _stop_on_unavailable(request):
+            records = sorg_stream_runner(tasks, protocol, model, n_agents, seed, client=sorg_client, **kw)
+        for record in records:
+            request.node.user_properties.append((TRIAL_PROP, trial_payload(record)))
+        return records
 
     return run
 
@@ -273,6 +318,21 @@ def _check_protocols(protocols: list[str], nodeid: str) -> None:
         raise pytest.UsageError(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
 
 
+def _registered_protocols() -> list[str]:
+    """'all': every protocol registered now (a user's too), in registry order."""
+    try:
+        from sorg.protocols import PROTOCOLS
+
+        return list(PROTOCOLS) or list(_opts.ALL_PROTOCOLS)
+    except Exception:  # a broken protocol module must not hide every test; trials show it
+        return list(_opts.ALL_PROTOCOLS)
+
+
+def _stream_label(tasks: tuple[Any, ...]) -> str:
+    ids = [getattr(t, "id", str(t)) for t in tasks]
+    return ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}+{len(ids)}"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Fill `model`, `protocol`, `n_agents`, `task`, `seed` from the options / sorg mark."""
     wanted = [a for a in SWEEP_ARGS if a in metafunc.fixturenames]
@@ -294,14 +354,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     models = _as_list(ov.get("models", o.models), "models", nodeid)
     protocols = _as_list(ov.get("protocols", o.protocols), "protocols", nodeid)
     if protocols == ["all"]:
-        protocols = list(_opts.ALL_PROTOCOLS)
+        protocols = _registered_protocols()
     agents = [int(a) for a in _as_list(ov.get("agents", o.agents), "agents", nodeid)]
     seeds_v = ov.get("seeds", o.seeds)
     seeds = list(range(int(seeds_v))) if isinstance(seeds_v, int) else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)]
     if "protocol" in wanted:
         _check_protocols(protocols, nodeid)
     tasks: list[Any] = [None]
-    if "task" in wanted:
+    if "task" in wanted or "stream" in wanted:
         bank = _bank(config)
         if "tasks" in ov:
             tasks = [bank.get(t) for t in _as_list(ov["tasks"], "tasks", nodeid)]
@@ -312,19 +372,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                                      per_level=ov.get("tasks_per_level", o.tasks_per_level)))
         if not tasks:
             raise pytest.UsageError(f"{nodeid}: the task selection (levels, domains) matched no task in the bank")
+    length = int(ov.get("stream_length", o.stream_length))
+    streams = [tuple(tasks[i:i + length]) for i in range(0, len(tasks), length)]
     slug = _slugs(models)
     axes = {
         "model": [(m, slug[m]) for m in models],
         "task": [(t, getattr(t, "id", str(t))) for t in tasks],
+        "stream": [(st, _stream_label(st)) for st in streams],
         "protocol": [(p, p) for p in protocols],
         "n_agents": [(n, f"n{n}") for n in agents],
         "seed": [(s, f"s{s}") for s in seeds],
     }
-    order = [a for a in ("model", "task", "protocol", "n_agents", "seed") if a in wanted]
+    order = [a for a in ("model", "task", "stream", "protocol", "n_agents", "seed") if a in wanted]
     combos: list[tuple[list, list]] = [([], [])]
     for a in order:
         combos = [(vals + [v], ids + [i]) for vals, ids in combos for v, i in axes[a]]
-    id_order = [a for a in ("task", "protocol", "n_agents", "seed", "model") if a in wanted]
+    id_order = [a for a in ("task", "stream", "protocol", "n_agents", "seed", "model") if a in wanted]
     ids = ["-".join(ids[order.index(a)] for a in id_order) for _, ids in combos]
     values = [tuple(vals) if len(order) > 1 else vals[0] for vals, _ in combos]
     metafunc.parametrize(order if len(order) > 1 else order[0], values, ids=ids)

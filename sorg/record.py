@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,18 @@ class UsageRow:
 class TrialRecord:
     """One trial: task x protocol x model x team size x seed, and all it produced.
 
-    `quality` maps scorer name ("rubric", "judge") to a score in [0, 1]. `status` is "ok",
-    or "error" / "budget" for a trial cut short (kept so reports can mark the cell
-    incomplete; claims ignore such trials).
+    `quality` maps scorer name ("coverage", "judge_q", ...) to a score in [0, 1]; a scorer
+    that failed has no entry there, only its details in `scores`. `judge` repeats the
+    `judge_q` details (the five dimensions, Q, whether the judge was the agents' own model).
+    `status` is "ok", or "error" / "budget" for a trial cut short (kept so reports can mark the
+    cell incomplete; claims ignore such trials).
+
+    `answer_chars` is the length of the answer the scorers saw; `work_chars` the total of the
+    agents' contributions before the assembly step (what a concatenating protocol would have
+    handed in). `stream_id` and `position` place the trial in its stream ("" and 0 for a
+    trial on its own); `agent_roles[i]` is the role agent i took ("" = none or abstained), and
+    `rsi` the share of agents who kept the role they had on the stream's previous task (None
+    on the first task, or where no agent took a role twice).
     """
 
     trial_id: str
@@ -86,6 +95,13 @@ class TrialRecord:
     judge: Mapping[str, Any] = field(default_factory=dict)
     prompt_version: str = ""
     model_version: str = ""
+    scores: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    answer_chars: int = 0
+    work_chars: int = 0
+    stream_id: str = ""
+    position: int = 0
+    agent_roles: tuple[str, ...] = ()
+    rsi: float | None = None
     version: int = RECORD_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +125,7 @@ class TrialRecord:
             for r in d.get("replies", ())
         )
         d["roles"] = tuple(d.get("roles", ()))
+        d["agent_roles"] = tuple(d.get("agent_roles", ()))
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - known
         if unknown:

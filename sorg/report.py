@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from sorg import instrument
 from sorg.record import TrialRecord
 from sorg.store import CLAIMS_FILE, TRIALS_FILE, read_records
 
@@ -158,8 +159,8 @@ def cells(records: Sequence[TrialRecord]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"model": model, "protocol": protocol, "n_agents": n, "trials": len(ok),
                                "incomplete": len(bad),
                                "incomplete_status": sorted({r.status for r in bad})}
-        for key, fn in (("quality", lambda r: r.quality.get("rubric")),
-                        ("judge", lambda r: r.quality.get("judge")),
+        for key, fn in (("judge_q", lambda r: r.quality.get("judge_q")),
+                        ("coverage", lambda r: r.quality.get("coverage")),
                         ("cost_usd", lambda r: r.cost_usd),
                         ("tokens", lambda r: r.prompt_tokens + r.completion_tokens),
                         ("unique_roles", lambda r: r.unique_roles),
@@ -187,20 +188,15 @@ def _cell(x: Any, digits: int = 3) -> str:
 def cells_table(rows: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
     from tabulate import tabulate
 
-    has_judge = any(r.get("judge") for r in rows)
     body = []
     for r in rows:
         n = str(r["trials"])
         if r["incomplete"]:
             n += f" (+{r['incomplete']} incomplete: {', '.join(r['incomplete_status'])})"
-        line = [r["model"], r["protocol"], r["n_agents"], n, _cell(r["quality"])]
-        if has_judge:
-            line.append(_cell(r["judge"]))
+        line = [r["model"], r["protocol"], r["n_agents"], n, _cell(r.get("judge_q")), _cell(r.get("coverage"))]
         line += [_cell(r["cost_usd"], 6), _cell(r["tokens"], 0), _cell(r["unique_roles"], 2), _cell(r["abstention"], 3)]
         body.append(line)
-    headers = ["model", "protocol", "agents", "trials", "quality (rubric) [95% CI]"]
-    if has_judge:
-        headers.append("quality (judge)")
+    headers = ["model", "protocol", "agents", "trials", "judge Q [95% CI]", "coverage [95% CI]"]
     headers += ["cost USD / trial", "tokens / trial", "unique roles", "abstention rate"]
     return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
 
@@ -246,6 +242,8 @@ def summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         "total_cost_usd": sum(r.cost_usd for r in records),
         "total_tokens": sum(r.prompt_tokens + r.completion_tokens for r in records),
         "cells": cells(records),
+        "instrument": instrument.rows(records),
+        "judge_dimensions": instrument.dimension_counts(records),
         "claims": claims,
     }
 
@@ -276,6 +274,18 @@ def render_md(s: Mapping[str, Any]) -> str:
               "Means per trial with 95% bootstrap CIs clustered by task; cells with trials cut short "
               "(budget or error) are marked incomplete and those trials are left out of the means.", ""]
     lines.append(cells_table(s["cells"]) if s["cells"] else "No trials.")
+    lines += ["", "## The instrument, per protocol", "",
+              "Means over ok trials. rho(length, q): Spearman's rank correlation between the answer's "
+              "length in characters and quality q within the protocol (a positive rho means longer "
+              "answers scored higher). Every protocol's answer is one assembly call under the same "
+              "token budget, so answer chars stay comparable; work chars is what the agents wrote "
+              "before assembly. The judge's five dimensions are 1-4; self-judged counts trials whose "
+              "judge model was the agents' own model.", ""]
+    lines.append(instrument.table(s.get("instrument") or []) if s.get("instrument") else "No trials.")
+    dims = s.get("judge_dimensions") or {}
+    if any(sum(c.values()) for c in dims.values()):
+        lines += ["", "Judge scores given, per dimension (count of 1 / 2 / 3 / 4):", ""]
+        lines += [f"- {d}: {' / '.join(str(c[k]) for k in ('1', '2', '3', '4'))}" for d, c in dims.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -304,19 +314,19 @@ def _plots(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
     for mi, m in enumerate(models):
         xs, ys, es = [], [[], []], []
         for pi, p in enumerate(protocols):
-            cs = [r for r in rows if r["model"] == m and r["protocol"] == p and r["quality"]]
+            cs = [r for r in rows if r["model"] == m and r["protocol"] == p and r["judge_q"]]
             if not cs:
                 continue
             best = max(cs, key=lambda r: r["trials"])  # the cell with most trials carries the CI
             xs.append(pi + mi * width)
-            es.append(best["quality"]["mean"])
-            lo, hi = err(best["quality"])
+            es.append(best["judge_q"]["mean"])
+            lo, hi = err(best["judge_q"])
             ys[0].append(lo)
             ys[1].append(hi)
         ax.bar(xs, es, width=width, yerr=ys, capsize=3, label=m)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(protocols))])
     ax.set_xticklabels(protocols, rotation=30, ha="right")
-    ax.set_ylabel("quality (rubric), 95% CI")
+    ax.set_ylabel("judge Q, 95% CI")
     ax.set_title("Quality by protocol (largest cell per protocol)")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -327,16 +337,16 @@ def _plots(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     for m in models:
         for p in protocols:
-            cs = sorted((r for r in rows if r["model"] == m and r["protocol"] == p and r["quality"]), key=lambda r: r["n_agents"])
+            cs = sorted((r for r in rows if r["model"] == m and r["protocol"] == p and r["judge_q"]), key=lambda r: r["n_agents"])
             if len(cs) < 2:
                 continue
             ns = [r["n_agents"] for r in cs]
             lab = f"{p} ({m.rsplit('/', 1)[-1]})" if len(models) > 1 else p
-            a1.errorbar(ns, [r["quality"]["mean"] for r in cs], yerr=list(zip(*[err(r["quality"]) for r in cs])),
+            a1.errorbar(ns, [r["judge_q"]["mean"] for r in cs], yerr=list(zip(*[err(r["judge_q"]) for r in cs])),
                         marker="o", capsize=2, label=lab)
             a2.plot(ns, [max(r["cost_usd"]["mean"], 1e-12) for r in cs], marker="o", label=lab)
     sizes = sorted({r["n_agents"] for r in rows})
-    for a, yl in ((a1, "quality (rubric)"), (a2, "cost USD / trial")):
+    for a, yl in ((a1, "judge Q"), (a2, "cost USD / trial")):
         a.set_xscale("log", base=2)
         a.set_xticks(sizes, [str(n) for n in sizes])
         a.minorticks_off()
@@ -354,11 +364,11 @@ def _plots(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
     # 3. quality vs cost, per model
     fig, ax = plt.subplots(figsize=(6, 4))
     for m in models:
-        cs = [r for r in rows if r["model"] == m and r["quality"] and r["cost_usd"]]
-        ax.scatter([max(r["cost_usd"]["mean"], 1e-12) for r in cs], [r["quality"]["mean"] for r in cs], label=m, s=18)
+        cs = [r for r in rows if r["model"] == m and r["judge_q"] and r["cost_usd"]]
+        ax.scatter([max(r["cost_usd"]["mean"], 1e-12) for r in cs], [r["judge_q"]["mean"] for r in cs], label=m, s=18)
     ax.set_xscale("log")
     ax.set_xlabel("cost USD / trial")
-    ax.set_ylabel("quality (rubric)")
+    ax.set_ylabel("judge Q")
     ax.set_title("Quality vs cost (one point per protocol x team size)")
     ax.legend(fontsize=7)
     fig.tight_layout()

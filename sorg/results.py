@@ -23,10 +23,11 @@ from sorg.record import TrialRecord
 NUMERIC_FIELDS = (
     "level", "n_agents", "seed", "cost_usd", "prompt_tokens", "completion_tokens", "calls",
     "latency_s", "max_prompt_tokens", "unique_roles", "role_entropy", "abstention_rate",
-    "hierarchy_depth", "parse_failure_rate",
+    "hierarchy_depth", "parse_failure_rate", "answer_chars", "work_chars", "position", "rsi",
 )
 #: String fields usable as filters / grouping keys.
-TEXT_FIELDS = ("trial_id", "task_id", "domain", "protocol", "model", "status", "prompt_version", "model_version")
+TEXT_FIELDS = ("trial_id", "task_id", "domain", "protocol", "model", "status", "prompt_version", "model_version",
+               "stream_id")
 
 #: Metrics computed from several fields.
 DERIVED = {
@@ -49,7 +50,7 @@ def _lookup(rec: TrialRecord, name: str) -> Any:
             val = val.get(key, math.nan)
         else:
             val = getattr(val, key, math.nan)
-    return val
+    return math.nan if val is None else val  # an undefined figure (rsi on a first task) is NaN
 
 
 def _known(name: str) -> bool:
@@ -71,7 +72,7 @@ class _Table:
             if not _known(name):
                 raise KeyError(
                     f"unknown metric {name!r}: use a TrialRecord field ({', '.join(NUMERIC_FIELDS)}), "
-                    f"'quality.<scorer>' (e.g. quality.rubric, quality.judge), or one of {sorted(DERIVED)}"
+                    f"'quality.<scorer>' (e.g. quality.coverage, quality.judge_q), or one of {sorted(DERIVED)}"
                 )
             vals = []
             for r in self.records:

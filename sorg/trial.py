@@ -1,11 +1,18 @@
-"""Run one trial: task x protocol x model x team size x seed -> a frozen `TrialRecord`.
+"""Run one stream of tasks (or one trial, a stream of one) -> frozen `TrialRecord`s.
 
-The record holds everything claims and reports need (quality per scorer, cost, tokens,
-calls, per-agent and per-round usage, every reply, the emergence metrics, where each reply
-came from), so nothing downstream ever reruns a trial. A provider failure or a spent budget
-does not raise: the trial comes back with status "error" / "budget" and the message, so a
-sweep goes on and the report marks the cell incomplete. A `CassetteMiss` does raise: it is
-a configuration problem (a prompt changed, or nothing was recorded) that the user must see.
+A **stream** is one team of persistent agents working through an ordered list of tasks; each
+task yields its own record carrying `stream_id` and `position`. What the team remembers from
+one task to the next is the roles its agents took (`Team.memory`); only protocols with
+organisational memory (`shared`) show it to the agents, so every protocol can run in streams
+and comparisons between protocols stay paired task by task.
+
+The record holds everything claims and reports need (quality per scorer and each scorer's
+details, cost, tokens, calls, per-agent and per-round usage, every reply, the emergence
+metrics, where each reply came from), so nothing downstream ever reruns a trial. A provider
+failure or a spent budget does not raise: the trial comes back with status "error" / "budget"
+and the message (and so do the stream's later tasks, which never ran), so a sweep goes on and
+the report marks the cell incomplete. A `CassetteMiss` does raise: it is a configuration
+problem (a prompt changed, or nothing was recorded) that the user must see.
 """
 
 from __future__ import annotations
@@ -13,86 +20,135 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextvars
-import hashlib
-import inspect
 import threading
 import time
 from collections import Counter
-from typing import Any, Coroutine, TypeVar
+from typing import Any, Coroutine, Sequence, TypeVar
 
 from sorg import metrics
 from sorg.errors import BudgetExceeded, ModelError
 from sorg.protocols import PROTOCOLS
-from sorg.protocols.base import Team
+from sorg.protocols.base import PastTask, Team
 from sorg.record import TrialRecord
+from sorg.scoring import SCORERS, Score, ScoreContext, get_scorer
 from sorg.tasks.task import Task
 
 T = TypeVar("T")
 
-
-def _prompt_version() -> str:
-    """A hash of every prompt template and protocol, so a prompt change shows in records."""
-    import sorg.agents
-    import sorg.protocols.plan
-
-    parts = [inspect.getsource(sorg.agents), inspect.getsource(sorg.protocols.plan)]
-    parts += [inspect.getsource(type(p)) for _, p in sorted(PROTOCOLS.items())]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
-PROMPT_VERSION = _prompt_version()
+#: What a trial is scored with unless the run says otherwise (`--sorg-scorers`).
+DEFAULT_SCORERS = ("coverage", "judge_q")
 
 
 def model_slug(model: str) -> str:
     return model.replace("/", "-")
 
 
-def trial_id(task_id: str, protocol: str, model: str, n_agents: int, seed: int) -> str:
-    """Readable and deterministic: the same five inputs always name the same trial."""
-    return f"{task_id}.{protocol}.{model_slug(model)}.n{n_agents}.s{seed}"
+def trial_id(task_id: str, protocol: str, model: str, n_agents: int, seed: int,
+             stream: str = "", position: int = 0) -> str:
+    """Readable and deterministic: the same inputs always name the same trial.
+
+    A trial of a stream of several tasks also names the stream and its position, since the
+    same task may sit in two streams (and then the team remembers different things).
+    """
+    tid = f"{task_id}.{protocol}.{model_slug(model)}.n{n_agents}.s{seed}"
+    return f"{tid}.{stream}@{position}" if stream else tid
+
+
+def stream_name(tasks: Sequence[Task]) -> str:
+    """A stream's name from its tasks: '' for a stream of one, else 'first..last+N'."""
+    if len(tasks) <= 1:
+        return ""
+    return f"{tasks[0].id}..{tasks[-1].id}+{len(tasks)}"
+
+
+def stream_id(name: str, protocol: str, model: str, n_agents: int, seed: int) -> str:
+    return f"{name}.{protocol}.{model_slug(model)}.n{n_agents}.s{seed}" if name else ""
+
+
+def _check(protocol: str, n_agents: int, scorers: Sequence[str]) -> None:
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; known: {sorted(PROTOCOLS)}")
+    if not 1 <= n_agents <= 1024:
+        raise ValueError(f"n_agents must be in 1..1024, not {n_agents}")
+    for s in scorers:
+        get_scorer(s)
+
+
+async def _score(scorers: Sequence[str], ctx: ScoreContext) -> dict[str, Score]:
+    """Every scorer on one answer: deterministic ones first, then those that call a model."""
+    names = sorted(scorers, key=lambda s: (SCORERS[s].needs_model, list(scorers).index(s)))
+    return {name: await SCORERS[name].score(ctx) for name in names}
+
+
+async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents: int, seed: int, *,
+                      client: Any, scorers: Sequence[str] = DEFAULT_SCORERS,
+                      judge_model: str | None = None, context_tokens: int | None = None,
+                      max_tokens: int | None = None) -> list[TrialRecord]:
+    """Run `tasks` in order with one persistent team; one record per task (see module doc)."""
+    _check(protocol, n_agents, scorers)
+    if not tasks:
+        raise ValueError("a stream needs at least one task")
+    name = stream_name(tasks)
+    sid = stream_id(name, protocol, model, n_agents, seed)
+    memory: list[PastTask] = []
+    records: list[TrialRecord] = []
+    stopped: tuple[str, str] | None = None
+    for pos, task in enumerate(tasks):
+        tid = trial_id(task.id, protocol, model, n_agents, seed, name, pos)
+        extra = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens)) if v}
+        team = Team(task=task, protocol=protocol, model=model, n_agents=n_agents, seed=seed,
+                    client=client, trial_id=tid, memory=tuple(memory), **extra)
+        t0 = time.perf_counter()
+        status, error, answer = "ok", "", ""
+        scores: dict[str, Score] = {}
+        if stopped is not None:
+            status, error = stopped[0], f"not run: an earlier task of stream {sid} stopped it ({stopped[1]})"
+        else:
+            try:
+                answer = await PROTOCOLS[protocol].run(team)
+                ctx = ScoreContext(task=task, answer=answer, trial_id=tid, model=model, client=client,
+                                   judge_model=judge_model)
+                scores = await _score(scorers, ctx)
+            except BudgetExceeded as exc:
+                status, error = "budget", str(exc)
+            except ModelError as exc:
+                status, error = "error", str(exc)
+            if status != "ok":
+                stopped = (status, error.splitlines()[0] if error else status)
+        latency = time.perf_counter() - t0
+        rec = build_record(team, task, answer, status, error, scores, latency, sid, pos,
+                           previous=records[-1] if records else None)
+        records.append(rec)
+        memory.append(PastTask(position=pos, title=task.title, roles=dict(enumerate(rec.agent_roles))))
+    return records
 
 
 async def arun_trial(task: Task, protocol: str, model: str, n_agents: int, seed: int, *,
-                     client: Any, judge_model: str | None = None, label: str = "",
-                     context_tokens: int = 2048, max_tokens: int = 160) -> TrialRecord:
-    """Run one trial (async); see the module docstring for what it returns and raises.
+                     client: Any, scorers: Sequence[str] = DEFAULT_SCORERS,
+                     judge_model: str | None = None, label: str = "",
+                     context_tokens: int | None = None, max_tokens: int | None = None) -> TrialRecord:
+    """Run one trial (async): a stream of one task.
 
     Every request carries `label = trial_id` and the contract's `sample` identity, so a
     cassette recorded by any caller replays under any other. The `label` argument is
     accepted for the contract's signature but not put on requests: the contract fixes their
     label to the trial id, so errors and cassette summaries name the trial whoever ran it.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; known: {sorted(PROTOCOLS)}")
-    if not 1 <= n_agents <= 1024:
-        raise ValueError(f"n_agents must be in 1..1024, not {n_agents}")
-    tid = trial_id(task.id, protocol, model, n_agents, seed)
-    team = Team(task=task, protocol=protocol, model=model, n_agents=n_agents, seed=seed,
-                client=client, trial_id=tid, max_tokens=max_tokens, context_tokens=context_tokens)
-    t0 = time.perf_counter()
-    status, error, answer = "ok", "", ""
-    judge: dict[str, Any] = {}
-    try:
-        answer = await PROTOCOLS[protocol].run(team)
-        if judge_model:
-            from sorg.judge import judge_answer
+    (rec,) = await arun_stream([task], protocol, model, n_agents, seed, client=client, scorers=scorers,
+                               judge_model=judge_model, context_tokens=context_tokens, max_tokens=max_tokens)
+    return rec
 
-            judge = dict(await judge_answer(client, task, answer, judge_model, label=tid))
-    except BudgetExceeded as exc:
-        status, error = "budget", str(exc)
-    except ModelError as exc:
-        status, error = "error", str(exc)
-    latency = time.perf_counter() - t0
-    return build_record(team, task, answer, status, error, judge, latency)
+
+def run_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents: int, seed: int, *,
+               client: Any, **kw: Any) -> list[TrialRecord]:
+    """Run one stream (blocking): `arun_stream` in an event loop (see `run_in_loop`)."""
+    return run_in_loop(arun_stream(tasks, protocol, model, n_agents, seed, client=client, **kw), client)
 
 
 def run_trial(task: Task, protocol: str, model: str, n_agents: int, seed: int, *,
-              client: Any, judge_model: str | None = None, label: str = "",
-              context_tokens: int = 2048, max_tokens: int = 160) -> TrialRecord:
+              client: Any, **kw: Any) -> TrialRecord:
     """Run one trial (blocking): `arun_trial` in an event loop (see `run_in_loop`)."""
-    return run_in_loop(arun_trial(task, protocol, model, n_agents, seed, client=client,
-                                  judge_model=judge_model, label=label,
-                                  context_tokens=context_tokens, max_tokens=max_tokens), client)
+    return run_in_loop(arun_trial(task, protocol, model, n_agents, seed, client=client, **kw), client)
 
 
 class _Kept:
@@ -102,14 +158,14 @@ class _Kept:
 def run_in_loop(coro: Coroutine[Any, Any, T], client: Any = None) -> T:
     """`asyncio.run(coro)`, but the main thread's loop is kept across trials that only replay.
 
-    Why: building and closing an event loop for each trial was about a tenth of a replayed
-    trial's time in a worker (cProfile of benchmarks/bench_sweep.py's 3,840-trial sweep).
-    The loop is kept only while nothing can be bound to it: after a trial that called a
-    model live (`client.live_calls` moved: litellm ties a background logging task and its
-    HTTP clients to the loop), that left a task behind, or that raised, the loop is closed
-    exactly as `asyncio.run` closes it (pending tasks cancelled, async generators and the
-    default executor shut down) and the next trial gets a fresh one. A client without
-    `live_calls`, and any thread but the main one, get `asyncio.run`.
+    Why: building and closing an event loop for each trial was a measurable share of a
+    replayed trial's time in a worker (benchmarks/bench_sweep.py). The loop is kept only while
+    nothing can be bound to it: after a trial that called a model live (`client.live_calls`
+    moved: litellm ties a background logging task and its HTTP clients to the loop), that left
+    a task behind, or that raised, the loop is closed exactly as `asyncio.run` closes it
+    (pending tasks cancelled, async generators and the default executor shut down) and the
+    next trial gets a fresh one. A client without `live_calls`, and any thread but the main
+    one, get `asyncio.run`.
     """
     before = getattr(client, "live_calls", None)
     if before is None or threading.current_thread() is not threading.main_thread():
@@ -122,9 +178,8 @@ def run_in_loop(coro: Coroutine[Any, Any, T], client: Any = None) -> T:
     kept = False
     try:
         # The loop runs the trial directly: Runner.run would also swap the SIGINT handler in
-        # and out on every trial (signal.signal + getsignal, 0.4 ms a trial in enum lookups).
-        # Ctrl-C then raises KeyboardInterrupt out of the loop, and the `finally` below closes
-        # it, cancelling the trial's tasks.
+        # and out on every trial. Ctrl-C then raises KeyboardInterrupt out of the loop, and the
+        # `finally` below closes it, cancelling the trial's tasks.
         loop = runner.get_loop()
         result = loop.run_until_complete(loop.create_task(coro, context=contextvars.copy_context()))
         kept = client.live_calls == before and not asyncio.all_tasks(loop)
@@ -145,16 +200,16 @@ atexit.register(close_kept_loop)
 
 
 def build_record(team: Team, task: Task, answer: str, status: str, error: str,
-                 judge: dict[str, Any], latency: float) -> TrialRecord:
-    from sorg.tasks import score_rubric
+                 scores: dict[str, Score], latency: float, sid: str = "", position: int = 0,
+                 previous: TrialRecord | None = None) -> TrialRecord:
+    from sorg.prompt_version import prompt_version
 
     replies = team.ordered_replies()
-    quality: dict[str, float] = {}
-    if status == "ok":
-        quality["rubric"] = float(score_rubric(task, answer))
-        if judge.get("score") is not None:
-            quality["judge"] = float(judge["score"])
+    quality = {name: float(s.value) for name, s in scores.items() if s.value is not None and status == "ok"}
+    details = {name: dict(s.details) for name, s in scores.items()}
     roles = metrics.roles(replies)
+    agent_roles = metrics.agent_roles(replies, team.n_agents)
+    judge = details.get("judge_q", {})
     return TrialRecord(
         trial_id=team.trial_id, task_id=task.id, level=task.level, domain=task.domain,
         protocol=team.protocol, model=team.model, n_agents=team.n_agents, seed=team.seed,
@@ -171,6 +226,9 @@ def build_record(team: Team, task: Task, answer: str, status: str, error: str,
         hierarchy_depth=metrics.hierarchy_depth(replies),
         parse_failure_rate=round(metrics.parse_failure_rate(replies), 6),
         sources=dict(Counter(r.source for r in replies)), status=status, error=error,
-        judge=judge, prompt_version=PROMPT_VERSION,
+        judge=judge, prompt_version=prompt_version(),
         model_version=Counter(team.models_seen).most_common(1)[0][0] if team.models_seen else "",
+        scores=details, answer_chars=len(answer), work_chars=metrics.work_chars(replies),
+        stream_id=sid, position=position, agent_roles=agent_roles,
+        rsi=metrics.trial_rsi(previous.agent_roles if previous else None, agent_roles),
     )

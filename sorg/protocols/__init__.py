@@ -1,24 +1,43 @@
-"""The eight coordination protocols of the study, one module each, one registry by name.
+"""The coordination protocols, one module each, one registry by name.
 
-The name is what appears in test ids, trial records and reports.
+The paper's four evaluated protocols (`coordinator`, `sequential`, `broadcast`, `shared`), its
+four bio-inspired ones as we define them (`stigmergic`, `ripple`, `morphogenetic`, `clonal`),
+two controls (`fixed_roles`, `single`) and two extras of ours (`hierarchical`, `dynamic`,
+`study = False`). The name is what appears in test ids, trial records and reports.
 """
 
 from __future__ import annotations
 
 from sorg.protocols.base import Protocol, Team
 from sorg.protocols.broadcast import Broadcast
+from sorg.protocols.clonal import Clonal
 from sorg.protocols.coordinator import Coordinator
 from sorg.protocols.dynamic import Dynamic
 from sorg.protocols.fixed_roles import FixedRoles
 from sorg.protocols.hierarchical import Hierarchical
+from sorg.protocols.morphogenetic import Morphogenetic
+from sorg.protocols.ripple import Ripple
 from sorg.protocols.sequential import Sequential
 from sorg.protocols.shared import Shared
 from sorg.protocols.single import Single
+from sorg.protocols.stigmergic import Stigmergic
 
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
-    for p in (Coordinator(), Hierarchical(), FixedRoles(), Sequential(), Broadcast(), Shared(),
-              Dynamic(), Single())
+    for p in (Coordinator(), Sequential(), Broadcast(), Shared(), Stigmergic(), Ripple(),
+              Morphogenetic(), Clonal(), FixedRoles(), Single(), Hierarchical(), Dynamic())
 }
+#: The paper's four evaluated protocols.
+PAPER = ("coordinator", "sequential", "broadcast", "shared")
+#: The paper's bio-inspired protocols, defined by us from their names.
+BIO = ("stigmergic", "ripple", "morphogenetic", "clonal")
+#: Controls the paper's claims need.
+CONTROLS = ("fixed_roles", "single")
 
-__all__ = ["PROTOCOLS", "Protocol", "Team"]
+
+def study_protocols() -> list[str]:
+    """Every registered protocol that is not marked as an extra, in registry order."""
+    return [name for name, p in PROTOCOLS.items() if getattr(p, "study", True)]
+
+
+__all__ = ["BIO", "CONTROLS", "PAPER", "PROTOCOLS", "Protocol", "Team", "study_protocols"]

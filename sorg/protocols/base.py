@@ -1,10 +1,24 @@
 """What every protocol shares: the team's turn-taking machinery.
 
-A protocol decides who speaks when, what each agent sees and how the answer is assembled;
-`Team` does the rest the same way for all of them: builds the request (with the sample
-identity of the contract, so replays match), calls the model door, reads the reply and
-records it in call order. Call order is fixed when a turn is *asked*, not when it returns,
-so concurrent turns leave the same record on every run.
+A protocol decides who speaks when and what each agent sees; `Team` does the rest the same
+way for all of them: builds the request (with the sample identity of the contract, so replays
+match), calls the model door, reads the reply and records it in call order. Call order is
+fixed when a turn is *asked*, not when it returns, so concurrent turns leave the same record
+on every run.
+
+Why every protocol ends in the same assembly step (`final_answer`): protocols that concatenate
+their agents' contributions would otherwise hand the scorers answers whose size grows with the
+team (a 256-agent sequential answer ran to 65,000 characters next to a coordinator's 330), and
+any score that length can move would then rank protocols by volume. So the team's answer is
+always one call of agent 0 (the coordinator, in `coordinator`) that turns the team's work into
+the final answer under the same token budget (`Team.answer_tokens`) and the same prompt,
+whatever the protocol; a team whose every agent abstained has no work and answers nothing
+(no call). The paper's per-task call counts are therefore ours plus that one assembly call,
+except for the coordinator, whose own assembly is already counted in its N + 1.
+
+A team in a *stream* keeps its agents from one task to the next: `Team.memory` holds the
+roles they took on the stream's earlier tasks (only protocols that have organisational memory,
+such as `shared`, show it to the agents).
 """
 
 from __future__ import annotations
@@ -28,6 +42,23 @@ def sub_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(h[:4], "big") & 0x7FFFFFFF
 
 
+#: Generation settings every trial shares unless the run sets others (temperature is the
+#: paper's 0.7; the token budgets fit the embedded model's 2,048-token context).
+TEMPERATURE = 0.7
+MAX_TOKENS = 160
+CONTEXT_TOKENS = 2048
+ANSWER_TOKENS = 320
+
+
+@dataclass(frozen=True)
+class PastTask:
+    """One earlier task of a stream, as the team's organisational memory holds it."""
+
+    position: int
+    title: str
+    roles: Mapping[int, str]  # agent -> the role it took ("" = abstained or no role)
+
+
 @dataclass
 class Team:
     """One trial's team: task, size, seed, model and the replies so far."""
@@ -39,8 +70,11 @@ class Team:
     seed: int
     client: Any
     trial_id: str
-    max_tokens: int = 160
-    context_tokens: int = 2048
+    max_tokens: int = MAX_TOKENS
+    context_tokens: int = CONTEXT_TOKENS
+    temperature: float = TEMPERATURE
+    answer_tokens: int = ANSWER_TOKENS
+    memory: tuple[PastTask, ...] = ()
     replies: list[tuple[int, AgentReply]] = field(default_factory=list)
     models_seen: list[str] = field(default_factory=list)
     _next: int = 0
@@ -71,7 +105,7 @@ class Team:
         req = Request(
             model=self.model,
             messages=agents.messages(self.task.prompt, body),
-            temperature=0.7,
+            temperature=self.temperature,
             max_tokens=max_tokens or self.max_tokens,
             seed=sub_seed(self.seed, agent, round_, kind),
             response_format=fmt,
@@ -82,7 +116,7 @@ class Team:
         parsed = agents.parse_reply(done.text, n_agents=self.n_agents, me=agent, structured=structured)
         role_raw = role if role is not None else parsed.role_raw
         reply = AgentReply(
-            agent=agent, round=round_, role_raw=role_raw, role=agents.normalise_role(role_raw),
+            agent=agent, round=round_, role_raw=role_raw, role=agents.clean_role(role_raw, self.task.prompt),
             abstain=parsed.abstain if role is None else False,
             contribution=parsed.contribution, builds_on=parsed.builds_on,
             defers_to=parsed.defers_to if defers_to is None else defers_to, parse_failed=parsed.parse_failed, raw=done.text,
@@ -128,18 +162,27 @@ def header(team: Team, agent: int) -> str:
     return f"You are agent {agent} of a team of {team.n_agents}."
 
 
-def assemble(replies: Sequence[AgentReply]) -> str:
-    """The team's answer as sections: each contributing agent's text under its role.
+def contributions(replies: Sequence[AgentReply]) -> list[agents.Seen]:
+    """The work of the replies that did not abstain, in the order given."""
+    return [agents.Seen(r.agent, r.role_raw, r.contribution) for r in replies
+            if not r.abstain and r.contribution.strip()]
 
-    Blank lines separate sections, which is how the rubric scorer reads an answer.
-    """
-    parts = []
-    for r in replies:
-        if r.abstain or not r.contribution.strip():
-            continue
-        title = r.role_raw.strip() or f"agent {r.agent}"
-        parts.append(f"## {title}\n{r.contribution.strip()}")
-    return "\n\n".join(parts)
+
+ASSEMBLE = ("Turn the team's work above into the team's final answer to the mission: keep what "
+            "is concrete (items, numbers, names), drop repetition and talk about the team. "
+            "At most {words} words.")
+
+
+async def final_answer(team: Team, work: Sequence[agents.Seen], round_: int) -> str:
+    """The team's answer: one assembly call of agent 0 over the team's work (see the module
+    docstring for why every protocol ends this way). No work, no call: the answer is empty."""
+    if not work:
+        return ""
+    body = (f"{header(team, 0)} The team's work:\n\n" + team.context(work, keep_whole=len(work))
+            + "\n\n" + ASSEMBLE.format(words=team.answer_tokens * 3 // 4))
+    final = await team.ask(0, round_, "assemble", body, structured=False,
+                           max_tokens=team.answer_tokens)
+    return final.contribution
 
 
 class Protocol:
@@ -151,8 +194,12 @@ class Protocol:
         """Run the team's turns; return the final answer."""
         raise NotImplementedError
 
+    #: True for the paper's four evaluated protocols and the controls; extras say False.
+    study: bool = True
+
     async def solo(self, team: Team) -> str:
-        """A team of one: the lone agent does the whole mission (every protocol at n=1)."""
+        """A team of one: the lone agent does the whole mission (every protocol at n=1),
+        under the same answer budget as a team's assembly."""
         r = await team.ask(0, 0, "agent", header(team, 0) + " Write the complete answer to the mission.",
-                           structured=False)
+                           structured=False, max_tokens=team.answer_tokens)
         return r.contribution

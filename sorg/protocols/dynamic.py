@@ -1,4 +1,4 @@
-"""Dynamic: agents bid each turn for who speaks next and in what role.
+"""Dynamic (an extra, not one of the paper's protocols): agents bid each turn for who speaks next and in what role.
 
 - Order: endogenous: each turn, a seeded sample of up to two agents who have not spoken yet
   bid (0-9) with the role they would take; the highest bid speaks (ties broken by the
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, assemble, header
+from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
 
 BIDDERS = 2
 _DIGIT = re.compile(r"\b([0-9])\b")
@@ -32,6 +32,7 @@ def read_bid(reply) -> int:
 
 class Dynamic(Protocol):
     name = "dynamic"
+    study = False
 
     async def run(self, team: Team) -> str:
         if team.n_agents == 1:
@@ -64,4 +65,5 @@ class Dynamic(Protocol):
             if not r.abstain and r.contribution:
                 seen.append(agents.Seen(winner, r.role_raw, r.contribution))
             turn += 1
-        return assemble([r for r in team.ordered_replies() if r.kind == "agent"])
+        return await final_answer(team, contributions([r for r in team.ordered_replies() if r.kind == "agent"]),
+                                  turn + 1)

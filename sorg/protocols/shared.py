@@ -1,19 +1,58 @@
-"""Shared (fully autonomous): parallel rounds on a shared blackboard.
+"""Shared: each agent sees the team's organisational memory; all decide at once.
 
-- Order: endogenous: no speaking order; everyone writes in each round, in parallel.
-- Roles: endogenous: each agent names its own role every round, or abstains.
-- Sees: the blackboard: the intentions and work posted in earlier rounds (latest whole,
-  older as an index), its own included.
-- Answer: each agent's latest non-abstaining contribution, in agent order.
-Calls: 2n (two rounds), each round concurrent.
+The paper's Shared: every agent sees a shared *organisational memory*, the role history of the
+team on its *past tasks*, and all agents decide at the same time. So Shared carries state from
+one task to the next: it is meant to run in a stream (`sorg.trial.run_stream`), where
+`Team.memory` holds, for each earlier task of the stream, which role each agent took (or that
+it abstained). On the first task of a stream (or a trial that is a stream of one) the memory is
+empty and the agents decide from the mission alone.
+- Order: none: all agents in parallel, one round.
+- Roles: endogenous: each agent names its own role, in the light of the team's history, or
+  abstains.
+- Sees: the mission and the organisational memory (within the token budget), not the
+  teammates' work on this task.
+- Answer: the assembly (`base.final_answer`) of the contributions, in agent order.
+Calls: N, parallel (the paper's count), plus the assembly.
 """
 
 from __future__ import annotations
 
-from sorg import agents
-from sorg.protocols.base import Protocol, Team, assemble, header
+from typing import Sequence
 
-ROUNDS = 2
+from sorg import agents
+from sorg.protocols.base import PastTask, Protocol, Team, contributions, final_answer, header
+
+
+def memory_view(team: Team, me: int, past: Sequence[PastTask]) -> str:
+    """The role history of the team on earlier tasks, newest first, within the token budget.
+
+    Agent `me`'s own line leads each task, so at 256 agents an agent still sees its own past
+    when the rest no longer fits; what does not fit is counted, not shown.
+    """
+    if not past:
+        return ""
+    budget = team.see_budget
+    lines: list[str] = []
+    hidden = 0
+    used = 0
+    for t in reversed(past):
+        mine = t.roles.get(me, "")
+        entries = [f"you (agent {me}): {mine or 'abstained'}"]
+        entries += [f"agent {a}: {r or 'abstained'}" for a, r in sorted(t.roles.items()) if a != me]
+        head = f"Task {t.position + 1} ({t.title}):"
+        kept: list[str] = []
+        for e in entries:
+            cost = agents.estimate_tokens(e) + 1
+            if used + cost > budget:
+                hidden += 1
+                continue
+            kept.append(e)
+            used += cost
+        if kept:
+            lines.append(head + " " + "; ".join(kept))
+    if hidden:
+        lines.append(f"({hidden} earlier entries not shown)")
+    return "\n".join(lines)
 
 
 class Shared(Protocol):
@@ -22,22 +61,16 @@ class Shared(Protocol):
     async def run(self, team: Team) -> str:
         if team.n_agents == 1:
             return await self.solo(team)
-        board: list[agents.Seen] = []
-        latest: dict[int, object] = {}
-        for rnd in range(ROUNDS):
-            view = team.context(board)
 
-            def turn(a: int, view: str = view, rnd: int = rnd):
-                body = (f"{header(team, a)} There is no leader and no order: everyone writes on a "
-                        f"shared board at the same time. Round {rnd + 1} of {ROUNDS}.\n"
-                        + (f"\nThe board so far:\n{view}\n\n" if view else "\nThe board is empty.\n\n")
-                        + "Pick the role you see missing and add that part, improving on the board; "
-                        "or abstain.\n" + agents.ASK_JSON)
-                return lambda: team.ask(a, rnd, "agent", body)
+        def turn(a: int):
+            mem = memory_view(team, a, team.memory)
+            body = (f"{header(team, a)} All agents decide at the same time; there is no leader "
+                    "and no order.\n"
+                    + (f"\nThe team's memory: the roles its agents took on earlier tasks:\n{mem}\n\n"
+                       if mem else "\nThe team has no earlier tasks.\n\n")
+                    + "Choose the role you will take on this mission and write that part; "
+                    "or abstain.\n" + agents.ASK_JSON)
+            return lambda: team.ask(a, 0, "agent", body)
 
-            out = await team.together([turn(a) for a in range(team.n_agents)])
-            for r in out:
-                if not r.abstain and r.contribution:
-                    board.append(agents.Seen(r.agent, r.role_raw, r.contribution))
-                    latest[r.agent] = r
-        return assemble([latest[a] for a in sorted(latest)])
+        out = await team.together([turn(a) for a in range(team.n_agents)])
+        return await final_answer(team, contributions(out), 1)

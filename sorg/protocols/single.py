@@ -1,16 +1,14 @@
-"""Single: one agent alone, the compute-matched control.
+"""Single (a control): one agent alone.
 
 - Order: none (one speaker). Roles: none. Sees: the mission only.
-- Budget: the token budget of the team it is compared with (n_agents x max_tokens output
-  tokens), capped to what fits the context, so "a team beats one agent" is not just "more
-  tokens beat fewer".
+- Budget: the answer budget every team's assembly has (`Team.answer_tokens`), so its answer is
+  of the size a team's is: a team is compared with one agent on answers of the same length.
 - Answer: its reply, whole.
 Calls: 1.
 """
 
 from __future__ import annotations
 
-from sorg import agents
 from sorg.protocols.base import Protocol, Team
 
 
@@ -18,8 +16,6 @@ class Single(Protocol):
     name = "single"
 
     async def run(self, team: Team) -> str:
-        prompt = agents.estimate_tokens(agents.SYSTEM + team.task.prompt) + 40
-        budget = max(team.max_tokens, min(team.n_agents * team.max_tokens, team.context_tokens - prompt))
         r = await team.ask(0, 0, "agent", "You work alone. Write the complete answer to the mission.",
-                           structured=False, max_tokens=budget)
+                           structured=False, max_tokens=team.answer_tokens)
         return r.contribution

@@ -6,3 +6,5 @@
 from sorg.scoring.base import SCORERS, Score, ScoreContext, Scorer, get_scorer, register_scorer
 
 __all__ = ["SCORERS", "Score", "ScoreContext", "Scorer", "get_scorer", "register_scorer"]
+
+from sorg.scoring import judge_q as _judge_q  # noqa: E402,F401  (registers `judge_q`)

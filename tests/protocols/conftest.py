@@ -29,3 +29,10 @@ def task():
                 prompt="Plan a one-day offsite for 20 people: a venue and a lunch.",
                 rubric=Rubric(elements=(Element(id="venue", description="a venue", patterns=(r"venue|item",)),)),
                 source="test")
+
+
+@pytest.fixture(scope="session")
+def bank_tasks():
+    from sorg.tasks import load_bank
+
+    return load_bank().select(per_level=1)

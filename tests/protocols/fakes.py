@@ -39,9 +39,13 @@ class FakeTeamModel:
 
     @staticmethod
     def default(req: Request) -> str:
+        if req.sample.startswith("judge|"):
+            return json.dumps({"rationale": "fine", "accuracy": 3, "completeness": 2, "coherence": 3,
+                               "actionability": 2, "mission_relevance": 4})
         kind, agent = kind_of(req), agent_of(req)
         if req.response_format and req.response_format["json_schema"]["name"] == "plan":
-            return json.dumps({"assignments": [{"role": f"Lead {i}", "subtask": f"part {i}"} for i in range(3)]})
+            return json.dumps({"assignments": [{"role": f"Lead {i}", "phase": 1 + i % 3, "subtask": f"part {i}",
+                                                "workers": 1 + i} for i in range(3)]})
         if kind == "bid":
             return json.dumps({"role": f"bidder {agent}", "contribution": str(agent % 10), "abstain": False})
         if req.response_format:

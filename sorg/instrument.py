@@ -1,0 +1,121 @@
+"""How the instrument behaves on a run: judge Q and its dimensions, the deterministic score,
+answer length, and whether length moves quality, per protocol.
+
+Why in every report: a quality score that rises with answer length ranks protocols by volume,
+not by work, and looks like a result. Showing, per protocol, the rank correlation between the
+answer's length and each quality score (and the answers' sizes side by side) lets a reader see
+at once whether a protocol's lead could have been bought with text. Pure functions over trial
+records; no model, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Any, Mapping, Sequence
+
+from sorg.record import TrialRecord
+
+DIMENSIONS = ("accuracy", "completeness", "coherence", "actionability", "mission_relevance")
+
+
+def _mean(xs: Sequence[float]) -> float | None:
+    return math.fsum(xs) / len(xs) if xs else None
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (average ranks for ties); None when either side is constant
+    or there are fewer than 3 pairs."""
+    if len(x) != len(y) or len(x) < 3:
+        return None
+
+    def ranks(v: Sequence[float]) -> list[float]:
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        out = [0.0] * len(v)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                out[order[k]] = (i + j) / 2 + 1
+            i = j + 1
+        return out
+
+    rx, ry = ranks(x), ranks(y)
+    mx, my = _mean(rx), _mean(ry)
+    assert mx is not None and my is not None
+    sxy = math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = math.fsum((a - mx) ** 2 for a in rx)
+    syy = math.fsum((b - my) ** 2 for b in ry)
+    if sxx == 0 or syy == 0:
+        return None
+    return sxy / math.sqrt(sxx * syy)
+
+
+def rows(records: Sequence[TrialRecord]) -> list[dict[str, Any]]:
+    """One row per model x protocol over ok trials: quality means, the judge's dimension means,
+    answer sizes, and Spearman(answer length, quality) for each quality score."""
+    groups: dict[tuple[str, str], list[TrialRecord]] = defaultdict(list)
+    for r in records:
+        if r.status == "ok":
+            groups[(r.model, r.protocol)].append(r)
+    names = sorted({q for r in records for q in r.quality})
+    out = []
+    for (model, protocol), recs in sorted(groups.items()):
+        row: dict[str, Any] = {"model": model, "protocol": protocol, "trials": len(recs),
+                               "answer_chars": _mean([float(r.answer_chars) for r in recs]),
+                               "work_chars": _mean([float(r.work_chars) for r in recs])}
+        for q in names:
+            pairs = [(float(r.answer_chars), float(r.quality[q])) for r in recs if q in r.quality]
+            row[q] = _mean([v for _, v in pairs])
+            row[f"rho_length_{q}"] = spearman([a for a, _ in pairs], [v for _, v in pairs])
+        judged = [r.judge for r in recs if r.judge and not r.judge.get("failed")]
+        for d in DIMENSIONS:
+            row[d] = _mean([float(j[d]) for j in judged if d in j])
+        row["judge_failures"] = sum(1 for r in recs if r.judge.get("failed"))
+        row["self_judged"] = sum(1 for r in recs if r.judge.get("self_judged"))
+        out.append(row)
+    return out
+
+
+def dimension_counts(records: Sequence[TrialRecord]) -> dict[str, dict[str, int]]:
+    """How often the judge gave each score 1-4 on each dimension (ok, judged trials)."""
+    counts: dict[str, Counter[int]] = {d: Counter() for d in DIMENSIONS}
+    for r in records:
+        j = r.judge
+        if r.status != "ok" or not j or j.get("failed"):
+            continue
+        for d in DIMENSIONS:
+            if d in j:
+                counts[d][int(j[d])] += 1
+    return {d: {str(k): c[k] for k in (1, 2, 3, 4)} for d, c in counts.items()}
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+def table(rs: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
+    """The per-protocol instrument table (markdown by default)."""
+    from tabulate import tabulate
+
+    names = sorted({k for r in rs for k in r if k.startswith("rho_length_")})
+    qs = [n[len("rho_length_"):] for n in names]
+    body = []
+    for r in rs:
+        line = [r["model"], r["protocol"], r["trials"]]
+        for q in qs:
+            line += [_f(r.get(q)), _f(r.get(f"rho_length_{q}"), 2)]
+        line += [_f(r.get(d), 2) for d in DIMENSIONS]
+        line += [_f(r.get("answer_chars"), 0), _f(r.get("work_chars"), 0),
+                 f"{r['self_judged']}/{r['trials']}", r["judge_failures"]]
+        body.append(line)
+    headers = ["model", "protocol", "trials"]
+    for q in qs:
+        headers += [q, f"rho(length, {q})"]
+    headers += ["acc", "comp", "coh", "act", "rel", "answer chars", "work chars", "self-judged",
+                "judge failures"]
+    return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
