@@ -77,6 +77,7 @@ __all__ = [
     "element_in_section",
     "constraint_in_section",
     "answer_count_items",
+    "answer_count_passes",
     "is_answer_scope",
     "ECHO_NGRAM",
 ]
@@ -415,6 +416,11 @@ def is_answer_scope(c: Constraint) -> bool:
     """True for the one constraint kind checked over the whole answer: a `count` with
     ``scope: "answer"`` (the schema allows it only without ``max``, so it is monotone)."""
     return c.kind == "count" and c.params.get("scope") == "answer"
+
+
+def answer_count_passes(c: Constraint, n: int) -> bool:
+    """Whether `n` items over the whole answer satisfy an answer-scope count's bounds."""
+    return _in_range(n, c.params)
 
 
 def answer_count_items(c: Constraint, section: str) -> int:
