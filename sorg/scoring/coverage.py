@@ -149,7 +149,7 @@ def _parse_json(section: str) -> tuple[list[str], str] | None:
             obj, end = _DECODER.raw_decode(s)
         except (ValueError, RecursionError):
             return None
-        rest = s[end:]
+        rest = s[end:].strip()
     if not isinstance(obj, (dict, list, str)):
         return None
     return _string_leaves(obj), rest
