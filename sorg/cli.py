@@ -1,4 +1,4 @@
-"""The `sorg` command: rebuild a report, plan a sweep, manage the embedded model.
+"""The `sorg` command: rebuild a report, plan a sweep, score an answer, manage the embedded model.
 
 Why a separate command: reports and plans are read from files (a run directory, a pilot's
 trials) and must work without pytest, a model or a network.
@@ -117,6 +117,50 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_score(args: argparse.Namespace) -> int:
+    """Every deterministic scorer's score and details for one answer to one task, as one JSON
+    object: to see why an answer scores what it does, without a trial or a model."""
+    import difflib
+    import json
+
+    import sorg.scoring.coverage  # noqa: F401  (registers `coverage`)
+    from sorg.scoring import SCORERS
+    from sorg.tasks import load_bank
+
+    bank = load_bank()
+    ids = sorted(t.id for t in bank)
+    if args.task_id not in bank:
+        near = difflib.get_close_matches(args.task_id, ids, n=5, cutoff=0.5)
+        hint = f"near matches: {', '.join(near)}" if near else f"known ids: {', '.join(ids)}"
+        print(f"sorg score: no task {args.task_id!r} in the bank; {hint}", file=sys.stderr)
+        return 2
+    task = bank.get(args.task_id)
+    path = Path(args.answer_file)
+    try:
+        answer = sys.stdin.read() if args.answer_file == "-" else path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        print(f"sorg score: answer file {path} does not exist", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"sorg score: cannot read answer file {path}: {exc}", file=sys.stderr)
+        return 2
+    scores: dict[str, object] = {}
+    failed = False
+    for name, scorer in sorted(SCORERS.items()):
+        if scorer.needs_model:
+            continue
+        try:
+            s = scorer.compute(task, answer)
+        except Exception as exc:  # one broken scorer must not hide the others' scores
+            scores[name] = {"value": None, "details": {"error": f"{type(exc).__name__}: {exc}"}}
+            failed = True
+            continue
+        scores[name] = {"value": s.value, "details": dict(s.details)}
+    print(json.dumps({"task_id": task.id, "answer_file": args.answer_file, "answer_chars": len(answer),
+                      "scores": scores}, indent=2, default=str))
+    return 1 if failed else 0
+
+
 def _cmd_local(args: argparse.Namespace) -> int:
     """Start / stop / inspect the embedded model's server outside a pytest run (a run starts
     it on its own when a `local/` model is first called). `start` pins it: it keeps running
@@ -155,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--effect", type=float, default=None, help="a stated effect (Cohen's d) instead of the pilot's")
     p.set_defaults(fn=_cmd_plan)
+    sc = sub.add_parser("score", help="every deterministic scorer's score and details for one answer, as JSON")
+    sc.add_argument("task_id", help="a task id of the bank, e.g. evt-l2-01")
+    sc.add_argument("answer_file", help="a text file holding the answer (- for stdin)")
+    sc.set_defaults(fn=_cmd_score)
     lo = sub.add_parser("local", help="the embedded model's server")
     lo.add_argument("action", choices=["start", "stop", "status"])
     lo.set_defaults(fn=_cmd_local)

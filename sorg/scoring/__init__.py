@@ -4,6 +4,7 @@
 """
 
 from sorg.scoring.base import SCORERS, Score, ScoreContext, Scorer, get_scorer, register_scorer
+from sorg.scoring import coverage  # noqa: E402,F401  (registers `coverage`; no model libraries)
 
 __all__ = ["SCORERS", "Score", "ScoreContext", "Scorer", "get_scorer", "register_scorer"]
 

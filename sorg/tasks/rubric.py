@@ -72,6 +72,13 @@ __all__ = [
     "line_hours",
     "compile_pattern",
     "mask_echo",
+    "mask_grams",
+    "phrase_grams",
+    "element_in_section",
+    "constraint_in_section",
+    "answer_count_items",
+    "answer_count_passes",
+    "is_answer_scope",
     "ECHO_NGRAM",
 ]
 
@@ -122,23 +129,35 @@ def _prompt_ngrams(prompt: str, n: int = ECHO_NGRAM) -> frozenset[tuple[str, ...
     return frozenset(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
 
 
-def mask_echo(section: str, prompt: str, n: int = ECHO_NGRAM) -> str:
-    """Blank out of `section` every run of >= n consecutive words copied from `prompt`.
+def phrase_grams(sources: Iterable[tuple[str, int]]) -> dict[int, frozenset[tuple[str, ...]]]:
+    """The word n-grams of each (text, n) source, grouped by n: what `mask_grams` blanks.
 
-    Words are maximal runs of letters/digits, compared case-insensitively; a copied word's
+    Several sources with their own n let one pass mask a long prompt by 4-grams and a short
+    checklist line ("names a venue") by its whole 3-word run.
+    """
+    out: dict[int, set[tuple[str, ...]]] = {}
+    for text, n in sources:
+        if n >= 1:
+            out.setdefault(n, set()).update(_prompt_ngrams(text, n))
+    return {n: frozenset(g) for n, g in sorted(out.items()) if g}
+
+
+def mask_grams(section: str, grams: Mapping[int, frozenset[tuple[str, ...]]]) -> str:
+    """Blank out of `section` every run of n consecutive words that is one of `grams[n]`.
+
+    Words are maximal runs of letters/digits, compared case-insensitively; a masked word's
     characters become spaces, so line structure and the other words keep their places.
     """
-    grams = _prompt_ngrams(prompt, n)
     if not grams:
         return section
     spans = [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(section)]
-    if len(spans) < n:
-        return section
     covered = [False] * len(spans)
-    for i in range(len(spans) - n + 1):
-        if tuple(w for _, _, w in spans[i : i + n]) in grams:
-            for j in range(i, i + n):
-                covered[j] = True
+    words = [w for _, _, w in spans]
+    for n, found in grams.items():
+        for i in range(len(spans) - n + 1):
+            if tuple(words[i : i + n]) in found:
+                for j in range(i, i + n):
+                    covered[j] = True
     if not any(covered):
         return section
     chars = list(section)
@@ -146,6 +165,12 @@ def mask_echo(section: str, prompt: str, n: int = ECHO_NGRAM) -> str:
         if hit:
             chars[start:end] = " " * (end - start)
     return "".join(chars)
+
+
+def mask_echo(section: str, prompt: str, n: int = ECHO_NGRAM) -> str:
+    """Blank out of `section` every run of >= n consecutive words copied from `prompt`."""
+    grams = _prompt_ngrams(prompt, n)
+    return mask_grams(section, {n: grams}) if grams else section
 
 
 @lru_cache(maxsize=4096)
@@ -326,6 +351,11 @@ def _line_quantities(line: str, unit: str) -> list[float]:
 # checks
 
 
+def element_in_section(element: Element, section: str) -> bool:
+    """Whether any of the element's patterns matches inside this one section."""
+    return any(compile_pattern(p).search(section) for p in element.patterns)
+
+
 def _element_passes(element: Element, sections: list[str]) -> bool:
     # Searched section by section (never across the whole text): a match spanning two
     # sections would make the verdict depend on which sections happen to be neighbours.
@@ -382,8 +412,49 @@ def _in_range(value: float, params: Mapping[str, Any]) -> bool:
     return (lo is None or value >= float(lo) - 1e-9) and (hi is None or value <= float(hi) + 1e-9)
 
 
+def is_answer_scope(c: Constraint) -> bool:
+    """True for the one constraint kind checked over the whole answer: a `count` with
+    ``scope: "answer"`` (the schema allows it only without ``max``, so it is monotone)."""
+    return c.kind == "count" and c.params.get("scope") == "answer"
+
+
+def answer_count_passes(c: Constraint, n: int) -> bool:
+    """Whether `n` items over the whole answer satisfy an answer-scope count's bounds."""
+    return _in_range(n, c.params)
+
+
+def answer_count_items(c: Constraint, section: str) -> int:
+    """How many items of an answer-scope `count` constraint this one section holds."""
+    return _count_items(c.params, section)
+
+
+def constraint_in_section(c: Constraint, section: str) -> tuple[bool, str]:
+    """Whether this one section satisfies a section-level constraint (every kind except an
+    answer-scope count, see `is_answer_scope`), with the evidence."""
+    p = c.params
+    if c.kind == "sum":
+        return _sum_ok(p, section)
+    if c.kind == "count":
+        n = _count_items(p, section)
+        return _in_range(n, p), f"a section has {n} items"
+    if c.kind == "range":
+        rx = compile_pattern(p["keyword"])
+        unit = p.get("unit", "number")
+        for line in section.split("\n"):
+            if not rx.search(line):
+                continue
+            for value in _line_quantities(line, unit):
+                if _in_range(value, p):
+                    return True, f"{value:g} on a matching line"
+        return False, "no matching line with a value in range"
+    raise ValueError(f"constraint {c.id!r}: unknown kind {c.kind!r}")
+
+
 def _constraint_passes(c: Constraint, sections: list[str]) -> tuple[bool, str]:
     p = c.params
+    if is_answer_scope(c):
+        n = sum(_count_items(p, s) for s in sections)
+        return _in_range(n, p), f"{n} items in the answer"
     if c.kind == "sum":
         best = "no section qualifies"
         for s in sections:
@@ -393,24 +464,16 @@ def _constraint_passes(c: Constraint, sections: list[str]) -> tuple[bool, str]:
             best = detail
         return False, best if len(sections) == 1 else "no section qualifies"
     if c.kind == "count":
-        if p.get("scope") == "answer":
-            n = sum(_count_items(p, s) for s in sections)
-            return _in_range(n, p), f"{n} items in the answer"
         counts = [_count_items(p, s) for s in sections]
         for n in counts:
             if _in_range(n, p):
                 return True, f"a section has {n} items"
         return False, f"section item counts {counts[:20]}"
     if c.kind == "range":
-        rx = compile_pattern(p["keyword"])
-        unit = p.get("unit", "number")
         for s in sections:
-            for line in s.split("\n"):
-                if not rx.search(line):
-                    continue
-                for value in _line_quantities(line, unit):
-                    if _in_range(value, p):
-                        return True, f"{value:g} on a matching line"
+            ok, detail = constraint_in_section(c, s)
+            if ok:
+                return True, detail
         return False, "no matching line with a value in range"
     raise ValueError(f"constraint {c.id!r}: unknown kind {c.kind!r}")
 

@@ -1,0 +1,80 @@
+"""`sorg score TASK_ID ANSWER_FILE`: every deterministic scorer's verdict on one answer, as JSON,
+and errors that name what is wrong."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sorg import cli
+from sorg.scoring import SCORERS
+
+REPO = Path(__file__).resolve().parents[1]
+ANSWER = "Venue: the city hall.\n\nLunch: a buffet.\n\nAgenda:\n- welcome talk\n- workshop\n- discussion\n"
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_score_prints_every_deterministic_scorer(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "answer.txt"
+    f.write_text(ANSWER, encoding="utf-8")
+    rc, out, err = _run(capsys, "score", "evt-l2-01", str(f))
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["task_id"] == "evt-l2-01" and doc["answer_chars"] == len(ANSWER)
+    expected = {name for name, s in SCORERS.items() if not s.needs_model}
+    assert "coverage" in expected and set(doc["scores"]) == expected
+    cov = doc["scores"]["coverage"]
+    assert cov["value"] == 1.0
+    assert cov["details"]["answer_chars"] == len(ANSWER)
+    assert cov["details"]["passed"] == ["venue", "catering", "agenda", "agenda_items"]
+
+
+def test_score_pads_nothing_for_a_long_pile(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "pile.txt"
+    f.write_text(ANSWER + "\n\n" + "\n\n".join(f"Point {i}: we agree." for i in range(400)), encoding="utf-8")
+    rc, out, _ = _run(capsys, "score", "evt-l2-01", str(f))
+    assert rc == 0
+    assert json.loads(out)["scores"]["coverage"]["value"] < 0.5
+
+
+def test_unknown_task_names_it_and_near_matches(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text(ANSWER, encoding="utf-8")
+    rc, out, err = _run(capsys, "score", "evt-l2-1", str(f))
+    assert rc != 0 and out == ""
+    assert "'evt-l2-1'" in err and "evt-l2-01" in err
+    rc, _, err = _run(capsys, "score", "nothing-like-it", str(f))
+    assert rc != 0 and "'nothing-like-it'" in err and "known ids" in err
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "binary"])
+def test_unreadable_answer_file_names_it(tmp_path: Path, capsys, kind: str) -> None:
+    path = tmp_path / "answer.txt"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "binary":
+        path.write_bytes(b"\xff\xfe\x00bad")
+    rc, out, err = _run(capsys, "score", "evt-l2-01", str(path))
+    assert rc != 0 and out == ""
+    assert str(path) in err
+
+
+def test_score_runs_as_a_command(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text("Use POST /users to create a user.", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", str(f)],
+                         capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["scores"]["coverage"]["value"] == 1.0
+    bad = subprocess.run([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", str(tmp_path / "no.txt")],
+                         capture_output=True, text=True, cwd=REPO)
+    assert bad.returncode != 0 and "no.txt" in bad.stderr
