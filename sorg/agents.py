@@ -106,13 +106,26 @@ _PROMPT_ECHOES = ("role you choose", "choose for yourself", "your assigned role"
                   "your part of", "what you intend", "the role you", "assigned role")
 
 
+def _norm_words(text: str) -> list[str]:
+    """`normalise_role`'s word normalisation, without its length cap."""
+    words = [w for w in _WORD.findall((text or "").lower()) if w not in _ARTICLES]
+    out = []
+    for w in words:
+        if len(w) > 4 and w.endswith("ies"):
+            w = w[:-3] + "y"
+        elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
 def clean_role(raw: str, mission: str = "") -> str:
     """The normalised role, or "" where the text is not a role.
 
-    Dropped: empty or one-character strings, pronouns and placeholders ("me", "none"), first
-    names, echoes of our own prompt ("the role you choose for yourself"), copies of the
-    mission (a role whose words are a run of the mission's text, five words or more, or the
-    whole mission), and strings with no letters.
+    Dropped: empty or one-character strings, strings with no letters, pronouns and
+    placeholders ("me", "none"), personal names ("Alice", "Alice and Bob"), echoes of our own
+    prompt ("the role you choose for yourself"), and copies of the mission (three or more
+    words in a row that the mission also has in that order, after normalisation).
     """
     role = normalise_role(raw)
     if len(role) < 2 or not any(c.isalpha() for c in role):
@@ -120,17 +133,15 @@ def clean_role(raw: str, mission: str = "") -> str:
     if role in _PRONOUNS or role in _NAMES:
         return ""
     words = role.split()
-    if len(words) <= 2 and all(w in _NAMES or w in _PRONOUNS for w in words):
+    if all(w in _NAMES or w in _PRONOUNS or w in ("and", "or", "&") for w in words):
         return ""
     low = (raw or "").lower()
     if any(e in low for e in _PROMPT_ECHOES):
         return ""
-    if mission:
-        m = " ".join(_WORD.findall(mission.lower()))
-        if len(words) >= 5 and role in m:
-            return ""
-        if m and (role == m or (len(role) > 40 and role[:40] in m)):
-            return ""
+    # normalise_role caps a role at 60 characters, which can cut its last word in half.
+    whole = " ".join(words[:-1]) if len(role) >= 58 else role
+    if mission and len(whole.split()) >= 3 and f" {whole} " in f" {' '.join(_norm_words(mission))} ":
+        return ""
     return role
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,3 +55,33 @@ def test_visible_context_stays_within_budget_whatever_the_team():
         assert "not shown" in text
     small = visible_context(seen[:2], 5000)
     assert small.count("word") == 400 and "not shown" not in small
+
+
+# --- role hygiene: what is not a role is not counted as an invented role -------------------
+
+from sorg.agents import REPLY_SCHEMA, clean_role  # noqa: E402
+
+MISSION = "Plan a one-day workshop for 20 people: name a venue, a catering option, and list three agenda items."
+
+
+@pytest.mark.parametrize("raw", [
+    "", " ", "x", "-", "42", "me", "You", "my role", "none", "N/A", "Alice", "bob", "Alice and Bob",
+    "the role you choose for yourself", "Role you choose for yourself: planner", "your assigned role",
+    "name a venue, a catering option", MISSION, MISSION.upper(),
+])
+def test_clean_role_drops_what_is_not_a_role(raw):
+    assert clean_role(raw, MISSION) == ""
+
+
+@pytest.mark.parametrize("raw,role", [
+    ("Budget Analysts", "budget analyst"), ("the Venue scout!", "venue scout"),
+    ("Catering lead", "catering lead"), ("QA", "qa"),
+])
+def test_clean_role_keeps_real_roles(raw, role):
+    assert clean_role(raw, MISSION) == role
+
+
+def test_links_are_optional_in_the_grammar():
+    """A grammar that requires builds_on / defers_to makes a small model fill them with noise."""
+    assert {"builds_on", "defers_to"} <= set(REPLY_SCHEMA["properties"])
+    assert not {"builds_on", "defers_to"} & set(REPLY_SCHEMA["required"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from sorg import metrics
 from sorg.record import AgentReply
 
@@ -41,3 +43,29 @@ def test_hierarchy_depth_of_a_1024_agent_chain_does_not_recurse_out():
     chain = [rep(i, defers=[i + 1]) for i in range(1023)]
     assert metrics.hierarchy_depth(chain) == 1023
     assert metrics.hierarchy_depth(chain + [rep(1023, defers=[0])]) == 1023  # closing the cycle cuts it
+
+
+# --- Role Stability Index -----------------------------------------------------------------
+
+from sorg.metrics import agent_rsi, stream_rsi, trial_rsi  # noqa: E402
+
+
+def test_agent_rsi_on_hand_built_histories():
+    assert agent_rsi(["planner", "planner", "planner"]) == 1.0
+    assert agent_rsi(["planner", "critic", "writer"]) == 0.0
+    assert agent_rsi(["planner", "planner", "critic"]) == 0.5
+    assert agent_rsi(["planner", "", "planner"]) is None  # an abstention breaks the pair
+    assert agent_rsi(["planner", "", "planner", "planner"]) == 1.0
+    assert agent_rsi(["planner"]) is None and agent_rsi([]) is None
+
+
+def test_stream_rsi_averages_agents_with_a_pair():
+    tasks = [("a", "x", ""), ("a", "y", "z"), ("a", "y", "z")]  # agent 0 keeps, 1 changes once, 2 keeps
+    assert stream_rsi(tasks) == pytest.approx((1.0 + 0.5 + 1.0) / 3)
+    assert stream_rsi([("a", ""), ("", "b")]) is None and stream_rsi([]) is None
+
+
+def test_trial_rsi_compares_with_the_previous_task():
+    assert trial_rsi(None, ("a", "b")) is None
+    assert trial_rsi(("a", "b", "c"), ("a", "x", "")) == 0.5
+    assert trial_rsi(("", ""), ("a", "b")) is None

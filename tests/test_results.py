@@ -62,7 +62,7 @@ def test_values_and_missing_metric_is_nan(make) -> None:
 
 
 def test_unknown_metric_names_what_exists(trials: Trials) -> None:
-    with pytest.raises(KeyError, match="quality.rubric"):
+    with pytest.raises(KeyError, match="quality.coverage"):
         trials.values("qualty")
 
 

@@ -1,11 +1,12 @@
 """Scorers: the deterministic coverage scorer and the paper's judge Q, in one registry.
 
-`sorg.scoring.SCORERS` maps a name to a scorer; `--sorg-scorers` picks which run.
+`sorg.scoring.SCORERS` maps a name to a scorer; `--sorg-scorers` picks which run. Importing
+this package registers both (neither import loads a model library: judge_q reaches its model
+through the model door only when it scores).
 """
 
 from sorg.scoring.base import SCORERS, Score, ScoreContext, Scorer, get_scorer, register_scorer
-from sorg.scoring import coverage  # noqa: E402,F401  (registers `coverage`; no model libraries)
+from sorg.scoring import coverage  # noqa: E402,F401  (registers `coverage`)
+from sorg.scoring import judge_q  # noqa: E402,F401  (registers `judge_q`)
 
 __all__ = ["SCORERS", "Score", "ScoreContext", "Scorer", "get_scorer", "register_scorer"]
-
-from sorg.scoring import judge_q as _judge_q  # noqa: E402,F401  (registers `judge_q`)

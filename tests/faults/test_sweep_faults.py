@@ -67,7 +67,10 @@ def _write(root: Path, model: str, tpl: int) -> None:
 
 def _env(root: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_", "OPENAI_"))}
-    env.update(PYTHONPATH=str(root), SORG_PLOTS="no", FAULT_CALL_LOG=str(root / "calls.log"), **extra)
+    # The deterministic scorer only: these faults are about the door and the store, and the
+    # judge's calls would make every trial's call log longer without testing anything more.
+    env.update(PYTHONPATH=str(root), SORG_PLOTS="no", SORG_SCORERS="coverage", FAULT_CALL_LOG=str(root / "calls.log"),
+               **extra)
     return env
 
 

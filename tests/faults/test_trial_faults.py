@@ -110,7 +110,7 @@ def provider_env(monkeypatch):
 def _sweep(tmp_path: Path, seeds: range) -> list:
     client = _client(tmp_path)
     try:
-        return [run_trial(TASK, "single", MODEL, 1, s, client=client) for s in seeds]
+        return [run_trial(TASK, "single", MODEL, 1, s, client=client, scorers=("coverage",)) for s in seeds]
     finally:
         client.close()
 

@@ -34,7 +34,7 @@ def fake_run_trial(task, protocol, model, n_agents, seed, *, client=None, judge_
     return TrialRecord(
         trial_id=tid, task_id=task.id, level=task.level, domain=task.domain, protocol=protocol,
         model=model, n_agents=n_agents, seed=seed, answer=f"answer of {tid}",
-        quality={"rubric": q}, cost_usd=1e-5 * n_agents ** 0.5, prompt_tokens=100 * n_agents,
+        quality={"rubric": q, "judge_q": q, "coverage": q}, cost_usd=1e-5 * n_agents ** 0.5, prompt_tokens=100 * n_agents,
         completion_tokens=20 * n_agents, calls=n_agents, latency_s=0.01, max_prompt_tokens=300,
         per_agent=(), per_round=(), replies=(), unique_roles=min(n_agents, 3),
         roles=("planner", "writer", "critic")[: min(n_agents, 3)], role_entropy=1.0,

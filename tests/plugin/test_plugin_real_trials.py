@@ -1,5 +1,5 @@
 """The whole chain under the plugin, with nothing faked but the provider: the real
-`run_trial`, protocols, model door and rubric, a fake backend registered in the suite's
+`run_trial`, protocols, model door and scorers, a fake backend registered in the suite's
 conftest. Same records with and without -n 2; the claims are judged over them."""
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ from sorg import claims
 def test_protocol(sorg_trial, task, protocol, n_agents, model, seed):
     r = sorg_trial(task, protocol, model, n_agents, seed)
     assert r.status == "ok", r.error
-    assert 0.0 <= r.quality["rubric"] <= 1.0
+    assert 0.0 <= r.quality["coverage"] <= 1.0
 
 @claims.claim
 def test_spread(trials):
-    return claims.spread(trials, by="protocol", metric="quality.rubric", alpha=0.05)
+    return claims.spread(trials, by="protocol", metric="quality.coverage", alpha=0.05)
 '''
 
 

@@ -42,7 +42,8 @@ def test_options_precedence_cli_env_ini_default():
     assert o.agents == [2, 3]          # command line beats env and ini
     assert o.models == ["fake/x", "fake/y"]  # env beats ini
     assert o.seeds == 4                # ini beats default
-    assert o.record == "none" and len(o.protocols) == 8 and o.levels == [1, 2, 3, 4]
+    assert o.record == "none" and o.protocols == ["all"] and o.levels == [1, 2, 3, 4]
+    assert o.scorers == ["coverage", "judge_q"] and o.judge_model == "self" and o.stream_length == 1
     assert o.report_dir == "/r/reports" and o.cache_dir == "/r/.sorg/cache"
     assert options.resolve(_Cfg(cli={"sorg_cassette_dir": "none"}), env={}).cassette_dir is None
 
@@ -135,9 +136,9 @@ def test_report_builds_the_same_files_twice(tmp_path):
     assert "`fake/default.jsonl` abc" in md1
     s = json.loads(js1)
     seq = [c for c in s["cells"] if c["protocol"] == "sequential"][0]
-    assert seq["trials"] == 8 and 0.6 < seq["quality"]["mean"] < 1.0
-    lo, hi = seq["quality"]["ci"]
-    assert lo <= seq["quality"]["mean"] <= hi
+    assert seq["trials"] == 8 and 0.6 < seq["judge_q"]["mean"] < 1.0
+    lo, hi = seq["judge_q"]["ci"]
+    assert lo <= seq["judge_q"]["mean"] <= hi
     assert {p.name for p in first} >= {"summary.md", "summary.json"}
 
 

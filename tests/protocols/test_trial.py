@@ -25,10 +25,15 @@ def test_record_is_complete_and_round_trips(model, tmp_path):
     client = ModelClient(cassette_dir=None, cache_dir=None)
     rec = run_trial(task, "coordinator", "fake/m", 4, 1, client=client)
     assert rec.trial_id == trial_id(task.id, "coordinator", "fake/m", 4, 1) == f"{task.id}.coordinator.fake-m.n4.s1"
-    assert rec.status == "ok" and 0 <= rec.quality["rubric"] <= 1 and "judge" not in rec.quality
+    assert rec.status == "ok" and set(rec.quality) == {"coverage", "judge_q"}
+    assert all(0 <= v <= 1 for v in rec.quality.values())
+    # The fake judge gives accuracy 3, completeness 2, coherence 3, actionability 2: Q = 10/16.
+    assert rec.quality["judge_q"] == 10 / 16 and rec.judge["self_judged"] and rec.judge["mission_relevance"] == 4
     assert rec.calls == 5 == sum(r.calls for r in rec.per_agent) == sum(r.calls for r in rec.per_round)
-    assert rec.prompt_tokens == sum(r.prompt_tokens for r in rec.replies)
+    assert rec.prompt_tokens == sum(r.prompt_tokens for r in rec.replies)  # the team's, judge apart
+    assert rec.scores["judge_q"]["usage"]["calls"] == 1
     assert rec.sources == {"live": 5} and rec.model_version == "fake-1" and rec.prompt_version
+    assert rec.answer_chars == len(rec.answer) and rec.stream_id == "" and rec.position == 0 and rec.rsi is None
     assert TrialRecord.from_dict(json.loads(json.dumps(rec.to_dict()))) == rec
     assert all(r.label == rec.trial_id for r in model.requests)
 
@@ -41,7 +46,7 @@ def test_replay_from_cassette_gives_the_same_record(model, tmp_path):
     replay = run_trial(task, "sequential", "fake/m", 4, 0,
                        client=ModelClient(cassette_dir=tmp_path, record="none", cache_dir=None))
     strip = lambda r: {k: v for k, v in r.to_dict().items() if k not in ("latency_s", "sources", "replies")}
-    assert strip(replay) == strip(live) and replay.sources == {"cassette": 4}
+    assert strip(replay) == strip(live) and replay.sources == {"cassette": 5}
     assert [r.contribution for r in replay.replies] == [r.contribution for r in live.replies]
 
 
