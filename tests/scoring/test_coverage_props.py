@@ -326,6 +326,17 @@ def test_the_count_gate_ignores_bullets_of_filler() -> None:
     assert "agenda_items" not in d["passed"] and d["value"] < _value(task, answer)
 
 
+def test_a_repeated_bullet_counts_once() -> None:
+    """Found by hypothesis: gluing a word onto one of two identical sections made them two
+    sections, and their one bullet two items (evt-l2-02 needs two list items)."""
+    task = BANK.get("evt-l2-02")
+    answer = "2. The route is the park loop.\n\n2. The route is the park loop."
+    assert coverage_details(task, answer)["passed"] == ["route"]
+    assert coverage_details(task, answer + "\nlorem")["passed"] == ["route"]
+    assert coverage_details(task, answer + "\n\n- Safety: a first aid tent")["passed"] == [
+        "route", "safety", "safety_measures"]
+
+
 def _passed_rubric(task, text: str) -> set[str]:
     from sorg.tasks import score_details
 
