@@ -12,7 +12,8 @@ Definition (``value = C * Q * L``, in [0, 1]):
 
 1. **Sections.** The answer is split into sections exactly as the rubric does (runs of
    non-blank lines; a markdown heading starts one). A section that is JSON (the whole
-   section, a fenced block, or a JSON value that begins it) is replaced by its string leaves
+   section, or a JSON value that begins it, bare or in a fenced block that begins it; text
+   after the value or the fence stays text) is replaced by its string leaves
    (in a dict holding ``contribution``/``answer``/``final_answer``/``content``/``text`` only
    those keys' values: the rest is metadata such as a role), each split into sections again,
    recursively. *Why:* wrapping an answer in ``{"answer": ...}``, a fence or a list of
@@ -108,7 +109,8 @@ PAYLOAD_KEYS = ("contribution", "answer", "final_answer", "content", "text")
 #: How deep JSON-in-a-JSON-string is unwrapped (each level is strictly shorter text).
 MAX_JSON_DEPTH = 32
 
-_FENCE = re.compile(r"\A```[\w+.-]*[ \t]*\n(?P<body>.*)\n[ \t]*```[ \t]*\Z", re.DOTALL)
+_FENCE_OPEN = re.compile(r"\A```[\w+.-]*[ \t]*\n")
+_FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.MULTILINE)
 _DECODER = json.JSONDecoder()
 _SENTENCE = re.compile(r"[.!?;:]+(?:\s+|$)|\n+")
 _WORD = re.compile(r"[^\W_]+")
@@ -135,12 +137,18 @@ def _string_leaves(obj: Any) -> list[str]:
 
 
 def _parse_json(section: str) -> tuple[list[str], str] | None:
-    """(string leaves, text after the JSON) when `section` is JSON: the whole section, a
-    fenced block, or a JSON object/array that begins it; None when it is plain text."""
+    """(string leaves, the text around them) when `section` is JSON: the whole section, a
+    JSON object/array that begins it, or either inside a fenced block that begins it (text
+    after the JSON or after the closing fence is kept); None when it is plain text."""
     s = section.strip()
-    fence = _FENCE.match(s)
+    after = ""
+    fence = _FENCE_OPEN.match(s)
     if fence:
-        s = fence.group("body").strip()
+        s = s[fence.end():]
+        close = _FENCE_CLOSE.search(s)
+        if close:
+            s, after = s[: close.start()], s[close.end():]
+        s = s.strip()
     if not s or s[0] not in '{["':
         return None
     rest = ""
@@ -153,10 +161,10 @@ def _parse_json(section: str) -> tuple[list[str], str] | None:
             obj, end = _DECODER.raw_decode(s)
         except (ValueError, RecursionError):
             return None
-        rest = s[end:].strip()
+        rest = s[end:]
     if not isinstance(obj, (dict, list, str)):
         return None
-    return _string_leaves(obj), rest
+    return _string_leaves(obj), (rest + "\n" + after).strip()
 
 
 def answer_sections(answer: str) -> tuple[list[str], bool]:

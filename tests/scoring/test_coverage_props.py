@@ -258,6 +258,9 @@ def test_json_is_unwrapped_to_its_payload() -> None:
     # JSON without strings leaves nothing; what is not JSON stays text, however deep.
     assert answer_sections("{not json}\n\n[1, 2]") == (["{not json}"], True)
     assert answer_sections("```python\nprint(1)\n```") == (["```python\nprint(1)\n```"], False)
+    # Text glued after a fenced JSON block, or after a truncated one, stays text beside it.
+    assert answer_sections('```json\n{"a": "b"}\n```\nlorem') == (["b", "lorem"], True)
+    assert answer_sections('```json\n["b"]\nlorem') == (["b", "lorem"], True)
     deep = "[" * 5000 + "]" * 5000
     assert answer_sections(deep) == ([deep], False)
 
