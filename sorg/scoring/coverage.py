@@ -374,7 +374,7 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
         items.append({"id": c.id, "type": "constraint", "passed": ok, "weight": float(c.weight),
                       "counted": n})
     # The task file's order (elements, then constraints), as score_details reports them.
-    order = {(("element", e.id)): k for k, e in enumerate(task.rubric.elements)}
+    order = {("element", e.id): k for k, e in enumerate(task.rubric.elements)}
     order.update({("constraint", c.id): len(order) + k for k, c in enumerate(task.rubric.constraints)})
     items.sort(key=lambda it: order.get((it["type"], it["id"]), len(order)))
     for it in items:
