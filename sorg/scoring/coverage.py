@@ -155,13 +155,15 @@ def _parse_json(section: str) -> tuple[list[str], str] | None:
     try:
         obj = json.loads(s)
     except (ValueError, RecursionError):
-        if s[0] == '"':
-            return None
         try:
             obj, end = _DECODER.raw_decode(s)
         except (ValueError, RecursionError):
             return None
         rest = s[end:]
+        # A quoted string begins JSON only when a line break follows it: '"Great venue,"
+        # said the team' is prose.
+        if isinstance(obj, str) and not rest.lstrip(" \t").startswith(("\n", "\r")):
+            return None
     if not isinstance(obj, (dict, list, str)):
         return None
     return _string_leaves(obj), (rest + "\n" + after).strip()

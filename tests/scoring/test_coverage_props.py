@@ -262,6 +262,9 @@ def test_json_is_unwrapped_to_its_payload() -> None:
     # Text glued after a fenced JSON block, or after a truncated one, stays text beside it.
     assert answer_sections('```json\n{"a": "b"}\n```\nlorem') == (["b", "lorem"], True)
     assert answer_sections('```json\n["b"]\nlorem') == (["b", "lorem"], True)
+    # A JSON string begins a section only when a line break follows it; else it is prose.
+    assert answer_sections('"b"\nlorem') == (["b", "lorem"], True)
+    assert answer_sections('"Great venue," said the team') == (['"Great venue," said the team'], False)
     deep = "[" * 5000 + "]" * 5000
     assert answer_sections(deep) == ([deep], False)
 
