@@ -75,6 +75,10 @@ def test_score_runs_as_a_command(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["scores"]["coverage"]["value"] == 1.0
+    piped = subprocess.run([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", "-"], input="Use POST /users.",
+                           capture_output=True, text=True, cwd=REPO)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["answer_chars"] == len("Use POST /users.")
     bad = subprocess.run([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", str(tmp_path / "no.txt")],
                          capture_output=True, text=True, cwd=REPO)
     assert bad.returncode != 0 and "no.txt" in bad.stderr

@@ -12,7 +12,8 @@ Definition (``value = C * Q * L``, in [0, 1]):
 
 1. **Sections.** The answer is split into sections exactly as the rubric does (runs of
    non-blank lines; a markdown heading starts one). A section that is JSON (the whole
-   section, a fenced block, or a JSON value that begins it) is replaced by its string leaves
+   section, or a JSON value that begins it, bare or in a fenced block that begins it; text
+   after the value or the fence stays text) is replaced by its string leaves
    (in a dict holding ``contribution``/``answer``/``final_answer``/``content``/``text`` only
    those keys' values: the rest is metadata such as a role), each split into sections again,
    recursively. *Why:* wrapping an answer in ``{"answer": ...}``, a fence or a list of
@@ -32,13 +33,17 @@ Definition (``value = C * Q * L``, in [0, 1]):
    the rubric; it scores exactly 0.
 4. **Items.** An element, or a section-level constraint (sum, range, count), passes when some
    unique masked section satisfies it (the rubric's own checks). An answer-scope ``count``
-   passes when the items it counts, summed over the unique sections that satisfy at least
-   one other rubric item, reach its ``min``. *Why the gate:* "- lorem\\n- ipsum" is not an
-   agenda; without it, bullets of filler could complete a count.
+   passes when the items on *distinct* lines of the unique sections that satisfy at least
+   one other rubric item reach its ``min``. *Why the gate:* "- lorem\\n- ipsum" is not an
+   agenda; without it, bullets of filler could complete a count. *Why distinct lines:* a
+   bullet repeated in two sections (two agents' near-identical contributions, or a copy with
+   a word glued on) is one item, not two.
    ``C`` = weight of the passed items / weight of all items (task-file weights).
 5. **Credited text.** ``R`` = the fewest characters of unique sections that, on their own,
    pass every item the whole answer passes (an exact minimum-weight cover, computed by
-   dynamic programming over item subsets; the count is a capped running sum). ``T`` = the
+   dynamic programming over item subsets; a count is a capped running sum of each section's
+   items, so a line two sections share may count twice there: the cover may come out
+   shorter, never longer, which only charges the rest of the text more). ``T`` = the
    characters of all unique sections (normalised, before masking: echoed text is text the
    reader must read). ``U = T - R`` is the text that earns nothing: filler, off-task text,
    echoed prompt, and contributions that repeat an item an earlier-credited section already
@@ -71,12 +76,12 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from sorg.scoring.base import Score, Scorer, register_scorer
 from sorg.tasks.rubric import (
     ECHO_NGRAM,
-    answer_count_items,
+    answer_count_lines,
     answer_count_passes,
     constraint_in_section,
     element_in_section,
@@ -104,7 +109,8 @@ PAYLOAD_KEYS = ("contribution", "answer", "final_answer", "content", "text")
 #: How deep JSON-in-a-JSON-string is unwrapped (each level is strictly shorter text).
 MAX_JSON_DEPTH = 32
 
-_FENCE = re.compile(r"\A```[\w+.-]*[ \t]*\n(?P<body>.*)\n[ \t]*```[ \t]*\Z", re.DOTALL)
+_FENCE_OPEN = re.compile(r"\A```[\w+.-]*[ \t]*\n")
+_FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.MULTILINE)
 _DECODER = json.JSONDecoder()
 _SENTENCE = re.compile(r"[.!?;:]+(?:\s+|$)|\n+")
 _WORD = re.compile(r"[^\W_]+")
@@ -131,28 +137,36 @@ def _string_leaves(obj: Any) -> list[str]:
 
 
 def _parse_json(section: str) -> tuple[list[str], str] | None:
-    """(string leaves, text after the JSON) when `section` is JSON: the whole section, a
-    fenced block, or a JSON object/array that begins it; None when it is plain text."""
+    """(string leaves, the text around them) when `section` is JSON: the whole section, a
+    JSON object/array that begins it, or either inside a fenced block that begins it (text
+    after the JSON or after the closing fence is kept); None when it is plain text."""
     s = section.strip()
-    fence = _FENCE.match(s)
+    after = ""
+    fence = _FENCE_OPEN.match(s)
     if fence:
-        s = fence.group("body").strip()
+        s = s[fence.end():]
+        close = _FENCE_CLOSE.search(s)
+        if close:
+            s, after = s[: close.start()], s[close.end():]
+        s = s.strip()
     if not s or s[0] not in '{["':
         return None
     rest = ""
     try:
         obj = json.loads(s)
     except (ValueError, RecursionError):
-        if s[0] == '"':
-            return None
         try:
             obj, end = _DECODER.raw_decode(s)
         except (ValueError, RecursionError):
             return None
-        rest = s[end:].strip()
+        rest = s[end:]
+        # A quoted string begins JSON only when a line break follows it: '"Great venue,"
+        # said the team' is prose.
+        if isinstance(obj, str) and not rest.lstrip(" \t").startswith(("\n", "\r")):
+            return None
     if not isinstance(obj, (dict, list, str)):
         return None
-    return _string_leaves(obj), rest
+    return _string_leaves(obj), (rest + "\n" + after).strip()
 
 
 def answer_sections(answer: str) -> tuple[list[str], bool]:
@@ -194,9 +208,11 @@ def _phrase_n(text: str) -> int:
 @dataclass(frozen=True)
 class _Verdict:
     """One unique section's contribution: which section-level items it passes (bit mask),
-    how many items of each answer-scope count it holds (0 unless gated in), its length."""
+    the distinct lines holding items of each answer-scope count (none unless gated in) and
+    how many items they hold, its length."""
 
     mask: int
+    lines: tuple[Mapping[str, int], ...]
     counts: tuple[int, ...]
     chars: int
     echo_only: bool
@@ -231,7 +247,7 @@ class _Plan:
         # checklist line) carries nothing: it is no list item and no quantity.
         masked = "\n".join(line for line in mask_grams(norm, self.grams).split("\n") if _WORD.search(line))
         mask = 0
-        counts = (0,) * len(self.count_items)
+        lines: tuple[Mapping[str, int], ...] = tuple({} for _ in self.count_items)
         echo_only = not masked.strip()
         if not echo_only:
             for bit, item in enumerate(self.section_items):
@@ -242,8 +258,8 @@ class _Plan:
                 if ok:
                     mask |= 1 << bit
             if mask:  # the gate: only a section that earns something else counts items
-                counts = tuple(answer_count_items(c, masked) for c in self.count_items)
-        v = _Verdict(mask, counts, len(norm), echo_only)
+                lines = tuple(answer_count_lines(c, masked) for c in self.count_items)
+        v = _Verdict(mask, lines, tuple(sum(d.values()) for d in lines), len(norm), echo_only)
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.clear()
         self._cache[norm] = v
@@ -292,26 +308,30 @@ def _min_cover(cands: list[tuple[int, int, tuple[int, ...]]], target: tuple[int,
 
 
 def _candidates(verdicts: list[_Verdict], caps: tuple[int, ...]) -> list[int]:
-    """Indices of the sections the cover needs to consider: those that pass something, minus
-    count-free ones dominated by another section (a superset of items, no longer)."""
-    useful = [i for i, v in enumerate(verdicts) if v.mask]
-    keep = []
-    for i in useful:
+    """Indices of the sections the cover needs to consider, a number bounded whatever the
+    answer's length: of sections passing the same items with the same (capped) counts, the
+    shortest ``max(caps)`` (a cover never needs more of them: each adds at least 1 to a
+    count capped there), or the shortest one when they count nothing; then minus count-free
+    sections dominated by another candidate (a superset of items, no longer)."""
+    groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    for i, v in enumerate(verdicts):
+        if v.mask:
+            key = (v.mask, tuple(min(cap, n) for cap, n in zip(caps, v.counts)))
+            groups.setdefault(key, []).append(i)
+    need = max(caps, default=0)
+    kept: list[int] = []
+    for (_, counts), members in groups.items():
+        members.sort(key=lambda i: (verdicts[i].chars, i))
+        kept += members[: need if any(counts) else 1]
+    out = []
+    for i in kept:
         vi = verdicts[i]
-        if any(min(cap, n) for cap, n in zip(caps, vi.counts)):
-            keep.append(i)
-            continue
-        dominated = False
-        for j in useful:
-            if j == i:
-                continue
-            vj = verdicts[j]
-            if vj.mask | vi.mask == vj.mask and (vj.chars, j) < (vi.chars, i):
-                dominated = True
-                break
-        if not dominated:
-            keep.append(i)
-    return keep
+        if any(min(cap, n) for cap, n in zip(caps, vi.counts)) or not any(
+            j != i and verdicts[j].mask | vi.mask == verdicts[j].mask and (verdicts[j].chars, j) < (vi.chars, i)
+            for j in kept
+        ):
+            out.append(i)
+    return sorted(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +356,13 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
     union = 0
     for v in verdicts:
         union |= v.mask
-    totals = [sum(v.counts[j] for v in verdicts) for j in range(len(plan.count_items))]
+    # An answer-scope count counts distinct lines: the same bullet in two sections is one item.
+    totals = []
+    for j in range(len(plan.count_items)):
+        seen: dict[str, int] = {}
+        for v in verdicts:
+            seen.update(v.lines[j])
+        totals.append(sum(seen.values()))
     count_ok = [answer_count_passes(c, n) for c, n in zip(plan.count_items, totals)]
 
     items: list[dict[str, Any]] = []
@@ -350,7 +376,7 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
         items.append({"id": c.id, "type": "constraint", "passed": ok, "weight": float(c.weight),
                       "counted": n})
     # The task file's order (elements, then constraints), as score_details reports them.
-    order = {(("element", e.id)): k for k, e in enumerate(task.rubric.elements)}
+    order = {("element", e.id): k for k, e in enumerate(task.rubric.elements)}
     order.update({("constraint", c.id): len(order) + k for k, c in enumerate(task.rubric.constraints)})
     items.sort(key=lambda it: order.get((it["type"], it["id"]), len(order)))
     for it in items:
@@ -397,6 +423,9 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
         "duplicates_dropped": len(normed) - len(unique),
         "echo_sections": sum(1 for v in verdicts if v.echo_only),
         "credited_sections": len(chosen_sections),
+        # What earned the credit (the first 120 characters of each credited section, in
+        # the canonical order the items' "section" numbers refer to).
+        "credited": [{"section": i, "chars": verdicts[i].chars, "text": unique[i][:120]} for i in chosen_sections],
         "json_unwrapped": unwrapped,
         "passed": [it["id"] for it in items if it["passed"]],
         "failed": [it["id"] for it in items if not it["passed"]],

@@ -77,6 +77,7 @@ __all__ = [
     "element_in_section",
     "constraint_in_section",
     "answer_count_items",
+    "answer_count_lines",
     "answer_count_passes",
     "is_answer_scope",
     "ECHO_NGRAM",
@@ -388,11 +389,12 @@ def _sum_ok(params: Mapping[str, Any], section: str) -> tuple[bool, str]:
     return ok, f"{len(values)} items summing to {total:g}"
 
 
-def _count_items(params: Mapping[str, Any], text: str) -> int:
+def _counted_lines(params: Mapping[str, Any], text: str) -> list[tuple[str, int]]:
+    """(line, items on it) for every line of `text` that holds items of a count constraint."""
     item = params.get("item", "list")
     pattern = params.get("pattern")
     rx = compile_pattern(pattern) if pattern else None
-    n = 0
+    out = []
     for line in text.split("\n"):
         if item == "list":
             hit = _LIST_ITEM.match(line) is not None
@@ -402,8 +404,12 @@ def _count_items(params: Mapping[str, Any], text: str) -> int:
         else:  # amount
             count = len(extract_amounts(line))
         if count and (rx is None or rx.search(line)):
-            n += count
-    return n
+            out.append((line, count))
+    return out
+
+
+def _count_items(params: Mapping[str, Any], text: str) -> int:
+    return sum(n for _, n in _counted_lines(params, text))
 
 
 def _in_range(value: float, params: Mapping[str, Any]) -> bool:
@@ -426,6 +432,12 @@ def answer_count_passes(c: Constraint, n: int) -> bool:
 def answer_count_items(c: Constraint, section: str) -> int:
     """How many items of an answer-scope `count` constraint this one section holds."""
     return _count_items(c.params, section)
+
+
+def answer_count_lines(c: Constraint, section: str) -> dict[str, int]:
+    """The distinct lines of this section holding items of an answer-scope `count`
+    constraint, each with its number of items: a line repeated anywhere counts once."""
+    return dict(_counted_lines(c.params, section))
 
 
 def constraint_in_section(c: Constraint, section: str) -> tuple[bool, str]:

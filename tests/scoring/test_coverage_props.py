@@ -22,6 +22,7 @@ And the old failure: `score_rubric` rises when a long pile is appended; `coverag
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -258,6 +259,12 @@ def test_json_is_unwrapped_to_its_payload() -> None:
     # JSON without strings leaves nothing; what is not JSON stays text, however deep.
     assert answer_sections("{not json}\n\n[1, 2]") == (["{not json}"], True)
     assert answer_sections("```python\nprint(1)\n```") == (["```python\nprint(1)\n```"], False)
+    # Text glued after a fenced JSON block, or after a truncated one, stays text beside it.
+    assert answer_sections('```json\n{"a": "b"}\n```\nlorem') == (["b", "lorem"], True)
+    assert answer_sections('```json\n["b"]\nlorem') == (["b", "lorem"], True)
+    # A JSON string begins a section only when a line break follows it; else it is prose.
+    assert answer_sections('"b"\nlorem') == (["b", "lorem"], True)
+    assert answer_sections('"Great venue," said the team') == (['"Great venue," said the team'], False)
     deep = "[" * 5000 + "]" * 5000
     assert answer_sections(deep) == ([deep], False)
 
@@ -326,6 +333,17 @@ def test_the_count_gate_ignores_bullets_of_filler() -> None:
     assert "agenda_items" not in d["passed"] and d["value"] < _value(task, answer)
 
 
+def test_a_repeated_bullet_counts_once() -> None:
+    """Found by hypothesis: gluing a word onto one of two identical sections made them two
+    sections, and their one bullet two items (evt-l2-02 needs two list items)."""
+    task = BANK.get("evt-l2-02")
+    answer = "2. The route is the park loop.\n\n2. The route is the park loop."
+    assert coverage_details(task, answer)["passed"] == ["route"]
+    assert coverage_details(task, answer + "\nlorem")["passed"] == ["route"]
+    assert coverage_details(task, answer + "\n\n- Safety: a first aid tent")["passed"] == [
+        "route", "safety", "safety_measures"]
+
+
 def _passed_rubric(task, text: str) -> set[str]:
     from sorg.tasks import score_details
 
@@ -361,8 +379,9 @@ def test_importing_sorg_scoring_registers_coverage_without_heavy_libraries() -> 
 
 
 def test_scoring_a_thousand_answers_is_cheap() -> None:
-    """CPU time (not wall time: the machine is shared), on fresh task objects (no cache)."""
-    fresh = list(load_bank())
+    """CPU time (not wall time: the machine is shared), on fresh task objects: copies, so no
+    section verdict is cached yet."""
+    fresh = [dataclasses.replace(t) for t in TASKS]
     sample = (POOL * (1000 // max(len(POOL), 1) + 1))[:1000]
     t0 = time.process_time()
     for i, answer in enumerate(sample):
