@@ -16,6 +16,8 @@ from typing import Any, Mapping, Sequence
 
 from sorg.record import TrialRecord
 
+#: The row that pools every protocol of a model (sorted last: "~" after letters).
+ALL = "~all protocols"
 DIMENSIONS = ("accuracy", "completeness", "coherence", "actionability", "mission_relevance")
 
 
@@ -54,12 +56,14 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
 
 
 def rows(records: Sequence[TrialRecord]) -> list[dict[str, Any]]:
-    """One row per model x protocol over ok trials: quality means, the judge's dimension means,
-    answer sizes, and Spearman(answer length, quality) for each quality score."""
+    """One row per model x protocol over ok trials (and one pooling the model's protocols):
+    quality means, the judge's dimension means, answer sizes, and Spearman(answer length,
+    quality) for each quality score."""
     groups: dict[tuple[str, str], list[TrialRecord]] = defaultdict(list)
     for r in records:
         if r.status == "ok":
             groups[(r.model, r.protocol)].append(r)
+            groups[(r.model, ALL)].append(r)
     names = sorted({q for r in records for q in r.quality})
     out = []
     for (model, protocol), recs in sorted(groups.items()):

@@ -69,3 +69,36 @@ def test_real_trials_same_records_with_and_without_xdist(project_dir):
         assert (a[k].answer, dict(a[k].quality), a[k].calls) == (b[k].answer, dict(b[k].quality), b[k].calls)
         assert set(b[k].sources) == {"cassette"}
     assert "sorg claims" in r2.stdout.str() and "test_spread" in r2.stdout.str()
+
+
+STREAM_EVALS = '''
+import pytest
+
+@pytest.mark.sorg(protocols=["shared", "sequential"], stream_length=2)
+def test_stream(sorg_stream, stream, protocol, n_agents, model, seed):
+    records = sorg_stream(stream, protocol, model, n_agents, seed)
+    assert [r.position for r in records] == list(range(len(stream)))
+'''
+
+
+def test_a_stream_is_one_test_and_yields_a_record_per_task_under_xdist_too(project_dir):
+    """Four tasks in streams of two: each stream is one test (so -k and xdist never split it),
+    and every task's record reaches the store, in order, with its stream id."""
+    p = project_dir
+    p.write("conftest.py", CONFTEST)
+    p.write("pytest.ini", INI.replace("sorg_protocols = sequential,coordinator,single\n", ""))
+    p.write("test_evals.py", STREAM_EVALS)
+    r = p.run("--sorg-run-id=s", "--sorg-scorers=coverage", "-n", "2")
+    assert r.parseoutcomes().get("passed") == 4, r.stdout.str()  # 2 streams x 2 protocols
+    recs = read_records(p.path / "reports" / "s" / "trials.jsonl")
+    assert len(recs) == 8
+    streams = {}
+    for rec in recs:
+        streams.setdefault(rec.stream_id, []).append(rec.position)
+    assert len(streams) == 4 and all(sorted(v) == [0, 1] for v in streams.values())
+    shared_second = [x for x in recs if x.protocol == "shared" and x.position == 1]
+    assert shared_second and all(x.rsi is not None or not any(x.agent_roles) for x in shared_second)
+    # Selecting one stream by its id runs both of its tasks, never one of them.
+    r2 = p.run("--sorg-run-id=k", "--sorg-scorers=coverage", "-k", "shared and l1-01")
+    assert r2.parseoutcomes().get("passed") == 1, r2.stdout.str()
+    assert len(read_records(p.path / "reports" / "k" / "trials.jsonl")) == 2
