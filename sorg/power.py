@@ -8,7 +8,8 @@ was a promise the test could not keep. Here:
   value (common random numbers, so power is a deterministic, smooth function of n);
 - t over units: the noncentral t with G - 1 df (exact under normal unit means);
 - TOST: exact under normality, integrating the two one-sided t tests over the sample SD;
-- every test: power 0 when the design's smallest attainable p is not below alpha.
+- exact tests (signed-rank, sign flips): power 0 when the design's smallest attainable p
+  (2**-G) is not below alpha.
 
 Plans pass the Holm-adjusted alpha (alpha / family size, the first Holm step) and count
 units (tasks); trials follow as units x trials per unit, which is how clustering enters.
@@ -61,10 +62,12 @@ def power_wilcoxon_exact(d: float, n: int, alpha: float, *, n_sim: int = N_SIM, 
 
 def power_units(d: float, n: int, alpha: float, test: str = "wilcoxon") -> float:
     """Power of the one-sided unit-level test `test` (wilcoxon, t, permutation) at d_z."""
-    if n < 2 or not math.isfinite(d) or min_p(n) >= alpha:
+    if n < 2 or not math.isfinite(d):
         return 0.0
     if test == "wilcoxon":
         return power_wilcoxon_exact(d, n, alpha)
+    if test == "permutation" and min_p(n) >= alpha:
+        return 0.0
     return _t_power(d * math.sqrt(n), n - 1, alpha)
 
 
@@ -72,7 +75,7 @@ def power_tost_exact(true_diff: float, sd: float, n: int, margin: float, alpha: 
     """Exact power of TOST with t(n - 1) on n units of SD `sd` (normal), true difference given."""
     from scipy import stats as st
 
-    if n < 2 or not (math.isfinite(sd) and sd > 0) or min_p(n) >= alpha:
+    if n < 2 or not (math.isfinite(sd) and sd > 0):
         return 0.0
     df = n - 1
     q = float(st.t.ppf(1 - alpha, df))
@@ -110,12 +113,12 @@ def units_for_power(d: float | None, alpha: float, power: float = 0.8, test: str
     design minimum units_needed(alpha)."""
     if d is None or not (math.isfinite(d) and d > 0):
         return None
-    return n_for_power(lambda k: power_units(d, k, alpha, test), power, n_min=max(2, units_needed(alpha)))
+    n_min = units_needed(alpha) if test in ("wilcoxon", "permutation") else 2
+    return n_for_power(lambda k: power_units(d, k, alpha, test), power, n_min=n_min)
 
 
 def units_for_tost(sd: float, margin: float, alpha: float, power: float = 0.8, true_diff: float = 0.0) -> int | None:
     """Units TOST needs for `power` (exact, normal unit differences of SD sd)."""
     if not (sd > 0 and margin > 0) or abs(true_diff) >= margin:
         return None
-    return n_for_power(lambda k: power_tost_exact(true_diff, sd, k, margin, alpha), power,
-                       n_min=max(2, units_needed(alpha)))
+    return n_for_power(lambda k: power_tost_exact(true_diff, sd, k, margin, alpha), power)

@@ -101,17 +101,19 @@ def per_unit(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def design_check(kind: str, name: str, statement: str, g: int, alpha: float, word: str, *,
-                 spec: Mapping[str, Any] | None = None, what: str = "") -> Verdict | None:
+                 exact: bool = True, spec: Mapping[str, Any] | None = None, what: str = "") -> Verdict | None:
     """None when g units can reach p < alpha; else a skipped verdict saying how many are needed.
 
-    With g units no test that does not lean on normality alone can give a one-sided p below
-    2**-g (every unit agreeing in sign), so a claim at alpha needs g >= units_needed(alpha)."""
-    need = units_needed(alpha)
+    Exact tests (signed-rank, sign flips: `exact=True`) cannot give a one-sided p below 2**-g
+    with g units (every unit agreeing in sign), so a claim at alpha needs g >=
+    units_needed(alpha). A t test over units needs g >= 2 (one unit has no spread to judge)."""
+    need = units_needed(alpha) if exact else 2
     if g >= need:
         return None
     s = "s" if g != 1 else ""
-    reason = (f"design cannot reach alpha {alpha:g}: {g} {word}{s}{what}, so the smallest attainable p is "
-              f"{min_p(g):.3g}; needs at least {need} {word}s")
+    why = (f"so the smallest attainable p of the exact test is {min_p(g):.3g}" if exact
+           else f"so the spread across {word}s cannot be estimated")
+    reason = f"design cannot reach alpha {alpha:g}: {g} {word}{s}{what}, {why}; needs at least {need} {word}s"
     return skip_v(kind, name, statement, reason, alpha=alpha, spec=spec, units=g, units_needed=need)
 
 

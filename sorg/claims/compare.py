@@ -116,7 +116,7 @@ def beats(
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell shared by {la} and {lb} "
                         f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); a paired claim needs shared {word}s")
     unmatched = f" ({len(pairs)} pairs, {pairs.unmatched} unmatched trials)"
-    bad = c.design_check("beats", name, statement, g, alpha, word, spec=spec, what=unmatched)
+    bad = c.design_check("beats", name, statement, g, alpha, word, exact=test != "t", spec=spec, what=unmatched)
     if bad is not None:
         return bad
     res = paired_units(diff, test, "greater", popmean=min_effect)
@@ -197,7 +197,7 @@ def equivalent(
     if g == 0:
         return c.skip_v("equivalent", name, statement, alpha=alpha, spec=spec, reason=
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell at both {ll} and {lh}")
-    bad = c.design_check("equivalent", name, statement, g, alpha, word, spec=spec,
+    bad = c.design_check("equivalent", name, statement, g, alpha, word, exact=False, spec=spec,
                          what=f" ({len(pairs)} pairs)")
     if bad is not None:
         return bad
