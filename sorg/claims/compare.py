@@ -213,7 +213,8 @@ def equivalent(
         "ci_tost": r["ci"], "p_lower": r["p_lower"], "p_upper": r["p_upper"],
         "difference_test": {"test": diff_test.name + " (two-sided)", "p": diff_test.p},
         "power_basis": f"if the true difference were 0, SD {_f(sd)} over {g} {word}s, alpha {alpha:g}",
-        "power_spec": {"design": "tost", "sd": sd if sd > 0 else None, "margin": margin, "n": g},
+        "power_spec": {"design": "tost", "sd": sd if sd > 0 else None, "margin": margin, "n": g,
+                       "trials_per_unit": (pairs.trials_a + pairs.trials_b - pairs.unmatched) / g},
         **({"note": r["note"]} if r["note"] else {}),
     }
     v = Verdict(name=name, kind="equivalent", statement=statement, alpha=alpha,
