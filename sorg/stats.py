@@ -85,8 +85,9 @@ def wilcoxon_paired(diff: Sequence[float], alternative: str = "greater") -> Test
 def paired_t(diff: Sequence[float], alternative: str = "greater", popmean: float = 0.0) -> TestResult:
     """One-sample t test of paired differences against `popmean`.
 
-    Zero variance: the sign of (mean - popmean) decides with certainty (p = 0 or 1), which is
-    what the data say when every pair differs by the same amount.
+    Zero variance: the t statistic is undefined; the p is the exact sign-flip p (2**-n when
+    every pair differs by the same amount in the tested direction, else 1), never 0: n equal
+    differences are n signs, not certainty.
     """
     from scipy import stats as st
 
@@ -98,18 +99,20 @@ def paired_t(diff: Sequence[float], alternative: str = "greater", popmean: float
     sd = float(np.std(d, ddof=1))
     m = float(np.mean(d)) - popmean
     if _tiny(sd, float(np.mean(d))):
-        return TestResult("paired t", float("nan"), _degenerate_p(m, alternative), n)
+        return TestResult("paired t", float("nan"), _degenerate_p(m, alternative, 2.0**-n), n)
     with _quiet_precision():
         res = st.ttest_1samp(d, popmean, alternative=alternative)
     return TestResult("paired t", float(res.statistic), _clip_p(res.pvalue), n)
 
 
-def _degenerate_p(m: float, alternative: str) -> float:
+def _degenerate_p(m: float, alternative: str, floor: float) -> float:
+    """p when the data have no spread: the permutation floor `floor` in the direction of m."""
+    m = round(m, 12)
     if alternative == "greater":
-        return 0.0 if m > 0 else 1.0
+        return floor if m > 0 else 1.0
     if alternative == "less":
-        return 0.0 if m < 0 else 1.0
-    return 0.0 if m != 0 else 1.0
+        return floor if m < 0 else 1.0
+    return min(1.0, 2 * floor) if m != 0 else 1.0
 
 
 def mann_whitney(a: Sequence[float], b: Sequence[float], alternative: str = "greater") -> TestResult:
@@ -139,7 +142,8 @@ def welch_t(a: Sequence[float], b: Sequence[float], alternative: str = "greater"
     if x.size < 2 or y.size < 2:
         return TestResult("Welch t", float("nan"), 1.0, n)
     if _tiny(float(np.std(x)) + float(np.std(y)), float(abs(x).max() + abs(y).max())):
-        return TestResult("Welch t", float("nan"), _degenerate_p(float(x.mean() - y.mean()), alternative), n)
+        floor = 1.0 / math.comb(x.size + y.size, x.size)  # the most extreme split of the labels
+        return TestResult("Welch t", float("nan"), _degenerate_p(float(x.mean() - y.mean()), alternative, floor), n)
     with _quiet_precision():
         res = st.ttest_ind(x, y, equal_var=False, alternative=alternative)
     return TestResult("Welch t", float(res.statistic), _clip_p(res.pvalue), n)
@@ -201,9 +205,9 @@ def tost_paired(diff: Sequence[float], margin: float, alpha: float = 0.05) -> di
     se = float(d.std(ddof=1)) / math.sqrt(n)
     df = n - 1
     if _tiny(se, m):
-        p_lo = 0.0 if m > -margin else 1.0
-        p_hi = 0.0 if m < margin else 1.0
-        ci = (m, m)
+        p_lo = 2.0**-n if m > -margin else 1.0  # sign-flip floor, not certainty
+        p_hi = 2.0**-n if m < margin else 1.0
+        ci = (float("nan"), float("nan"))
     else:
         p_lo = float(st.t.sf((m + margin) / se, df))  # H0: mean <= -margin
         p_hi = float(st.t.cdf((m - margin) / se, df))  # H0: mean >= +margin
@@ -228,9 +232,10 @@ def tost_welch(a: Sequence[float], b: Sequence[float], margin: float, alpha: flo
     vx, vy = float(x.var(ddof=1)) / x.size, float(y.var(ddof=1)) / y.size
     se = math.sqrt(vx + vy)
     if _tiny(se, m):
-        p_lo = 0.0 if m > -margin else 1.0
-        p_hi = 0.0 if m < margin else 1.0
-        ci = (m, m)
+        floor = 1.0 / math.comb(x.size + y.size, x.size)
+        p_lo = floor if m > -margin else 1.0
+        p_hi = floor if m < margin else 1.0
+        ci = (float("nan"), float("nan"))
     else:
         df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
         p_lo = float(st.t.sf((m + margin) / se, df))
@@ -459,7 +464,7 @@ def log_ratio_test(a, a_clusters, b, b_clusters, threshold: float, alternative: 
     var = float((infl**2).sum()) * k / (k - 1)
     lr = math.log(ma / mb) - math.log(threshold)
     if var <= 0:
-        out["p"] = _degenerate_p(lr, alternative)
+        out["p"] = _degenerate_p(lr, alternative, 2.0**-k)
         out["se_log"] = 0.0
         return out
     se = math.sqrt(var)
@@ -535,7 +540,7 @@ def loglog_slope(
         out["se"] = se
         if below is not None:
             if se == 0:
-                out["p"] = 0.0 if slope < below else 1.0
+                out["p"] = 2.0**-k if slope < below else 1.0  # sign-flip floor, not certainty
             else:
                 out["p"] = _clip_p(float(st.t.cdf((slope - below) / se, k - 1)))
     return out

@@ -115,7 +115,8 @@ def beats(
         return c.skip_v("beats", name, statement, alpha=alpha, spec=spec, unmatched=pairs.unmatched, reason=
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell shared by {la} and {lb} "
                         f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); a paired claim needs shared {word}s")
-    unmatched = f" ({len(pairs)} pairs, {pairs.unmatched} unmatched trials)"
+    unmatched = (f" ({len(pairs)} pairs, {pairs.unmatched} unmatched trials; observed mean difference per {word} "
+                 f"{_f(float(np.mean(diff)), True)}, {int(np.sum(diff > 0))} of {g} positive)")
     bad = c.design_check("beats", name, statement, g, alpha, word, exact=test != "t", spec=spec, what=unmatched)
     if bad is not None:
         return bad
@@ -123,7 +124,7 @@ def beats(
     est = float(np.mean(diff))
     dz = stats.cohen_dz(diff)
     dz_ci = stats.dz_ci(dz, g) if g >= 3 and math.isfinite(dz) else None
-    d_pow = expected_d if expected_d is not None else dz
+    d_pow = expected_d if expected_d is not None else (dz if math.isfinite(dz) else math.nan)
     basis = (f"at expected d_z={_f(expected_d)}" if expected_d is not None else f"at observed d_z={_f(dz)}") + \
         f", {g} {word}s, alpha {alpha:g}"
     zero_note = f"{res.n_zero} {word}s with zero difference dropped by the signed-rank test" if res.n_zero else ""
@@ -141,7 +142,8 @@ def beats(
         name=name, kind="beats", statement=statement, alpha=alpha, test=f"{res.name} (one-sided, H0: difference <= "
         f"{_f(min_effect)})", n=g, unit=_n_text(g, word, pairs, fields, unit),
         means={la: float(np.mean(xa)), lb: float(np.mean(xb))}, estimate_name="difference", estimate=est,
-        ci=res.ci, ci_method=f"t interval ({max(g - 1, 0)} df)", effect_name="d_z", effect=dz,
+        ci=res.ci, ci_method=f"t interval ({max(g - 1, 0)} df)", effect_name="d_z",
+        effect=dz if math.isfinite(dz) else None,
         effect_ci=dz_ci, p=res.p, power=power_units(d_pow, g, alpha, test) if math.isfinite(d_pow) else None,
         details=details)
     return c.finish(v)
@@ -198,7 +200,7 @@ def equivalent(
         return c.skip_v("equivalent", name, statement, alpha=alpha, spec=spec, reason=
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell at both {ll} and {lh}")
     bad = c.design_check("equivalent", name, statement, g, alpha, word, exact=False, spec=spec,
-                         what=f" ({len(pairs)} pairs)")
+                         what=f" ({len(pairs)} pairs; observed mean difference {_f(float(np.mean(diff)), True)})")
     if bad is not None:
         return bad
     r = tost_units(diff, margin, alpha)

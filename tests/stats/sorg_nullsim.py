@@ -28,17 +28,20 @@ def _rec(rep: int, task: int, seed: int, **kw) -> TrialRecord:
     return make_record(task_id=f"t{task:03d}", model=f"r{rep}", seed=seed, **kw)
 
 
-def _beats_data(rng, reps, g):
-    recs = []
-    for r in range(reps):
-        base = rng.normal(0.5, 0.15, g)
-        inter = rng.normal(0, INTERACTION_SD, (g, 2))
-        for i in range(g):
-            for s in range(SEEDS):
-                for j, p in enumerate("AB"):
-                    q = base[i] + inter[i, j] + rng.normal(0, 0.05)
-                    recs.append(_rec(r, i, s, protocol=p, quality={"rubric": float(q)}))
-    return recs
+def _arms_data(arms: str):
+    """Arms with no true difference: task difficulty plus a task x arm interaction."""
+    def build(rng, reps, g):
+        recs = []
+        for r in range(reps):
+            base = rng.normal(0.5, 0.15, g)
+            inter = rng.normal(0, INTERACTION_SD, (g, len(arms)))
+            for i in range(g):
+                for s in range(SEEDS):
+                    for j, p in enumerate(arms):
+                        q = base[i] + inter[i, j] + rng.normal(0, 0.05)
+                        recs.append(_rec(r, i, s, protocol=p, quality={"rubric": float(q)}))
+        return recs
+    return build
 
 
 def _equiv_data(rng, reps, g):  # true difference exactly at the margin (0.1): the TOST null
@@ -51,18 +54,6 @@ def _equiv_data(rng, reps, g):  # true difference exactly at the margin (0.1): t
                 q = base[i] + rng.normal(0, 0.05)
                 recs.append(_rec(r, i, s, n_agents=4, quality={"rubric": float(q)}))
                 recs.append(_rec(r, i, s, n_agents=256, quality={"rubric": float(q + shift[i] + rng.normal(0, 0.05))}))
-    return recs
-
-
-def _spread_data(rng, reps, g):
-    recs = []
-    for r in range(reps):
-        base = rng.normal(0.5, 0.15, g)
-        inter = rng.normal(0, INTERACTION_SD, (g, 3))
-        for i in range(g):
-            for s in range(SEEDS):
-                for j, p in enumerate("abc"):
-                    recs.append(_rec(r, i, s, protocol=p, quality={"rubric": float(base[i] + inter[i, j] + rng.normal(0, 0.05))}))
     return recs
 
 
@@ -103,10 +94,10 @@ def _count_data(rng, reps, g):  # mean abstention exactly 0.2 over tasks
 
 # kind -> (data builder, claim on replicate r, the true value the 95% CI should cover)
 KINDS: dict[str, tuple[Callable, Callable, float | None]] = {
-    "beats_wilcoxon": (_beats_data, lambda t, r: claims.beats(t, "A", "B", model=f"r{r}"), 0.0),
-    "beats_t": (_beats_data, lambda t, r: claims.beats(t, "A", "B", test="t", model=f"r{r}"), 0.0),
+    "beats_wilcoxon": (_arms_data("AB"), lambda t, r: claims.beats(t, "A", "B", model=f"r{r}"), 0.0),
+    "beats_t": (_arms_data("AB"), lambda t, r: claims.beats(t, "A", "B", test="t", model=f"r{r}"), 0.0),
     "equivalent": (_equiv_data, lambda t, r: claims.equivalent(t, margin=0.1, model=f"r{r}"), 0.1),
-    "spread": (_spread_data, lambda t, r: claims.spread(t, model=f"r{r}"), 0.0),
+    "spread": (_arms_data("abc"), lambda t, r: claims.spread(t, model=f"r{r}"), 0.0),
     "ratio": (_ratio_data, lambda t, r: claims.ratio(t, f"closed{r}", f"open{r}", "cost_usd", at_least=24,
                                                       protocol=f"r{r}"), 24.0),
     "growth": (_growth_data, lambda t, r: claims.growth(t, model=f"r{r}"), 1.0),

@@ -42,7 +42,7 @@ def test_four_tasks_cannot_pass_at_alpha_001_and_say_how_many_are_needed() -> No
     data = {f"t{i}": [0.3] * 7 for i in range(4)}  # 28 pairs, all far positive
     v = claims.beats(_paired(data), "A", "B", alpha=0.001)
     assert v.passed is None and v.p is None
-    assert "design cannot reach alpha 0.001: 4 tasks (28 pairs" in v.skip_reason
+    assert "design cannot reach alpha 0.001: 4 tasks (28 pairs, 0 unmatched trials; observed mean difference per task +0.3, 4 of 4 positive)" in v.skip_reason
     assert "smallest attainable p of the exact test is 0.0625; needs at least 10 tasks" in v.skip_reason
     assert inference.units_needed(0.001) == 10 and inference.units_needed(0.05) == 5
 
@@ -85,7 +85,7 @@ def test_one_task_of_equal_scores_proves_nothing() -> None:
     recs = [make_record(task_id="t0", protocol=p, n_agents=n, quality={"rubric": 0.0})
             for p in ("a", "b", "c") for n in (4, 256)]
     v = claims.equivalent(Trials(recs), margin=0.1)
-    assert v.passed is None and "1 task (3 pairs)" in v.skip_reason and "needs at least 2 tasks" in v.skip_reason
+    assert v.passed is None and "1 task (3 pairs; observed mean difference +0)" in v.skip_reason and "needs at least 2 tasks" in v.skip_reason
 
 
 def test_count_ratio_and_slope_with_no_spread_across_tasks() -> None:

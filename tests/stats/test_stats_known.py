@@ -48,8 +48,8 @@ def test_paired_t_matches_scipy_ttest_rel(rng) -> None:
     assert got.statistic == pytest.approx(ref.statistic)
 
 
-def test_paired_t_constant_difference_is_certain() -> None:
-    assert stats.paired_t([0.1, 0.1, 0.1]).p == 0.0
+def test_paired_t_constant_difference_gives_the_sign_flip_floor() -> None:
+    assert stats.paired_t([0.1, 0.1, 0.1]).p == 0.125  # the sign-flip floor 2**-3, not 0
     assert stats.paired_t([-0.1, -0.1, -0.1]).p == 1.0
 
 
