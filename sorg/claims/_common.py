@@ -81,7 +81,7 @@ def pair_fields(t: Trials, exclude: Sequence[str], pair_by: Sequence[str] | None
     """Fields trials are matched on: the unit, the seed, every design factor that varies."""
     if pair_by is not None:
         return list(pair_by)
-    fields = [unit] + (["seed"] if seed and unit != "seed" else [])
+    fields = [unit] + (["task_id"] if unit != "task_id" else []) + (["seed"] if seed and unit != "seed" else [])
     for f in DESIGN_FACTORS:
         if f not in exclude and f not in fields and len(t.distinct(f)) > 1:
             fields.append(f)

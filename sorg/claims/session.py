@@ -129,7 +129,8 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
     else:
         unit = verdict.unit or "n/a"
         if not note:
-            note = "descriptive claim: no test, no power"
+            note = ("no power model for this claim's test (unblocked omnibus)" if verdict.p is not None
+                    else "descriptive claim: no test, no power")
         elif not spec:
             note += "; declare expected_d (or run a pilot) to plan it"
     trials = int(math.ceil(need * per_unit)) if need is not None and per_unit else None

@@ -243,3 +243,16 @@ def test_permutation_test_matches_enumeration() -> None:
     expect = np.mean(flips @ d >= d.sum() - 1e-12)
     assert inference.sign_flip_units(d).p == pytest.approx(expect)
     assert math.isclose(inference.sign_flip_units(np.full(5, 0.1)).p, 1 / 32)
+
+
+def test_unit_is_declared_per_claim() -> None:
+    """unit= names what the claim generalises over: a field (domain here), or "stream" for
+    records that carry a stream_id (skipped, saying so, where they do not)."""
+    recs = [make_record(task_id=f"t{i}", domain=f"d{i % 6}", seed=0, protocol=p,
+                        quality={"rubric": 0.5 + 0.1 * (p == "A") + 0.01 * i}) for i in range(12) for p in "AB"]
+    t = Trials(recs)
+    by_domain = claims.beats(t, "A", "B", unit="domain")
+    assert by_domain.unit.startswith("domains (12 domain x task x seed pairs")
+    assert by_domain.n == 6 and by_domain.p == pytest.approx(1 / 64)
+    s = claims.beats(t, "A", "B", unit="stream")
+    assert s.passed is None and "no 'stream_id' field" in s.skip_reason
