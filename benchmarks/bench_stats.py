@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "stats"))
 
-from sorg import claims
+from sorg import claims, stats
 from sorg.record import TrialRecord
 from sorg.results import Trials
 
@@ -170,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     scale = paper_scale_claims(big)
     for kind, r in scale.items():
         print(f"100k trials / 25k tasks: {kind:15s} {r['cpu_s']:6.2f} s CPU, peak {r['peak_mb']:7.1f} MB", file=sys.stderr)
+    x = np.random.default_rng(0).normal(size=100_000)
+    tracemalloc.start()
+    c0 = time.process_time()
+    stats.boot_mean_ci(x, np.repeat(np.arange(25_000), 4))
+    scale["boot_mean_ci"] = {"cpu_s": round(time.process_time() - c0, 3),
+                             "peak_mb": round(tracemalloc.get_traced_memory()[1] / 2**20, 1)}
+    tracemalloc.stop()
     extra.update(claims_100k_max_s=max(r["cpu_s"] for r in scale.values()),
                  claims_100k_peak_mb=max(r["peak_mb"] for r in scale.values()), claims_100k=scale)
     if args.reps:

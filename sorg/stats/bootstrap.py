@@ -41,14 +41,33 @@ def cluster_codes(clusters: Sequence) -> tuple[np.ndarray, int]:
     return codes, len(mapping)
 
 
+def _weight_chunks(k: int, n_boot: int, seed: int, rows: int | None = None):
+    """Rows of the (n_boot x k) multiplicity matrix, a chunk at a time (the same random
+    stream as drawing it whole), so 2,000 resamples of 25,000 tasks never hold 1.5 GB."""
+    rows = rows or max(1, min(n_boot, 2_000_000 // max(k, 1)))
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_boot, rows):
+        b = min(rows, n_boot - start)
+        idx = rng.integers(0, k, size=(b, k))
+        flat = (idx + (np.arange(b, dtype=np.int64) * k)[:, None]).ravel()
+        yield np.bincount(flat, minlength=b * k).reshape(b, k).astype(float)
+
+
 def boot_weights(k: int, n_boot: int = DEFAULT_BOOT, seed: int = DEFAULT_SEED) -> np.ndarray:
     """(n_boot x k) multiplicities: row b says how often each cluster is drawn in resample b."""
     if k <= 0:
         return np.zeros((n_boot, 0))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, k, size=(n_boot, k))
-    flat = (idx + (np.arange(n_boot, dtype=np.int64) * k)[:, None]).ravel()
-    return np.bincount(flat, minlength=n_boot * k).reshape(n_boot, k).astype(float)
+    return np.vstack(list(_weight_chunks(k, n_boot, seed)))
+
+
+def boot_products(k: int, vectors: Sequence[np.ndarray], n_boot: int = DEFAULT_BOOT,
+                  seed: int = DEFAULT_SEED) -> list[np.ndarray]:
+    """W @ v for each per-cluster vector v, W = boot_weights(k, n_boot, seed), built in chunks."""
+    out: list[list[np.ndarray]] = [[] for _ in vectors]
+    for w in _weight_chunks(k, n_boot, seed):
+        for acc, v in zip(out, vectors):
+            acc.append(w @ v)
+    return [np.concatenate(acc) if acc else np.zeros(0) for acc in out]
 
 
 def _sums(values: np.ndarray, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,15 +109,15 @@ def cluster_bootstrap(
     codes_all, k = cluster_codes(labels)
     if k == 0:
         return (float("nan"), float("nan")), np.array([])
-    W = boot_weights(k, n_boot, seed)
-    moms = []
+    sums = []
     start = 0
-    for vals, cl in groups:
+    for vals, _ in groups:
         v = np.asarray(vals, dtype=float)
         codes = codes_all[start : start + v.size]
         start += v.size
-        s, ss, n = _sums(v, codes, k)
-        moms.append({"s": W @ s, "ss": W @ ss, "n": W @ n})
+        sums.extend(_sums(v, codes, k))
+    prods = boot_products(k, sums, n_boot, seed)
+    moms = [{"s": prods[i], "ss": prods[i + 1], "n": prods[i + 2]} for i in range(0, len(prods), 3)]
     with np.errstate(divide="ignore", invalid="ignore"):
         boot = np.asarray(statistic(*moms), dtype=float)
     return _percentile_ci(boot, level), boot

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sorg.stats.bootstrap import DEFAULT_BOOT, DEFAULT_SEED, _percentile_ci, _sums, boot_weights, cluster_codes
+from sorg.stats.bootstrap import DEFAULT_BOOT, DEFAULT_SEED, _percentile_ci, _sums, boot_products, cluster_codes
 from sorg.stats.core import _clip_p, _degenerate_p
 
 
@@ -108,9 +108,9 @@ def loglog_slope(
     out.update(slope=slope, clusters=k)
     cxy = np.bincount(codes, weights=xd * yd, minlength=k)
     cxx = np.bincount(codes, weights=xd * xd, minlength=k)
-    W = boot_weights(k, n_boot, seed)
+    bxy, bxx = boot_products(k, [cxy, cxx], n_boot, seed)
     with np.errstate(divide="ignore", invalid="ignore"):
-        boot = (W @ cxy) / (W @ cxx)
+        boot = bxy / bxx
     out["ci"] = _percentile_ci(boot, level)
     if k >= 2:
         resid = yd - slope * xd
