@@ -37,9 +37,12 @@ class Verdict:
     """The judged claim: everything a reviewer needs to accept or reject it.
 
     `estimate` is the claim's headline number (a difference of means, a gap, a slope, a
-    ratio, a count) named by `estimate_name`, with its `ci` (95%, `ci_method`). `p` is the
-    raw p-value of `test`; `p_holm` is set by `finalize` across `n_family` claims. `passed`
-    is True / False, or None for a skipped claim (`skip_reason` says why).
+    ratio, a count) named by `estimate_name`, with its `ci` (95%, `ci_method`, from the same
+    analysis as `p`; None where the data give none, e.g. one task or no spread). `n` counts
+    the units the test ran on (tasks by default; `unit` says what, with pairs and dropped
+    trials). `p` is the raw p-value of `test`; `p_holm` is set by `finalize` across the
+    `n_family` claims sharing this alpha. `passed` is True / False, or None for a skipped
+    claim (`skip_reason` says why).
     `criteria_met` holds the non-p criteria (minimum effect, gap, d...); `passed` requires
     both the (adjusted) p below `alpha` and the criteria.
     """
