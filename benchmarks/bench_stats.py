@@ -1,12 +1,15 @@
-"""Benchmark: judge a study-sized set of claims over ~25,000 synthetic trials.
+"""Benchmark: judge study-sized and paper-sized sets of claims, and simulate their nulls.
 
-8 protocols x 3 models x 4 team sizes x 52 tasks x 5 seeds = 24,960 trials, with task
-difficulty shared across protocols (the cluster effect), protocol and model effects, cost
-growing as n**0.4. The claims: the study's headline set plus all 28 pairwise protocol
-comparisons (the family Holm must control), then `finalize`. Target: < 10 s on 2 cores.
+1. The study: 8 protocols x 3 models x 4 team sizes x 52 tasks x 5 seeds = 24,960 trials,
+   the headline claims plus all 28 pairwise protocol comparisons, then `finalize`.
+2. Paper scale: 100,000 trials over 25,000 tasks; every claim kind timed (CPU seconds) and
+   its peak memory traced. Target: each claim < 5 s and < 500 MB.
+3. The null simulation (tests/stats/sorg_nullsim.py): each claim kind's false-positive rate
+   at nominal 5% with 4, 12 and 48 tasks under task heterogeneity, and CI coverage.
 
-Run: python benchmarks/bench_stats.py [--jsonl]   (--jsonl also times loading a store)
-The last printed line is one JSON object: trials, claims, wall_s (claims + finalize), ...
+Run: python benchmarks/bench_stats.py [--jsonl] [--reps N]
+The last printed line is one JSON object: trials, claims, wall_s, claims_100k_max_s,
+claims_100k_peak_mb, null_rejection_max, null (the table), ...
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ import json
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
-from sorg import claims
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "stats"))
+
+from sorg import claims, stats
 from sorg.record import TrialRecord
 from sorg.results import Trials
 
@@ -80,10 +86,58 @@ def study_claims(t: Trials) -> list[claims.Verdict]:
     return v
 
 
+def paper_scale_trials(n_tasks: int = 25_000, rng_seed: int = 1) -> list[TrialRecord]:
+    """4 trials per task (100,000 for 25,000 tasks): sequential and coordinator with the big
+    model at 4 agents, sequential with the small model at 4 and with the big model at 64."""
+    rng = np.random.default_rng(rng_seed)
+    cells = (("sequential", "closed/big", 4), ("coordinator", "closed/big", 4),
+             ("sequential", "open/small", 4), ("sequential", "closed/big", 64))
+    task_q = rng.normal(0.55, 0.15, n_tasks)
+    noise = rng.normal(0, 0.08, (n_tasks, len(cells)))
+    abst = rng.random((n_tasks, len(cells))) < 0.3
+    recs = []
+    for ti in range(n_tasks):
+        for ci, (proto, model, n) in enumerate(cells):
+            q = float(np.clip(task_q[ti] + PROTOCOLS[proto] + MODELS[model][0] + noise[ti, ci], 0, 1))
+            recs.append(TrialRecord(
+                trial_id=f"t{ti:05d}|{proto}|{model}|n{n}|s0", task_id=f"t{ti:05d}", level=1 + ti % 4, domain="d",
+                protocol=proto, model=model, n_agents=n, seed=0, answer="", quality={"rubric": q},
+                cost_usd=(MODELS[model][1] + 1e-5) * n**0.4, prompt_tokens=200 * n, completion_tokens=40 * n, calls=n,
+                latency_s=0.5, max_prompt_tokens=800, per_agent=(), per_round=(), replies=(), unique_roles=2,
+                roles=(f"r{ti % 97}", f"s{ci}"), role_entropy=1.0, abstention_rate=0.125 * float(abst[ti, ci]),
+                hierarchy_depth=1, parse_failure_rate=0.0, sources={"cassette": n}))
+    return recs
+
+
+def paper_scale_claims(t: Trials) -> dict[str, dict]:
+    """Every claim kind over the paper-scale trials: CPU seconds and traced peak MB each."""
+    jobs = {
+        "beats": lambda: claims.beats(t, "sequential", "coordinator", model="closed/big", n_agents=4),
+        "beats_t": lambda: claims.beats(t, "sequential", "coordinator", test="t"),
+        "spread": lambda: claims.spread(t, by="model", protocol="sequential", n_agents=4),
+        "equivalent": lambda: claims.equivalent(t, "n_agents", 4, 64, margin=0.05, model="closed/big"),
+        "growth": lambda: claims.growth(t, "n_agents", "cost_usd", model="closed/big"),
+        "ratio": lambda: claims.ratio(t, "closed/big", "open/small", "cost_usd", at_least=24),
+        "count_distinct": lambda: claims.count(t, "unique_roles", at_least=10),
+        "count_mean": lambda: claims.count(t, "abstention_rate", at_least=0.0),
+    }
+    out = {}
+    for kind, job in jobs.items():
+        tracemalloc.start()
+        c0 = time.process_time()
+        v = job()
+        cpu = time.process_time() - c0
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        out[kind] = {"cpu_s": round(cpu, 3), "peak_mb": round(peak, 1), "passed": v.passed, "n": v.n}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jsonl", action="store_true", help="also write and time loading a trials.jsonl store")
     ap.add_argument("--verbose", action="store_true", help="print every verdict's message")
+    ap.add_argument("--reps", type=int, default=1000, help="replicates per null-simulation cell (0: skip it)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -112,6 +166,27 @@ def main(argv: list[str] | None = None) -> int:
             print(("PASS " if v.passed else "SKIP " if v.passed is None else "FAIL ") + v.message)
     print(f"{len(recs)} trials, {len(verdicts)} claims judged in {wall:.2f} s (generation {gen_s:.2f} s): {status}",
           file=sys.stderr)
+    big = Trials(paper_scale_trials())
+    scale = paper_scale_claims(big)
+    for kind, r in scale.items():
+        print(f"100k trials / 25k tasks: {kind:15s} {r['cpu_s']:6.2f} s CPU, peak {r['peak_mb']:7.1f} MB", file=sys.stderr)
+    x = np.random.default_rng(0).normal(size=100_000)
+    tracemalloc.start()
+    c0 = time.process_time()
+    stats.boot_mean_ci(x, np.repeat(np.arange(25_000), 4))
+    scale["boot_mean_ci"] = {"cpu_s": round(time.process_time() - c0, 3),
+                             "peak_mb": round(tracemalloc.get_traced_memory()[1] / 2**20, 1)}
+    tracemalloc.stop()
+    extra.update(claims_100k_max_s=max(r["cpu_s"] for r in scale.values()),
+                 claims_100k_peak_mb=max(r["peak_mb"] for r in scale.values()), claims_100k=scale)
+    if args.reps:
+        from sorg_nullsim import table
+
+        null = table(reps=args.reps)
+        for r in null:
+            print(f"null {r['kind']:15s} {r['tasks']:3d} tasks: rejection {r['rejection']:.3f} "
+                  f"(skipped {r['skipped']:.2f}), coverage {r['coverage']}", file=sys.stderr)
+        extra.update(null_rejection_max=max(r["rejection"] for r in null), null=null)
     print(json.dumps({"trials": len(recs), "claims": len(verdicts), "wall_s": round(wall, 3),
                       "generate_s": round(gen_s, 3), **status, **extra}))
     return 0

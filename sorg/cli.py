@@ -102,6 +102,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         else:
             per_unit = len(ok) / max(pl.n_now, 1) if ok else 1.0
         need_trials = None if pl.n_needed is None else math.ceil(pl.n_needed * per_unit)
+        if pl.trials_needed is not None:  # units are tasks: the pilot's trials per task
+            need_trials = pl.trials_needed
         rows.append([name.rsplit("::", 1)[-1], pl.design, pl.unit, pl.n_now, pl.n_needed if pl.n_needed is not None else "-",
                      f"{pl.effect:.3f}" if isinstance(pl.effect, float) else (pl.effect if pl.effect is not None else "-"),
                      f"{pl.alpha:.2g}",

@@ -111,6 +111,18 @@ class Paired:
     a: np.ndarray
     b: np.ndarray
     cluster: np.ndarray
+    #: Integer code of each pair's cluster (unit), for fast per-unit aggregation.
+    cluster_code: np.ndarray | None = None
+    #: Trials with a finite metric in each arm, and how many of them found no partner.
+    trials_a: int = 0
+    trials_b: int = 0
+    unmatched_a: int = 0
+    unmatched_b: int = 0
+
+    @property
+    def unmatched(self) -> int:
+        """Trials of either arm left out because the other arm has no trial with their key."""
+        return self.unmatched_a + self.unmatched_b
 
     @property
     def diff(self) -> np.ndarray:
@@ -118,6 +130,17 @@ class Paired:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+
+@dataclass(frozen=True)
+class CellMeans:
+    """Per-cell means of a metric: `keys` (sorted int64 cell keys), `means`, `counts`
+    (trials per cell) and `unit` (integer code of the unit, e.g. the task, of each cell)."""
+
+    keys: np.ndarray
+    means: np.ndarray
+    counts: np.ndarray
+    unit: np.ndarray
 
 
 class Trials:
@@ -293,28 +316,50 @@ class Trials:
         a = self.where(**a_filter)
         b = self.where(**b_filter)
         names = list(pair_by)
-        ka, ma, ca = a._key_means(names, metric, cluster_by)
-        kb, mb, _ = b._key_means(names, metric, cluster_by)
-        common, ia, ib = np.intersect1d(ka, kb, assume_unique=True, return_indices=True)
+        ca_ = a.cell_means(names, metric, cluster_by)
+        cb_ = b.cell_means(names, metric, cluster_by)
+        common, ia, ib = np.intersect1d(ca_.keys, cb_.keys, assume_unique=True, return_indices=True)
         uniqs = [self._table.codes(n)[1] for n in names]
         keys = [self._decode(int(k), names, uniqs) for k in common]
         keys = [k if isinstance(k, tuple) else (k,) for k in keys]
-        return Paired(keys=keys, a=ma[ia], b=mb[ib], cluster=ca[ia])
+        cuniq = self._table.codes(cluster_by)[1]
+        codes = ca_.unit[ia]
+        cl = np.asarray([cuniq[c] for c in codes], dtype=object) if codes.size else np.array([], dtype=object)
+        used_a, used_b = int(ca_.counts[ia].sum()), int(cb_.counts[ib].sum())
+        ta, tb = int(ca_.counts.sum()), int(cb_.counts.sum())
+        return Paired(keys=keys, a=ca_.means[ia], b=cb_.means[ib], cluster=cl, cluster_code=codes,
+                      trials_a=ta, trials_b=tb, unmatched_a=ta - used_a, unmatched_b=tb - used_b)
 
-    def _key_means(self, names: Sequence[str], metric: str, cluster_by: str):
-        key, _ = self._key(names)
+    def key(self, names: Sequence[str]) -> np.ndarray:
+        """One int64 per trial identifying its combination of `names` (equal key, equal cell).
+
+        Keys are comparable across subsets of the same collection (they come from shared codes)."""
+        return self._key(list(names))[0]
+
+    def codes(self, name: str) -> tuple[np.ndarray, list]:
+        """Integer code per trial of field `name` and the list of values the codes index."""
+        codes, uniq = self._table.codes(name.replace("__", "."))
+        return codes[self._idx], uniq
+
+    def has_field(self, name: str) -> bool:
+        """Whether `name` is a trial field or metric this collection can read."""
+        return _known(name.replace("__", "."))
+
+    def cell_means(self, names: Sequence[str], metric: str, unit: str = "task_id") -> "CellMeans":
+        """Mean `metric` per cell (combination of `names`; NaN trials left out), with each
+        cell's trial count and the code of its unit (`unit`, e.g. task_id; a cell is assumed
+        to lie within one unit, as it does when `names` includes the unit field)."""
+        key = self.key(names) if names else np.zeros(len(self), dtype=np.int64)
         vals = self.values(metric)
         ok = np.isfinite(vals)
         key, vals = key[ok], vals[ok]
-        ccodes, cuniq = self._table.codes(cluster_by)
-        clus = ccodes[self._idx][ok]
+        ucodes = self.codes(unit)[0][ok]
         uk, inv = np.unique(key, return_inverse=True)
         s = np.bincount(inv, weights=vals, minlength=uk.size)
         n = np.bincount(inv, minlength=uk.size)
         first = np.zeros(uk.size, dtype=np.int64)
         first[inv[::-1]] = np.arange(inv.size)[::-1]
-        cl = np.asarray([cuniq[c] for c in clus[first]], dtype=object) if uk.size else np.array([], dtype=object)
-        return uk, s / np.maximum(n, 1), cl
+        return CellMeans(keys=uk, means=s / np.maximum(n, 1), counts=n, unit=ucodes[first] if uk.size else ucodes[:0])
 
     # ---------------------------------------------------------------- basics
     @property

@@ -48,17 +48,18 @@ def test_claim_decorator_marks_function() -> None:
 def test_beats_paired_passes_with_message(study: Trials) -> None:
     v = claims.beats(study, "sequential", "coordinator", alpha=0.001, n_boot=N_BOOT)
     assert v.passed is True and v.kind == "beats"
-    assert v.test.startswith("Wilcoxon signed-rank")
-    # matched like for like: task x seed x model x team size
-    assert v.n == 16 * 3 * 2 * 3 and v.details["pair_by"] == ["task_id", "seed", "model", "n_agents"]
+    assert v.test.startswith("exact Wilcoxon signed-rank")
+    # matched like for like (task x seed x model x team size), judged over the 16 tasks
+    assert v.n == 16 and v.details["n_pairs"] == 16 * 3 * 2 * 3
+    assert v.details["pair_by"] == ["task_id", "seed", "model", "n_agents"]
     assert v.estimate == pytest.approx(0.08, abs=0.01)
     assert v.ci[0] < v.estimate < v.ci[1]
-    assert len(v.details["naive_ci"]) == 2  # the unclustered interval, for comparison
     assert v.means["sequential"] > v.means["coordinator"]
+    assert v.means["sequential"] - v.means["coordinator"] == pytest.approx(v.estimate)
     m = v.message
-    for part in ("sequential beats coordinator on quality.rubric", "95% CI", "task-clustered bootstrap over 16 tasks",
-                 "Wilcoxon signed-rank", "task x seed x model x team size pairs", "not yet Holm-adjusted",
-                 "alpha 0.001? yes", "PASSED", "d_z=", "power"):
+    for part in ("sequential beats coordinator on quality.rubric", "95% CI", "t interval (15 df) over 16 tasks",
+                 "exact Wilcoxon signed-rank", "16 tasks (288 task x seed x model x team size pairs",
+                 "not yet Holm-adjusted", "alpha 0.001? yes", "PASSED", "d_z=", "post-hoc power"):
         assert part in m, (part, m)
 
 
@@ -66,33 +67,36 @@ def test_beats_fails_in_the_wrong_direction_and_below_min_effect(study: Trials) 
     v = claims.beats(study, "coordinator", "sequential", n_boot=N_BOOT)
     assert v.passed is False and v.estimate < 0 and v.p > 0.5
     assert "FAILED" in v.message
+    # min_effect is the null tested (difference <= 0.2), not a side criterion
     w = claims.beats(study, "sequential", "coordinator", min_effect=0.2, n_boot=N_BOOT)
-    assert w.p < 0.001 and w.criteria_met is False and w.passed is False
-    assert "difference > 0.2? no" in w.message
+    assert w.p > 0.5 and w.passed is False
+    assert "by more than 0.2" in w.message and "H0: difference <= 0.2" in w.message
+    assert claims.beats(study, "sequential", "coordinator", min_effect=0.05).passed is True
 
 
 def test_beats_paired_t_and_task_unit(study: Trials) -> None:
     t = claims.beats(study, "sequential", "coordinator", test="t", n_boot=N_BOOT)
-    assert t.test.startswith("paired t") and t.passed
-    u = claims.beats(study, "sequential", "coordinator", unit="task", n_boot=N_BOOT)
-    assert u.n == 16 and "tasks (mean pair difference per task)" in u.unit
-    # the per-task test has fewer units: its p is larger
-    assert u.p > claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT).p
+    assert t.test.startswith("t (one-sided") and t.passed and t.n == 16
+    u = claims.beats(study, "sequential", "coordinator", unit="pair", n_boot=N_BOOT)
+    assert u.n == 288 and "pairs treated as independent" in u.unit
+    # pairs as independent units: many more units, a far smaller p (what unit="task" corrects)
+    assert u.p < claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT).p
 
 
 def test_beats_scoped_by_model(study: Trials) -> None:
     v = claims.beats(study, "sequential", "coordinator", model="fake/b", n_boot=N_BOOT)
-    assert v.n == 16 * 3 * 3 and "model='fake/b'" in v.statement
+    assert v.n == 16 and v.details["n_pairs"] == 16 * 3 * 3 and "model='fake/b'" in v.statement
 
 
-def test_beats_without_pairs_uses_mann_whitney() -> None:
+def test_beats_without_shared_cells_skips_and_paired_false_matches_tasks() -> None:
+    """No task x seed cell shared: no unpaired test over trials (it would ignore clustering);
+    paired=False matches at the task level (seeds averaged) instead."""
     recs = [make_record(task_id=f"t{i % 5}", seed=i, protocol="A", quality={"rubric": 0.7 + 0.01 * (i % 3)}) for i in range(15)]
     recs += [make_record(task_id=f"t{i % 5}", seed=100 + i, protocol="B", quality={"rubric": 0.5 + 0.01 * (i % 4)}) for i in range(15)]
     v = claims.beats(Trials(recs), "A", "B", n_boot=N_BOOT)
-    assert v.test.startswith("Mann-Whitney U") and "unpaired" in v.test and v.passed
-    assert v.effect_name == "d"
-    ref = stats.mann_whitney([r.quality["rubric"] for r in recs[:15]], [r.quality["rubric"] for r in recs[15:]])
-    assert v.p == pytest.approx(ref.p)
+    assert v.passed is None and "no task x seed cell shared" in v.skip_reason and "15 and 15 trials unmatched" in v.skip_reason
+    w = claims.beats(Trials(recs), "A", "B", paired=False)
+    assert w.n == 5 and w.details["pair_by"] == ["task_id"] and w.p == pytest.approx(1 / 32) and w.passed
 
 
 def test_beats_missing_arm_is_skipped_naming_it(study: Trials) -> None:
@@ -114,7 +118,7 @@ def test_incomplete_trials_are_excluded_and_counted() -> None:
     recs += [make_record(task_id="t000", protocol="sequential", seed=9, status="budget", quality={"rubric": 0.0})]
     v = claims.beats(Trials(recs), "sequential", "coordinator", n_boot=N_BOOT)
     assert v.details["incomplete"] == 1 and "1 incomplete trial (error/budget) excluded" in v.message
-    assert v.n == 12
+    assert v.n == 6 and v.details["n_pairs"] == 12
 
 
 # ----------------------------------------------------------------- spread
@@ -126,9 +130,12 @@ def test_spread(study: Trials) -> None:
     assert v.passed is True
     assert v.details["best"] == "sequential" and v.details["worst"] == "shared"
     assert v.estimate == pytest.approx(v.means["sequential"] - v.means["shared"])
-    ref = stats.kruskal([study.where(protocol=p).values("quality.rubric") for p in study.protocols])
-    assert v.p == pytest.approx(ref.p)
-    assert "Kruskal-Wallis H across 3 groups" in v.message and "d >= 0.5? yes" in v.message
+    # blocked by task: Friedman on the 16 x 3 matrix of task means
+    cols = [[np.mean(study.where(protocol=p, task_id=t).values("quality.rubric")) for t in study.distinct("task_id")]
+            for p in ("sequential", "coordinator", "shared")]
+    assert v.p == pytest.approx(stats.friedman(np.column_stack(cols)).p)
+    assert "Friedman chi-square blocked by task across 3 groups" in v.message and "d >= 0.5? yes" in v.message
+    assert "simultaneous CI (Bonferroni over 3 contrasts)" in v.message
     big = claims.spread(study, min_d=10.0, n_boot=N_BOOT)
     assert big.passed is False and "d >= 10? no" in big.message
 
@@ -144,7 +151,7 @@ def test_spread_needs_two_groups(study: Trials) -> None:
 def test_equivalent_within_margin(study: Trials) -> None:
     v = claims.equivalent(study, "n_agents", 4, 256, margin=0.05, n_boot=N_BOOT)
     assert v.passed is True and v.test.startswith("TOST")
-    lo, hi = v.details["ci_tost_t"]
+    lo, hi = v.details["ci_tost"]
     assert -0.05 < lo and hi < 0.05
     assert "difference_test" in v.details
     assert "margin +-0.05" in v.message
@@ -205,7 +212,7 @@ def test_ratio_lists_of_models_and_missing(study: Trials) -> None:
     v = claims.ratio(study, ["fake/b"], ["fake/a", "fake/x"], "cost_usd", at_most=0.1, n_boot=N_BOOT)
     assert v.passed is True
     one = claims.ratio(study, "fake/b", "fake/a", at_least=0.5, task_id="t000")
-    assert one.p == 1.0 and one.passed is False and "fewer than 2 shared tasks" in one.message
+    assert one.passed is None and "design cannot reach alpha 0.05: 1 task" in one.skip_reason
     m = claims.ratio(study, "open/llama", "fake/a", at_least=0.95)
     assert m.skip_reason == "no trials for model='open/llama' in this run"
 
@@ -214,7 +221,7 @@ def test_ratio_lists_of_models_and_missing(study: Trials) -> None:
 
 
 def test_count_distinct_roles_and_abstention(make) -> None:
-    recs = [make(task_id=f"t{i % 4}", seed=i, roles=(f"r{i}", "planner"), abstention_rate=0.1 * (i % 3 != 0)) for i in range(12)]
+    recs = [make(task_id=f"t{i % 6}", seed=i, roles=(f"r{i}", "planner"), abstention_rate=0.1 * (i % 3 != 0)) for i in range(12)]
     t = Trials(recs)
     v = claims.count(t, "unique_roles", at_least=13)
     assert v.estimate == 13 and v.passed is True and v.p is None
@@ -270,7 +277,7 @@ def test_plan_needs_more_for_smaller_effects(study: Trials) -> None:
     p = claims.plan(v)
     assert p.design == "paired" and p.n_needed is not None and p.n_needed >= 2
     small = claims.plan(v, effect=0.2)
-    assert small.n_needed == stats.n_paired_for_power(0.2, 0.001, 0.8, "wilcoxon")
+    assert small.n_needed == claims.required_n("paired", alpha=0.001, effect=0.2) and small.unit == "tasks"
     assert claims.plan(v, effect=0.1).n_needed > small.n_needed
     assert claims.plan(claims.skip("x")).n_needed is None
     eq = claims.plan(claims.equivalent(study, margin=0.02, n_boot=N_BOOT))
@@ -317,8 +324,8 @@ def test_plan_before_any_data_uses_declared_effect() -> None:
     assert v.passed is None and v.skip_reason == "no trials for protocol='sequential' in this run"
     p = claims.plan(v, n_family=7)
     assert p.basis == "declared expected effect" and p.n_now == 0 and p.enough is False
-    assert p.n_needed == stats.n_paired_for_power(0.5, 0.001 / 7, 0.8, "wilcoxon")
-    assert p.trials_needed == 2 * p.n_needed
+    assert p.n_needed == claims.required_n("paired", alpha=0.001, effect=0.5, n_family=7)
+    assert p.trials_needed is None  # no pilot: trials per task unknown
     assert claims.plan(claims.beats(empty, "a", "b")).n_needed is None
     eq = claims.plan(claims.equivalent(empty, margin=0.05, expected_sd=0.1))
     assert eq.design == "tost" and eq.n_needed == claims.required_n("tost", alpha=0.05, sd=0.1, margin=0.05)
@@ -331,12 +338,13 @@ def test_required_n_known_values() -> None:
     assert claims.required_n("two_sample", alpha=0.05, effect=0.5, test="t") == 51
     assert claims.required_n("paired", alpha=0.05, effect=0.5, test="t", n_family=5) == \
         stats.n_paired_for_power(0.5, 0.01, 0.8, "t")
+    assert claims.required_n("tost", alpha=0.05, sd=1.0, margin=1.0) == 11  # exact TOST power
     with pytest.raises(ValueError, match="unknown design"):
         claims.required_n("anova", alpha=0.05, effect=0.5)
 
 
 def test_tiny_p_values_are_written_as_bounds(study: Trials) -> None:
-    v = claims.finalize([claims.beats(study, "sequential", "shared", n_boot=N_BOOT)])[0]
+    v = claims.finalize([claims.beats(study, "sequential", "shared", test="t", n_boot=N_BOOT)])[0]
     assert v.p < 1e-10
     assert "p=0 " not in v.message and "p=0.0000" not in v.message
     assert claims._fp(0.0) == "<1e-300" and claims._fp(3.2e-7) == "3.2e-07" and claims._fp(0.0004) == "0.0004"
@@ -344,8 +352,8 @@ def test_tiny_p_values_are_written_as_bounds(study: Trials) -> None:
 
 def test_spread_friedman_blocks_by_task(study: Trials) -> None:
     v = claims.spread(study, test="friedman", n_boot=N_BOOT)
-    assert v.test == "Friedman chi-square" and v.passed is True
-    assert v.n == 16 * 3 * 2 * 3 and v.unit == "task x seed x model x team size blocks"
+    assert v.test == "Friedman chi-square blocked by task" and v.passed is True
+    assert v.n == 16 and v.unit == "tasks shared by all 3 groups (blocks)"
     assert 0 < v.details["kendall_w"] <= 1
     two = claims.spread(study, test="friedman", protocol=["sequential", "shared"])
     assert two.passed is None and "at least 3" in two.skip_reason

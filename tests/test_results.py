@@ -93,6 +93,33 @@ def test_pairs_match_on_key_and_average_duplicates(make) -> None:
     assert p.diff.tolist() == pytest.approx([b - c for b, c in zip(p.a, p.b)])
 
 
+def test_pairs_count_unmatched_trials_and_carry_unit_codes(make) -> None:
+    recs = [make(task_id="t1", seed=0, protocol="A", quality={"rubric": 0.8}),
+            make(task_id="t1", seed=0, protocol="B", quality={"rubric": 0.5}),
+            make(task_id="t1", seed=1, protocol="A", quality={"rubric": 0.6}),  # no B partner
+            make(task_id="t2", seed=3, protocol="B", quality={"rubric": 0.6}),  # no A partner
+            make(task_id="t2", seed=0, protocol="A", quality={"rubric": 0.2}),
+            make(task_id="t2", seed=0, protocol="B", quality={"rubric": 0.1})]
+    t = Trials(recs)
+    p = t.pairs({"protocol": "A"}, {"protocol": "B"}, "quality.rubric")
+    assert (p.trials_a, p.trials_b, p.unmatched_a, p.unmatched_b, p.unmatched) == (3, 3, 1, 1, 2)
+    codes, uniq = t.codes("task_id")
+    assert [uniq[c] for c in p.cluster_code] == p.cluster.tolist()
+
+
+def test_cell_means_key_and_fields(make) -> None:
+    recs = [make(task_id=f"t{i % 2}", seed=i, protocol="A", quality={"rubric": 0.1 * i}) for i in range(4)]
+    recs.append(make(task_id="t1", seed=9, protocol="A", quality={"rubric": float("nan")}))
+    t = Trials(recs)
+    cm = t.cell_means(["task_id"], "quality.rubric")
+    _, uniq = t.codes("task_id")
+    got = {uniq[u]: (m, n) for u, m, n in zip(cm.unit, cm.means, cm.counts)}
+    assert got == {"t0": (pytest.approx(0.1), 2), "t1": (pytest.approx(0.2), 2)}  # NaN left out
+    k = t.key(["task_id", "seed"])
+    assert len(set(k.tolist())) == 5 and t.where(protocol="A").key(["task_id"]).tolist() == t.key(["task_id"]).tolist()
+    assert t.has_field("quality.rubric") and t.has_field("task_id") and not t.has_field("stream_id")
+
+
 def test_pairs_skip_missing_metric(make) -> None:
     recs = [make(seed=0, protocol="A", quality={"rubric": 0.1}),
             make(seed=0, protocol="B", quality={"rubric": 0.2, "judge": 0.3}),

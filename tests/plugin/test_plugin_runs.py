@@ -61,25 +61,25 @@ from sorg import claims
 
 @claims.claim
 def test_sequential_beats_coordinator(trials):
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
 
 @claims.claim
 def test_coordinator_beats_sequential(trials):
-    return claims.beats(trials, "coordinator", "sequential", alpha=0.05)
+    return claims.beats(trials, "coordinator", "sequential", alpha=0.05, test="t")
 
 @claims.claim
 def test_needs_a_model_we_lack(trials):
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, model="openai/gpt-4o")
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t", model="openai/gpt-4o")
 
 @pytest.mark.xfail(strict=True, reason="measured: coordinator is worse here")
 @claims.claim
 def test_xfail_strict_holds(trials):
-    return claims.beats(trials, "coordinator", "sequential", alpha=0.05)
+    return claims.beats(trials, "coordinator", "sequential", alpha=0.05, test="t")
 
 @pytest.mark.xfail(strict=True, reason="expected to fail but holds")
 @claims.claim
 def test_xpass_strict(trials):
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
 
 @claims.claim
 def test_skips_itself(trials):
@@ -172,7 +172,7 @@ def test_sweep_and_claims_without_and_with_xdist(project):
                           capture_output=True, text=True, cwd=root, env=project.env())
     assert plan.returncode == 0, plan.stderr
     row = [ln for ln in plan.stdout.splitlines() if ln.startswith("test_sequential_beats_coordinator ")][0]
-    assert "paired" in row and "pairs" in row
+    assert "paired" in row and "tasks" in row  # claims judge task means: plans count tasks
     assert "17 ok trials" in plan.stdout
 
 
@@ -183,7 +183,7 @@ from sorg import claims
 @claims.claim
 def test_sequential_beats_coordinator(trials):
     assert not hasattr(trials, "node"), "claims get Trials"
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
 ''')
     r = project.run("-n", "2", "-v")
     r.assert_outcomes(passed=27)
@@ -245,12 +245,12 @@ from sorg import claims
 @pytest.mark.parametrize("b", ["coordinator", "broadcast"])
 @claims.claim
 def test_param(trials, b):
-    return claims.beats(trials, "sequential", b, alpha=0.05)
+    return claims.beats(trials, "sequential", b, alpha=0.05, test="t")
 
 class TestGroup:
     @claims.claim
     def test_in_class(self, trials):
-        return claims.beats(trials, "sequential", "coordinator", alpha=0.05)
+        return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
 
 @claims.claim
 def test_raises(trials):

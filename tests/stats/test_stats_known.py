@@ -48,8 +48,8 @@ def test_paired_t_matches_scipy_ttest_rel(rng) -> None:
     assert got.statistic == pytest.approx(ref.statistic)
 
 
-def test_paired_t_constant_difference_is_certain() -> None:
-    assert stats.paired_t([0.1, 0.1, 0.1]).p == 0.0
+def test_paired_t_constant_difference_gives_the_sign_flip_floor() -> None:
+    assert stats.paired_t([0.1, 0.1, 0.1]).p == 0.125  # the sign-flip floor 2**-3, not 0
     assert stats.paired_t([-0.1, -0.1, -0.1]).p == 1.0
 
 
@@ -262,3 +262,15 @@ def test_power_matches_simulation(d, n) -> None:
     sim_t = (st.ttest_1samp(x, 0, axis=1, alternative="greater").pvalue < 0.05).mean()
     assert stats.power_paired(d, n, 0.05, "wilcoxon") == pytest.approx(sim_w, abs=0.04)
     assert stats.power_paired(d, n, 0.05, "t") == pytest.approx(sim_t, abs=0.03)
+
+
+def test_bootstrap_weights_in_chunks_are_the_whole_draw() -> None:
+    """The chunked multiplicities (bounded memory at 25,000 tasks) are the same resamples as
+    drawing the whole matrix at once, so intervals did not move."""
+    from sorg.stats.bootstrap import _weight_chunks
+
+    k, b, seed = 7, 50, 11
+    idx = np.random.default_rng(seed).integers(0, k, size=(b, k))
+    whole = np.stack([np.bincount(row, minlength=k) for row in idx]).astype(float)
+    assert np.array_equal(stats.boot_weights(k, b, seed), whole)
+    assert np.array_equal(np.vstack(list(_weight_chunks(k, b, seed, rows=8))), whole)

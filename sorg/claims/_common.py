@@ -1,0 +1,130 @@
+"""What every claim kind shares: scoping, arms, units, the design check, skipping.
+
+The unit is what a claim generalises over (tasks by default). Trials are first averaged
+within cells and cells within units, so the test sees one number per unit; `design_check`
+refuses to judge a claim whose unit count cannot produce a p below its alpha.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from sorg.claims.verdict import Verdict
+from sorg.inference import min_p, units_needed
+from sorg.results import Trials
+
+#: Design factors that, when they vary inside a comparison, are matched like for like.
+DESIGN_FACTORS = ("model", "protocol", "n_agents")
+
+#: Names a claim may give its unit, and the trial field each means.
+UNIT_FIELDS = {"task": "task_id", "stream": "stream_id", "pair": "task_id"}
+
+_UNIT_NAMES = {"task_id": "task", "seed": "seed", "model": "model", "protocol": "protocol", "n_agents": "team size",
+               "level": "level", "domain": "domain", "stream_id": "stream"}
+
+
+def scope_text(filters: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v!r}" for k, v in filters.items())
+
+
+def skip_v(kind: str, name: str, statement: str, reason: str, *, alpha: float = 0.05,
+           spec: Mapping[str, Any] | None = None, **details: Any) -> Verdict:
+    """A skipped verdict that keeps alpha and any declared effect, so `plan` still works."""
+    if spec:
+        details["power_spec"] = dict(spec)
+    return Verdict(name=name, kind=kind, statement=statement, alpha=alpha, skip_reason=reason, details=details)
+
+
+def missing(kind: str, name: str, statement: str, what: Mapping[str, Any], extra: str = "", *,
+            alpha: float = 0.05, spec: Mapping[str, Any] | None = None) -> Verdict:
+    """Skipped for missing data, naming the filters that found nothing."""
+    reason = (f"no trials for {scope_text(what)} in this run" if what else "no trials in this run") + (
+        f" ({extra})" if extra else "")
+    return skip_v(kind, name, statement, reason, alpha=alpha, spec=spec, missing=dict(what))
+
+
+def arm(by: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    return {by: list(value) if isinstance(value, (list, tuple, set)) else value}
+
+
+def label(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return "+".join(str(v) for v in value)
+    return str(value)
+
+
+def scoped(trials: Trials, where: Mapping[str, Any]) -> tuple[Trials, int]:
+    """Scope to the claim's filters; returns ok trials and the count of incomplete ones."""
+    t = trials.where(**where) if where else trials
+    ok = t.only_ok()
+    return ok, len(t) - len(ok)
+
+
+def unit_field(unit: str) -> str:
+    """The trial field a claim's unit names ("task" -> task_id, "stream" -> stream_id)."""
+    return UNIT_FIELDS.get(unit, unit)
+
+
+def unit_word(field: str) -> str:
+    return _UNIT_NAMES.get(field, field)
+
+
+def pair_fields(t: Trials, exclude: Sequence[str], pair_by: Sequence[str] | None, unit: str = "task_id",
+                seed: bool = True) -> list[str]:
+    """Fields trials are matched on: the unit, the seed, every design factor that varies."""
+    if pair_by is not None:
+        return list(pair_by)
+    fields = [unit] + (["task_id"] if unit != "task_id" else []) + (["seed"] if seed and unit != "seed" else [])
+    for f in DESIGN_FACTORS:
+        if f not in exclude and f not in fields and len(t.distinct(f)) > 1:
+            fields.append(f)
+    return fields
+
+
+def unit_text(fields: Sequence[str], what: str = "pairs") -> str:
+    return " x ".join(unit_word(f) for f in fields) + f" {what}"
+
+
+def per_unit(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of `values` per unit code (units in sorted code order) and the unit codes."""
+    if values.size == 0:
+        return values, codes
+    uniq, inv = np.unique(codes, return_inverse=True)
+    return np.bincount(inv, weights=values) / np.bincount(inv), uniq
+
+
+def design_check(kind: str, name: str, statement: str, g: int, alpha: float, word: str, *,
+                 exact: bool = True, spec: Mapping[str, Any] | None = None, what: str = "") -> Verdict | None:
+    """None when g units can reach p < alpha; else a skipped verdict saying how many are needed.
+
+    Exact tests (signed-rank, sign flips: `exact=True`) cannot give a one-sided p below 2**-g
+    with g units (every unit agreeing in sign), so a claim at alpha needs g >=
+    units_needed(alpha). A t test over units needs g >= 2 (one unit has no spread to judge)."""
+    need = units_needed(alpha) if exact else 2
+    if g >= need:
+        return None
+    s = "s" if g != 1 else ""
+    why = (f"so the smallest attainable p of the exact test is {min_p(g):.3g}" if exact
+           else f"so the spread across {word}s cannot be estimated")
+    reason = f"design cannot reach alpha {alpha:g}: {g} {word}{s}{what}, {why}; needs at least {need} {word}s"
+    return skip_v(kind, name, statement, reason, alpha=alpha, spec=spec, units=g, units_needed=need)
+
+
+def finish(v: Verdict) -> Verdict:
+    """Decide `passed` from the raw p (before Holm) and the criteria."""
+    return dataclasses.replace(v, passed=decide(v, v.p))
+
+
+def decide(v: Verdict, p: float | None) -> bool | None:
+    if v.skip_reason:
+        return None
+    ok_p = True if p is None else (p < v.alpha)
+    ok_c = True if v.criteria_met is None else bool(v.criteria_met)
+    return bool(ok_p and ok_c)

@@ -1,0 +1,228 @@
+"""Paired comparisons over units: `beats` (A better than B) and `equivalent` (no degradation).
+
+Both match A and B like for like (unit, seed and every design factor that varies), average
+the pair differences within each unit, and judge the unit differences: the test, its p and
+the interval the verdict prints all come from those G numbers (t with G - 1 df, or the exact
+signed-rank distribution). Unmatched trials are counted and reported, never silently tested
+another way: with no shared cells the claim is skipped, not turned into an unpaired test that
+would treat trials of one task as independent.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from sorg import stats
+from sorg.claims import _common as c
+from sorg.claims.verdict import Verdict, _f
+from sorg.inference import paired_units, tost_units, wilcoxon_units
+from sorg.power import power_tost_exact, power_units
+from sorg.results import Paired, Trials
+
+_TESTS = ("wilcoxon", "t", "permutation")
+
+
+def _values_of(fa: dict, fb: dict, by: str) -> list:
+    out: list = []
+    for f in (fa, fb):
+        v = f[by]
+        out.extend(v if isinstance(v, list) else [v])
+    return out
+
+
+def _unit_diffs(pairs: Paired, unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-unit mean of each arm and of the difference (unit="pair": the pairs themselves)."""
+    if unit == "pair" or pairs.cluster_code is None:
+        return pairs.a, pairs.b, pairs.diff
+    a, _ = c.per_unit(pairs.a, pairs.cluster_code)
+    b, _ = c.per_unit(pairs.b, pairs.cluster_code)
+    return a, b, a - b
+
+
+def _n_text(g: int, word: str, pairs: Paired, fields: Sequence[str], unit: str) -> str:
+    zero = int(np.sum(np.round(pairs.diff, 12) == 0))
+    bits = [f"{len(pairs)} {c.unit_text(fields)}"]
+    if zero:
+        bits.append(f"{zero} with zero difference")
+    if pairs.unmatched:
+        bits.append(f"{pairs.unmatched} unmatched trial{'s' if pairs.unmatched != 1 else ''} not tested")
+    if unit == "pair":
+        return f"pairs treated as independent ({', '.join(bits[1:]) or 'inference about these tasks only'})"
+    return f"{word}{'s' if g != 1 else ''} ({', '.join(bits)})"
+
+
+def beats(
+    trials: Trials,
+    a: Any,
+    b: Any,
+    *,
+    metric: str = "quality.rubric",
+    by: str = "protocol",
+    alpha: float = 0.05,
+    min_effect: float = 0.0,
+    paired: bool = True,
+    test: str = "wilcoxon",
+    pair_by: Sequence[str] | None = None,
+    unit: str = "task",
+    expected_d: float | None = None,
+    name: str | None = None,
+    n_boot: int = stats.DEFAULT_BOOT,
+    seed: int = stats.DEFAULT_SEED,
+    **where: Any,
+) -> Verdict:
+    """A beats B on `metric` by more than `min_effect` (one-sided), over units (tasks).
+
+    `a` / `b` are values of `by` (lists of values, or dicts of filters); extra keyword
+    arguments scope the claim. Pairs match task, seed and every varying design factor except
+    `by` (`paired=False`: task and design factors, seeds averaged); pair differences are
+    averaged per unit (`unit="task"` default, `"stream"`, or any field; `"pair"` treats pairs
+    as independent, an inference about these tasks only). The test (`test=`: exact
+    "wilcoxon" signed-rank, "t" with G - 1 df, or sign-flip "permutation") is of
+    H0: difference <= min_effect, the null the statement prints. The CI is the t interval of
+    the same unit differences. `n_boot` / `seed` are kept for compatibility and unused.
+    """
+    if test not in _TESTS:
+        raise ValueError(f"beats(test=...) must be one of {_TESTS}, got {test!r}")
+    la, lb = c.label(a), c.label(b)
+    scope = f" ({c.scope_text(where)})" if where else ""
+    statement = f"{la} beats {lb} on {metric}" + (f" by more than {_f(min_effect)}" if min_effect else "") + scope
+    name = name or f"beats: {la} > {lb} on {metric}{scope}"
+    spec = {"design": "paired", "d": expected_d, "declared": True, "test": test} if expected_d else None
+    t, incomplete = c.scoped(trials, where)
+    fa, fb = c.arm(by, a), c.arm(by, b)
+    ta, tb = t.where(**fa), t.where(**fb)
+    for arm_t, ft in ((ta, fa), (tb, fb)):
+        if not len(arm_t):
+            return c.missing("beats", name, statement, {**ft, **where}, alpha=alpha, spec=spec)
+        if not np.isfinite(arm_t.values(metric)).any():
+            return c.skip_v("beats", name, statement, alpha=alpha, spec=spec, reason=
+                            f"no {metric!r} values for {c.scope_text({**ft, **where})} in this run"
+                            + (" (no judge model configured?)" if metric.startswith("quality.judge") else ""))
+    ufield = c.unit_field(unit)
+    word = "pair" if unit == "pair" else c.unit_word(ufield)
+    if not t.has_field(ufield):
+        return c.skip_v("beats", name, statement, alpha=alpha, spec=spec,
+                        reason=f"trials carry no {ufield!r} field for unit={unit!r}")
+    union = t.where(**{by: _values_of(fa, fb, by)}) if (by in fa and by in fb) else t
+    fields = c.pair_fields(union, exclude=[by, *fa, *fb], pair_by=pair_by, unit=ufield, seed=paired)
+    pairs = t.pairs(fa, fb, metric, pair_by=fields, cluster_by=ufield)
+    xa, xb, diff = _unit_diffs(pairs, unit)
+    g = int(diff.size)
+    if g == 0:
+        return c.skip_v("beats", name, statement, alpha=alpha, spec=spec, unmatched=pairs.unmatched, reason=
+                        f"no {' x '.join(c.unit_word(f) for f in fields)} cell shared by {la} and {lb} "
+                        f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); a paired claim needs shared {word}s")
+    unmatched = (f" ({len(pairs)} pairs, {pairs.unmatched} unmatched trials; observed mean difference per {word} "
+                 f"{_f(float(np.mean(diff)), True)}, {int(np.sum(diff > 0))} of {g} positive)")
+    bad = c.design_check("beats", name, statement, g, alpha, word, exact=test != "t", spec=spec, what=unmatched)
+    if bad is not None:
+        return bad
+    res = paired_units(diff, test, "greater", popmean=min_effect)
+    est = float(np.mean(diff))
+    dz = stats.cohen_dz(diff)
+    dz_ci = stats.dz_ci(dz, g) if g >= 3 and math.isfinite(dz) else None
+    d_pow = expected_d if expected_d is not None else (dz if math.isfinite(dz) else math.nan)
+    basis = (f"at expected d_z={_f(expected_d)}" if expected_d is not None else f"at observed d_z={_f(dz)}") + \
+        f", {g} {word}s, alpha {alpha:g}"
+    zero_note = f"{res.n_zero} {word}s with zero difference dropped by the signed-rank test" if res.n_zero else ""
+    details: dict[str, Any] = {
+        "a": la, "b": lb, "metric": metric, "by": by, "scope": dict(where), "incomplete": incomplete,
+        "min_effect": min_effect, "clusters": g, "unit_word": word, "unit_field": ufield, "pair_by": fields,
+        "paired": paired, "n_pairs": len(pairs), "unmatched": pairs.unmatched, "unmatched_a": pairs.unmatched_a,
+        "unmatched_b": pairs.unmatched_b, "zero_units": res.n_zero, "power_basis": basis,
+        "power_spec": {"design": "paired", "test": test, "d": d_pow, "n": g,
+                       "trials_per_unit": (pairs.trials_a + pairs.trials_b - pairs.unmatched) / g},
+        "pair_means": {la: float(np.mean(pairs.a)), lb: float(np.mean(pairs.b))},
+        **({"note": "; ".join(x for x in (res.note, zero_note) if x)} if (res.note or zero_note) else {}),
+    }
+    v = Verdict(
+        name=name, kind="beats", statement=statement, alpha=alpha, test=f"{res.name} (one-sided, H0: difference <= "
+        f"{_f(min_effect)})", n=g, unit=_n_text(g, word, pairs, fields, unit),
+        means={la: float(np.mean(xa)), lb: float(np.mean(xb))}, estimate_name="difference", estimate=est,
+        ci=res.ci, ci_method=f"t interval ({max(g - 1, 0)} df)", effect_name="d_z",
+        effect=dz if math.isfinite(dz) else None,
+        effect_ci=dz_ci, p=res.p, power=power_units(d_pow, g, alpha, test) if math.isfinite(d_pow) else None,
+        details=details)
+    return c.finish(v)
+
+
+def equivalent(
+    trials: Trials,
+    factor: str = "n_agents",
+    low: Any = 4,
+    high: Any = 256,
+    *,
+    margin: float,
+    metric: str = "quality.rubric",
+    alpha: float = 0.05,
+    pair_by: Sequence[str] | None = None,
+    expected_sd: float | None = None,
+    unit: str = "task",
+    name: str | None = None,
+    n_boot: int = stats.DEFAULT_BOOT,
+    seed: int = stats.DEFAULT_SEED,
+    **where: Any,
+) -> Verdict:
+    """No degradation: `metric` at factor=high is within +-`margin` of factor=low, over units.
+
+    Pairs (high - low) match unit, seed and the other varying design factors; differences
+    are averaged per unit and TOST runs on the G unit differences with t(G - 1). Equivalence
+    is shown when both one-sided p < alpha, i.e. the printed 1 - 2 alpha t interval lies
+    inside the margin (the same analysis decides and prints). Zero spread across units gives
+    the sign-flip p (2**-G), never certainty; too few units for alpha skips, naming how many
+    are needed. `expected_sd` (of unit differences) lets `plan` size the study before data.
+    """
+    if not (isinstance(margin, (int, float)) and margin > 0):
+        raise ValueError(f"equivalent(margin=...) must be a positive number, got {margin!r}")
+    scope = f" ({c.scope_text(where)})" if where else ""
+    statement = f"{metric} at {factor}={high} is equivalent to {factor}={low} within +-{_f(margin)}" + scope
+    name = name or f"equivalent: {metric} {factor} {low} vs {high}{scope}"
+    spec = {"design": "tost", "sd": expected_sd, "margin": margin, "declared": True} if expected_sd else None
+    t, incomplete = c.scoped(trials, where)
+    tl, th = t.where(**{factor: low}), t.where(**{factor: high})
+    for arm_t, val in ((tl, low), (th, high)):
+        if not len(arm_t):
+            return c.missing("equivalent", name, statement, {factor: val, **where}, alpha=alpha, spec=spec)
+    ll, lh = f"{factor}={low}", f"{factor}={high}"
+    if not np.isfinite(tl.values(metric)).any() or not np.isfinite(th.values(metric)).any():
+        return c.skip_v("equivalent", name, statement, alpha=alpha, spec=spec,
+                        reason=f"no {metric!r} values at {ll} or {lh} in this run")
+    ufield = c.unit_field(unit)
+    word = "pair" if unit == "pair" else c.unit_word(ufield)
+    fields = c.pair_fields(t.where(**{factor: [low, high]}), exclude=[factor], pair_by=pair_by, unit=ufield)
+    pairs = t.pairs({factor: high}, {factor: low}, metric, pair_by=fields, cluster_by=ufield)
+    xh, xl, diff = _unit_diffs(pairs, unit)
+    g = int(diff.size)
+    if g == 0:
+        return c.skip_v("equivalent", name, statement, alpha=alpha, spec=spec, reason=
+                        f"no {' x '.join(c.unit_word(f) for f in fields)} cell at both {ll} and {lh}")
+    bad = c.design_check("equivalent", name, statement, g, alpha, word, exact=False, spec=spec,
+                         what=f" ({len(pairs)} pairs; observed mean difference {_f(float(np.mean(diff)), True)})")
+    if bad is not None:
+        return bad
+    r = tost_units(diff, margin, alpha)
+    ci95 = paired_units(diff, "t", "two-sided").ci
+    diff_test = wilcoxon_units(diff, "two-sided")
+    sd = float(np.std(diff, ddof=1))
+    dz = stats.cohen_dz(diff)
+    details: dict[str, Any] = {
+        "factor": factor, "low": low, "high": high, "low_label": ll, "high_label": lh, "margin": margin,
+        "metric": metric, "scope": dict(where), "incomplete": incomplete, "pair_by": fields, "paired": True,
+        "clusters": g, "unit_word": word, "n_pairs": len(pairs), "unmatched": pairs.unmatched,
+        "ci_tost": r["ci"], "p_lower": r["p_lower"], "p_upper": r["p_upper"],
+        "difference_test": {"test": diff_test.name + " (two-sided)", "p": diff_test.p},
+        "power_basis": f"if the true difference were 0, SD {_f(sd)} over {g} {word}s, alpha {alpha:g}",
+        "power_spec": {"design": "tost", "sd": sd if sd > 0 else None, "margin": margin, "n": g,
+                       "trials_per_unit": (pairs.trials_a + pairs.trials_b - pairs.unmatched) / g},
+        **({"note": r["note"]} if r["note"] else {}),
+    }
+    v = Verdict(name=name, kind="equivalent", statement=statement, alpha=alpha,
+                test=f"TOST (two one-sided t tests on {word} means, {g - 1} df)", n=g,
+                unit=_n_text(g, word, pairs, fields, unit), means={ll: float(np.mean(xl)), lh: float(np.mean(xh))},
+                estimate_name="difference", estimate=r["mean"], ci=ci95, ci_method=f"t interval ({g - 1} df)",
+                effect_name="d_z", effect=dz if math.isfinite(dz) else None, p=r["p"],
+                power=power_tost_exact(0.0, sd, g, margin, alpha) if sd > 0 else None, details=details)
+    return c.finish(v)

@@ -1,0 +1,137 @@
+"""The session: Holm across claims (one family per alpha level) and planning.
+
+Why one family per alpha: Holm controls the family-wise error at the alpha its members are
+compared with; mixing claims at 0.0001 and 0.05 in one family controls it only at the
+largest. So claims that share an alpha form a family, and each family holds its own alpha.
+
+Plans count units (tasks): the claims test unit means, so the number of tasks is what power
+depends on (trials per task shrink within-task noise but never add units). They use the
+test the claim runs (exact signed-rank, t with G - 1 df, exact TOST) at alpha / family size
+(the first Holm step), and never promise fewer units than the design needs to reach alpha.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from sorg import stats
+from sorg.claims._common import decide
+from sorg.claims.verdict import Verdict
+from sorg.power import units_for_power, units_for_tost
+
+
+def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """Holm-adjust p-values within each alpha level's family and decide pass/fail.
+
+    Skipped claims are left alone; descriptive claims (no p) keep their criteria decision and
+    join no family. Returns new verdicts in the same order; idempotent.
+    """
+    out = list(verdicts)
+    for i, v in enumerate(out):
+        if not isinstance(v, Verdict):
+            raise TypeError(f"finalize: item {i} is a {type(v).__name__}, not a Verdict (did the claim return it?)")
+    families: dict[float, list[int]] = {}
+    for i, v in enumerate(out):
+        if not v.skip_reason and v.p is not None:
+            families.setdefault(float(v.alpha), []).append(i)
+    for idx in families.values():
+        adj = stats.holm([out[i].p for i in idx])  # type: ignore[misc]
+        for i, p_adj in zip(idx, adj):
+            out[i] = dataclasses.replace(out[i], p_holm=p_adj, n_family=len(idx), passed=decide(out[i], p_adj))
+    for i, v in enumerate(out):
+        if v.p is None and not v.skip_reason:
+            out[i] = dataclasses.replace(v, n_family=0, passed=decide(v, None))
+    return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many units a claim needs for a target power at its (Holm-adjusted) alpha.
+
+    `unit` says what `n_needed` counts (tasks, or trials per group for a two-sample design);
+    `trials_needed` is the trials that means at the pilot's trials per unit (None if unknown).
+    """
+
+    name: str
+    design: str
+    unit: str
+    n_now: int
+    n_needed: int | None
+    trials_needed: int | None
+    effect: float | None
+    alpha: float
+    power_target: float
+    basis: str = ""
+    note: str = ""
+
+    @property
+    def enough(self) -> bool | None:
+        """Whether the current n already reaches the target (None if unknown)."""
+        return None if self.n_needed is None else self.n_now >= self.n_needed
+
+
+def required_n(design: str, *, alpha: float, effect: float | None = None, power: float = 0.8,
+               test: str = "wilcoxon", sd: float | None = None, margin: float | None = None,
+               n_family: int = 1) -> int | None:
+    """Units needed for `power` at `alpha / n_family`, before any data exist.
+
+    design "paired" (effect = d_z of unit differences; units, exact test power), "two_sample"
+    (pooled d; trials per group), "tost" (sd of unit differences, margin, effect = true
+    difference, default 0; units). None when the effect is zero or in the wrong direction.
+    """
+    a = alpha / max(n_family, 1)
+    if design == "paired":
+        return units_for_power(effect, a, power, test)
+    if design == "two_sample":
+        t = "mannwhitney" if test in ("wilcoxon", "mannwhitney") else "t"
+        return stats.n_two_sample_for_power(effect, a, power, t) if effect is not None else None
+    if design == "tost":
+        if not (sd and margin and sd > 0 and margin > 0):
+            raise ValueError("required_n('tost') needs sd > 0 and margin > 0")
+        return units_for_tost(sd, margin, a, power, effect or 0.0)
+    raise ValueError(f"required_n: unknown design {design!r} (paired, two_sample, tost)")
+
+
+def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n_family: int | None = None) -> Plan:
+    """Units a claim needs for `power` at alpha / `n_family` (default: the claim's family).
+
+    Uses `effect` if given, else the declared expected effect, else the pilot's observed one.
+    Works on a skipped verdict when the claim declared its expected effect. n_needed is None
+    when the effect is zero, in the wrong direction, or unknown.
+    """
+    spec = dict(verdict.details.get("power_spec") or {})
+    m = n_family if n_family is not None else max(verdict.n_family, 1)
+    alpha = verdict.alpha / max(m, 1)
+    design = spec.get("design", "none")
+    n_now = 0 if verdict.skip_reason else int(spec.get("n") or verdict.n)
+    basis = ("given effect" if effect is not None else "declared expected effect" if spec.get("declared")
+             else "observed effect" if spec else "")
+    note = f"no data: {verdict.skip_reason}" if verdict.skip_reason else ""
+    per_unit = spec.get("trials_per_unit")
+    need: int | None = None
+    d: float | None = effect
+    word = verdict.details.get("unit_word", "task") + "s"
+    if design in ("paired", "two_sample"):
+        d = effect if effect is not None else spec.get("d")
+        need = required_n(design, alpha=alpha, effect=d, power=power, test=spec.get("test", "wilcoxon"))
+        unit = word if design == "paired" else "trials per group"
+    elif design == "tost":
+        sd, margin = spec.get("sd"), spec.get("margin")
+        d = effect if effect is not None else 0.0
+        if sd and math.isfinite(sd) and sd > 0:
+            need = required_n("tost", alpha=alpha, effect=d, power=power, sd=sd, margin=margin)
+        else:
+            note = (note + "; " if note else "") + "no variance observed across units: declare expected_sd"
+        unit = word
+    else:
+        unit = verdict.unit or "n/a"
+        if not note:
+            note = ("no power model for this claim's test (unblocked omnibus)" if verdict.p is not None
+                    else "descriptive claim: no test, no power")
+        elif not spec:
+            note += "; declare expected_d (or run a pilot) to plan it"
+    trials = int(math.ceil(need * per_unit)) if need is not None and per_unit else None
+    return Plan(verdict.name, design, unit, n_now, need, trials, d, alpha, power, basis, note)
