@@ -17,8 +17,11 @@ BIO = ["stigmergic", "ripple", "morphogenetic", "clonal"]
 CONTROLS = ["fixed_roles", "single"]
 STUDY_PROTOCOLS = PAPER + BIO + CONTROLS
 PAPER_AND_CONTROLS = PAPER + CONTROLS
-#: Tasks per stream: one task per level (L1..L4, four domains), in level order.
+#: Tasks per stream: one task per level (L1..L4), in level order.
 STREAM_LENGTH = 4
+#: Tasks per level in the n=4 streams: two streams per protocol and seed (eight tasks, six
+#: domains); the n=8 streams hold the first task of each level.
+TASKS_PER_LEVEL = 2
 SEEDS = 2
 #: The scaling sweep: the paper's four protocols on the first level-1 task, one seed.
 SCALING_PROTOCOLS = PAPER

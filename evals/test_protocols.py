@@ -1,7 +1,7 @@
 """The study's protocols on streams of tasks of all four levels (the study's main table).
 
-Each test is one stream: one persistent team works through one task per level (L1..L4, four
-domains), in level order, and yields a record per task. A stream is one test, so `-k`, `--lf`
+Each test is one stream: one persistent team works through one task per level (L1..L4), in
+level order (two streams per protocol and seed at 4 agents, one at 8), and yields a record per task. A stream is one test, so `-k`, `--lf`
 and xdist never split or reorder it, and every protocol runs the same streams (comparisons stay
 paired task by task). Only `shared` shows the team its memory of the earlier tasks.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from sweep import PAPER_AND_CONTROLS, SEEDS, STREAM_LENGTH, STUDY_PROTOCOLS
+from sweep import PAPER_AND_CONTROLS, SEEDS, STREAM_LENGTH, STUDY_PROTOCOLS, TASKS_PER_LEVEL
 
 
 def _check(records) -> None:
@@ -23,7 +23,8 @@ def _check(records) -> None:
         assert record.calls >= 1
 
 
-@pytest.mark.sorg(protocols=STUDY_PROTOCOLS, agents=[4], stream_length=STREAM_LENGTH, seeds=SEEDS)
+@pytest.mark.sorg(protocols=STUDY_PROTOCOLS, agents=[4], stream_length=STREAM_LENGTH, seeds=SEEDS,
+                  tasks_per_level=TASKS_PER_LEVEL)
 def test_stream_n4(sorg_stream, stream, protocol, n_agents, model, seed):
     _check(sorg_stream(stream, protocol, model, n_agents, seed))
 

@@ -21,11 +21,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from evals.sweep import MODEL, PAPER_AND_CONTROLS, SCALING_PROTOCOLS, STUDY_PROTOCOLS  # noqa: E402
+from evals.sweep import MODEL, PAPER_AND_CONTROLS, SCALING_PROTOCOLS, STUDY_PROTOCOLS, TASKS_PER_LEVEL  # noqa: E402
 
 # chunk name -> (protocols, team sizes, levels, tasks per level, stream length, seeds)
 CHUNKS: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], int, int, tuple[int, ...]]] = {
     "streams-n4": (tuple(STUDY_PROTOCOLS), (4,), (1, 2, 3, 4), 1, 4, (0, 1)),
+    # the second task of each level: a second stream per protocol and seed
+    "streams-n4-b": (tuple(STUDY_PROTOCOLS), (4,), (1, 2, 3, 4), TASKS_PER_LEVEL, 4, (0, 1)),
     "streams-n8": (tuple(PAPER_AND_CONTROLS), (8,), (1, 2, 3, 4), 1, 4, (0, 1)),
     "scaling-16": (tuple(SCALING_PROTOCOLS), (16,), (1,), 1, 1, (0,)),
 }
@@ -34,9 +36,10 @@ CHUNKS: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], int, 
 def plan(chunk: str) -> list[tuple]:
     """The (stream of tasks, protocol, n_agents, seed) cells of one chunk, in a fixed order."""
     from sorg.tasks import load_bank
+    from sorg.tasks.bank import stream_order
 
     protocols, sizes, levels, per_level, length, seeds = CHUNKS[chunk]
-    tasks = load_bank().select(levels=levels, per_level=per_level)
+    tasks = stream_order(load_bank().select(levels=levels, per_level=per_level))
     streams = [tasks[i:i + length] for i in range(0, len(tasks), length)]
     return [(st, p, n, s) for st in streams for n in sizes for s in seeds for p in protocols]
 

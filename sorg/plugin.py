@@ -318,6 +318,12 @@ def _check_protocols(protocols: list[str], nodeid: str) -> None:
         raise pytest.UsageError(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
 
 
+def stream_order(tasks: list[Any]) -> list[Any]:
+    from sorg.tasks.bank import stream_order as order
+
+    return order(tasks)
+
+
 def _registered_protocols() -> list[str]:
     """'all': every protocol registered now (a user's too), in registry order."""
     try:
@@ -373,7 +379,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if not tasks:
             raise pytest.UsageError(f"{nodeid}: the task selection (levels, domains) matched no task in the bank")
     length = int(ov.get("stream_length", o.stream_length))
-    streams = [tuple(tasks[i:i + length]) for i in range(0, len(tasks), length)]
+    ordered = stream_order(tasks) if tasks != [None] else tasks
+    streams = [tuple(ordered[i:i + length]) for i in range(0, len(ordered), length)]
     slug = _slugs(models)
     axes = {
         "model": [(m, slug[m]) for m in models],

@@ -392,6 +392,23 @@ class Bank:
         return out
 
 
+def stream_order(tasks: Sequence[Task]) -> list[Task]:
+    """Tasks reordered for streams: the first task of each level (in level order), then the
+    second of each level, and so on; within that, the order given.
+
+    Why: cut into streams of one task per level, a selection of two tasks per level gives two
+    streams that each climb L1 -> L4, and the first stream is the same as with one task per
+    level, so a sweep that grows keeps (and replays) the streams it already has.
+    """
+    rank: dict[int, int] = {}
+    keyed = []
+    for i, t in enumerate(tasks):
+        k = rank.get(t.level, 0)
+        rank[t.level] = k + 1
+        keyed.append((k, i, t))
+    return [t for _, _, t in sorted(keyed, key=lambda x: (x[0], x[1]))]
+
+
 @lru_cache(maxsize=1)
 def _default_bank() -> Bank:
     return _load_dir(BANK_DIR)
