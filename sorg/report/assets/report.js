@@ -149,7 +149,9 @@
     if (t.answer_chars !== undefined && t.answer_chars !== null) facts["answer chars"] = t.answer_chars;
     if (t.error) facts.error = t.error;
     box.appendChild(el("h3", { id: "trial-title", text: t.trial_id }));
-    box.appendChild(kvTable(facts));
+    box.appendChild(el("p", { cls: "facts" }, Object.keys(facts).map(function (k) {
+      return el("span", {}, [el("b", { text: k + ": " }), document.createTextNode(show(facts[k]))]);
+    })));
     box.appendChild(el("h4", { text: "Quality" }));
     box.appendChild(kvTable(t.quality) || el("p", { cls: "muted", text: "no quality scores" }));
     var scores = kvTable(t.scores);
