@@ -167,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     lo = sub.add_parser("local", help="the embedded model's server")
     lo.add_argument("action", choices=["start", "stop", "status"])
     lo.set_defaults(fn=_cmd_local)
+    from sorg import cli_results
+
+    cli_results.register(sub)  # diff, cassettes
     args = ap.parse_args(argv)
     try:
         return int(args.fn(args))
