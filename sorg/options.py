@@ -15,7 +15,7 @@ from typing import Any, Callable
 #: The eight protocols of STUDY.md, used when `sorg.protocols` is not importable (collection
 #: must not fail because one module is broken; the trial then reports the real error).
 ALL_PROTOCOLS = ("coordinator", "hierarchical", "fixed_roles", "sequential", "broadcast", "shared", "dynamic", "single")
-RECORD_MODES = ("none", "new", "all")
+RECORD_MODES = ("none", "new", "all", "once", "rewrite")
 
 
 def _list(v: str) -> list[str]:
@@ -109,7 +109,9 @@ class Spec:
 SPECS: tuple[Spec, ...] = (
     Spec("record", "none", _record,
          "model-call record mode: none = replay only (a missing reply is an error), new = call live "
-         "only what the cassettes lack, all = call everything live and re-record"),
+         "only what the cassettes lack, all = call everything live and re-record (appending), once = record "
+         "only into a cassette file that does not exist yet, rewrite = call everything live and replace each "
+         "file it called into with exactly this run's calls"),
     Spec("models", "local/smollm2-135m", _list, "comma-separated model strings (litellm names, local/..., fake/...)"),
     Spec("protocols", "all", _protocols, "comma-separated protocol names, or 'all' for the eight"),
     Spec("agents", "4,8", _ints, "comma-separated team sizes"),

@@ -98,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _sorg_opts(config)  # fail fast on a bad option value, before collection
     if not _is_worker(config):
         config.pluginmanager.register(_Gatherer(config), "sorg-gatherer")
+        _register_results_hooks(config)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -705,3 +706,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     st = config.stash.get(_STATE, None)
     if st is not None and st.store is not None:
         st.store.close()
+
+
+# --------------------------------------------------------------------------- results side
+
+
+def _register_results_hooks(config: pytest.Config) -> None:
+    """Controller only: cassette-use log and record mode "rewrite" (`sorg.run_hooks`)."""
+    from sorg.run_hooks import RunHooks
+
+    def run_dir() -> Path | None:
+        store = _state(config).store
+        return store.run_dir if store is not None else None
+
+    config.pluginmanager.register(RunHooks(config, run_dir), "sorg-run-hooks")

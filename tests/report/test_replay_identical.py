@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from .conftest import ROOT
+
 
 def test_two_replays_give_identical_summary_and_claims(replays):
     a, b = replays
@@ -25,3 +27,12 @@ def test_replay_report_says_no_ci_for_one_task(replays):
     cells = json.loads((a / "summary.json").read_text())["cells"]
     one = [c for c in cells if c["n_agents"] == 256 and c["protocol"] == "shared"][0]
     assert one["tasks"] == 1 and one["quality"]["ci"] is None
+
+
+def test_a_replay_logs_every_cassette_entry_it_used(replays):
+    from sorg.model.cassette_care import read_used, unused
+
+    a, _ = replays
+    used = read_used(a)
+    assert len(used) == 3084  # every committed entry: nothing to prune
+    assert unused(ROOT / "cassettes", a).total == 0
