@@ -126,6 +126,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("cassette_dir", "cassettes", _opt_str, "recorded model replies (relative to rootdir), or 'none'"),
     Spec("run_id", "", _opt_str, "run directory name (default: UTC time and pid); reuse one to continue it"),
     Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
+    Spec("progress", "auto", _plots, "a live progress line (calls, tokens, dollars, ETA) while models are called "
+         "live (auto), or never (off); silent in pure replay"),
 )
 
 
@@ -148,6 +150,7 @@ class SorgOptions:
     cassette_dir: str | None
     run_id: str | None
     plots: bool = True
+    progress: bool = True
 
 
 def addoptions(parser: Any) -> None:

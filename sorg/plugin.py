@@ -120,6 +120,7 @@ def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
         record=sorg_options.record,
         cache_dir=sorg_options.cache_dir,
         budget_usd=sorg_options.budget_usd,
+        meter=_live_meter(sorg_options),
     )
     try:
         yield client
@@ -711,12 +712,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # --------------------------------------------------------------------------- results side
 
 
+def _live_meter(o: _opts.SorgOptions) -> Any:
+    """The run's live-call meter for `sorg_client` (None with --sorg-progress=off)."""
+    from sorg import progress
+
+    return progress.meter() if o.progress else None
+
+
 def _register_results_hooks(config: pytest.Config) -> None:
-    """Controller only: cassette-use log and record mode "rewrite" (`sorg.run_hooks`)."""
+    """Controller only: cassette-use log, record mode "rewrite" (`sorg.run_hooks`), live progress."""
     from sorg.run_hooks import RunHooks
 
     def run_dir() -> Path | None:
         store = _state(config).store
         return store.run_dir if store is not None else None
 
-    config.pluginmanager.register(RunHooks(config, run_dir), "sorg-run-hooks")
+    hooks = RunHooks(config, run_dir)
+    config.pluginmanager.register(hooks, "sorg-run-hooks")
+    o = _sorg_opts(config)
+    if o.progress and not config.option.collectonly:
+        from sorg.run_hooks import ProgressReporter
+
+        config.pluginmanager.register(ProgressReporter(config, hooks.folder, o.budget_usd), "sorg-progress")

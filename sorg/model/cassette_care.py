@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,14 +135,14 @@ def prune(plan: PrunePlan) -> int:
 
 def collect_use(folder: str | os.PathLike[str], run_dir: Path) -> Path | None:
     """Merge the clients' key logs (`<folder>/*.keys`) into `run_dir/cassettes_used.txt`
-    (sorted, deduplicated, joined with what a resumed run logged before); remove `folder`."""
+    (sorted, deduplicated, joined with what a resumed run logged before); remove the logs."""
     folder = Path(folder)
     if not folder.is_dir():
         return None
     lines: set[str] = set()
     for p in sorted(folder.glob("*.keys")):
         lines.update(ln for ln in p.read_text(encoding="utf-8").splitlines() if "\t" in ln)
-    shutil.rmtree(folder, ignore_errors=True)
+        p.unlink()
     if not lines or not run_dir.is_dir():
         return None
     out = run_dir / USED_FILE

@@ -21,9 +21,9 @@ the end of the run, replaces each such file with exactly what the run called.
 ``record="once"`` records, like "new", only into a model's cassette file that did not exist
 when the run started (a file the run created itself); with an existing file it replays only.
 
-Every key served from a cassette or recorded is appended to ``$SORG_CASSETTE_USE/<pid>.keys``
+Every key served from a cassette or recorded is appended to ``$SORG_RUN_SHARE/<pid>.keys``
 when that variable is set (the plugin sets it per run), so `sorg cassettes prune` can tell
-which entries no trial of the run used.
+which entries no trial of the run used; live calls also feed `sorg.progress`'s meter there.
 
 Replay (steps 1-2) is synchronous and imports neither litellm nor asyncio machinery beyond
 what the caller already uses: a replayed call costs a hash and a dict look-up.
@@ -40,6 +40,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Coroutine, Mapping, TypeVar
 
+from sorg import progress
 from sorg.errors import CassetteMiss, ModelError
 from sorg.model.backends import ProviderError, RawReply, find_backend
 from sorg.model.cassette import FORMAT_VERSION, CassetteStore
@@ -57,7 +58,7 @@ def _embedded(model: str) -> bool:
     return model.startswith(LOCAL_PREFIX) and find_backend(model) is None
 _MODES = ("none", "new", "all", "once", "rewrite")
 _LIVE_FIRST = ("all", "rewrite")  # modes that call every key live once, ignoring recordings
-USE_ENV = "SORG_CASSETTE_USE"
+USE_ENV = progress.SHARE_ENV  # the per-run folder shared by the run's processes (sorg.run_hooks)
 T = TypeVar("T")
 
 
@@ -93,6 +94,7 @@ class ModelClient:
     concurrency: live calls in flight at once per model (per event loop).
     prices: {model: {"input": USD/token, "output": USD/token}} over pyproject's
         ``[tool.sorg.prices]`` and litellm's cost map.
+    meter: a `sorg.progress.Meter` counting live calls for the progress line, or None.
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class ModelClient:
         backoff_s: float = 0.5,
         max_backoff_s: float = 60.0,
         state_dir: str | Path | None = None,
+        meter: Any = None,
     ) -> None:
         if record not in _MODES:
             raise ValueError(f"record must be one of {_MODES}, got {record!r}")
@@ -136,6 +139,9 @@ class ModelClient:
             self._budget = Budget(budget_usd, self.state_dir)
         self._fresh: set[str] = set()  # keys recorded live by this client (record="all"/"rewrite")
         self._use_log: Any = None
+        #: Counts live calls for the run's progress line (`sorg.progress.Meter`; the plugin
+        #: passes the run's, so a client made elsewhere never shows on a sweep's terminal).
+        self.meter = meter
         self._sems: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
@@ -292,7 +298,15 @@ class ModelClient:
             if self._budget is not None:
                 self._budget.check(req.model, req.label)
             t0 = time.perf_counter()
-            raw, provider_model = await self._call_with_retries(req)
+            meter = self.meter
+            if meter is not None:
+                meter.start(req.model)
+            try:
+                raw, provider_model = await self._call_with_retries(req)
+            except BaseException:
+                if meter is not None:
+                    meter.end(req.model, ok=False)
+                raise
             latency = time.perf_counter() - t0
         cost = raw.cost_usd
         if cost is None:
@@ -301,6 +315,8 @@ class ModelClient:
                                       warn=find_backend(req.model) is None)
         if self._budget is not None:
             self._budget.add(cost)
+        if meter is not None:
+            meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
         entry = self._entry(req, key, raw, cost, latency)
         if self.cassettes is not None and self.record == "rewrite":
             self.cassettes.put_rewrite(entry, self._run_name())

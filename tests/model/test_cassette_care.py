@@ -92,7 +92,7 @@ def test_use_log_prune_and_stats(tmp_path, fake_backend, use_dir):
     rep.close()
     run = tmp_path / "run"
     run.mkdir()
-    assert care.collect_use(use_dir, run) == run / care.USED_FILE and not use_dir.exists()
+    assert care.collect_use(use_dir, run) == run / care.USED_FILE and not list(use_dir.glob("*.keys"))
     root = tmp_path / "cassettes"
     plan = care.unused(root, run)
     assert plan.total == 1 and [e["sample"] for e in next(iter(plan.unused.values()))] == ["b"]
