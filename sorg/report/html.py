@@ -19,10 +19,10 @@ import re
 from collections import defaultdict
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sorg.report.fmt import ci_usable, est_ci, fmt, fmt_p, fmt_power, honest_message, no_ci, verdict_clusters
-from sorg.report.meta import write_text
+from sorg.report.meta import finite, write_text
 from sorg.store import TRIALS_FILE, iter_records
 
 REPORT_HTML = "report.html"
@@ -179,20 +179,22 @@ def _data_json(data: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def _finite(x: Any) -> Any:
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    return x
+def trial_views(records: Callable[[], Iterable[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """The browser's trials, sorted by id; turns for the first `MAX_DETAILED_TRIALS` only.
+    Two passes over `records()` (ids, then views), so a large store is never held whole."""
+    ids = sorted(str(r.get("trial_id")) for r in records())
+    detailed = set(ids[:MAX_DETAILED_TRIALS])
+    views = [trial_view(r, str(r.get("trial_id")) in detailed) for r in records()]
+    return sorted(views, key=lambda t: str(t["trial_id"]))
 
 
-def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs: Sequence[Path] = ()) -> str:
-    """The page for a `summary()` and the run's raw trial records."""
-    recs = sorted(records, key=lambda r: str(r.get("trial_id")))
-    trials = [trial_view(r, detailed=i < MAX_DETAILED_TRIALS) for i, r in enumerate(recs)]
+def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs: Sequence[Path] = (), *,
+                views: list[dict[str, Any]] | None = None) -> str:
+    """The page for a `summary()` and the run's raw trial records (or their `views`)."""
+    if views is None:
+        recs = list(records)
+        views = trial_views(lambda: recs)
+    trials = views
     qkeys = sorted({q for t in trials for q in t["quality"]})
     data = {"run_id": s["run_id"], "quality_keys": qkeys, "filters": list(_FILTERS),
             "cells": cell_rows(trials, qkeys), "trials": trials, "max_detailed": MAX_DETAILED_TRIALS}
@@ -202,7 +204,7 @@ def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs
     parts = {"title": _e(f"sorg run {s['run_id']}"), "css": _asset("report.css"), "header": _header_html(s),
              "claims": _claims_html(s.get("claims") or []),
              "figures": figs or '<p class="muted">No figures (matplotlib not installed, or plots off).</p>',
-             "js": _asset("report.js"), "data": _data_json(_finite(data))}
+             "js": _asset("report.js"), "data": _data_json(finite(data))}
     # One pass, so text from a record can never be taken for a placeholder.
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("report.html"))
 
@@ -210,5 +212,5 @@ def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs
 def write_html(run_dir: Path, s: Mapping[str, Any], pngs: Sequence[Path] = ()) -> Path:
     """Write `report.html` into `run_dir` from its summary and `trials.jsonl`."""
     path = run_dir / TRIALS_FILE
-    records = list(iter_records(path)) if path.exists() else []
-    return write_text(run_dir / REPORT_HTML, render_html(s, records, pngs))
+    views = trial_views(lambda: iter_records(path)) if path.exists() else []
+    return write_text(run_dir / REPORT_HTML, render_html(s, (), pngs, views=views))

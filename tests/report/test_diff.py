@@ -31,19 +31,19 @@ def _edit(path, fn):
     path.write_text(json.dumps(data))
 
 
+def _claim(data, name):
+    return [r for r in data["claims"] if r["nodeid"].endswith("::" + name)][0]
+
+
 def test_a_flipped_verdict_exits_non_zero_and_is_named(replays, tmp_path):
     a, _ = replays
     b = tmp_path / "b"
     shutil.copytree(a, b)
 
     def claims(data):
-        for r in data["claims"]:
-            if r["nodeid"].endswith("::test_agents_abstain"):
-                r["outcome"] = "failed"
-            if r["nodeid"].endswith("::test_sequential_beats_coordinator"):
-                r["verdict"]["estimate"] = 0.2  # outside [-0.286, -0.040]
-            if r["nodeid"].endswith("::test_weak_model_prefers_rigid_structure"):
-                r["verdict"]["estimate"] += 0.01  # inside its CI: not reported
+        _claim(data, "test_agents_abstain")["outcome"] = "failed"
+        _claim(data, "test_sequential_beats_coordinator")["verdict"]["estimate"] = 0.2  # outside [-0.286, -0.040]
+        _claim(data, "test_weak_model_prefers_rigid_structure")["verdict"]["estimate"] += 0.01  # inside its CI
         data["run"]["cassettes"]["local--smollm2-135m/protocols-n4.jsonl"] = "0000000000000000"
         data["claims"] = [r for r in data["claims"] if not r["nodeid"].endswith("::test_open_cost_24x_lower")]
 
@@ -74,12 +74,7 @@ def test_a_moved_estimate_without_ci_is_reported_as_such(replays, tmp_path):
     b = tmp_path / "b"
     shutil.copytree(a, b)
 
-    def claims(data):
-        for r in data["claims"]:
-            if r["nodeid"].endswith("::test_cost_grows_sublinearly"):
-                r["verdict"]["estimate"] = 0.9
-
-    _edit(b / "claims.json", claims)
+    _edit(b / "claims.json", lambda data: _claim(data, "test_cost_grows_sublinearly")["verdict"].update(estimate=0.9))
     d = diff_runs(a, b)
     assert d.exit_code == 0 and len(d.moved) == 1
     assert d.moved[0]["beyond"] == "no CI to judge by" and "no CI (1 task)" in d.moved[0]["a"]

@@ -62,3 +62,19 @@ def test_effect_plot_marks_an_interval_it_cannot_draw():
     one = effect_svg({"estimate": 1.25, "ci": [1.25, 1.25], "details": {"clusters": 1}})
     assert "hollow" in one and "no CI (1 task)" in one and 'class="ci"' not in one
     assert "no estimate" in effect_svg({"estimate": None})
+
+
+def test_only_the_first_trials_by_id_carry_their_turns(monkeypatch):
+    import sorg.report.html as h
+
+    monkeypatch.setattr(h, "MAX_DETAILED_TRIALS", 2)
+    recs = [{"trial_id": t, "quality": {}, "replies": [{"agent": 0, "round": 0}]} for t in ("c", "a", "d", "b")]
+    calls = []
+
+    def records():
+        calls.append(1)
+        return iter(recs)
+
+    views = h.trial_views(records)
+    assert [v["trial_id"] for v in views] == ["a", "b", "c", "d"] and len(calls) == 2
+    assert [v["replies"] is not None for v in views] == [True, True, False, False]
