@@ -51,9 +51,13 @@ class RunHooks:
         if run_dir is not None:
             collect_use(self.folder, Path(run_dir))
 
+    @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for p in self.config.stash.get(_REWRITTEN, []):
             terminalreporter.write_line(f"sorg: cassette rewritten with this run's calls: {p}")
+        run_dir = self.run_dir()
+        if run_dir is not None and (Path(run_dir) / "report.html").exists():
+            terminalreporter.write_line(f"report page: {Path(run_dir) / 'report.html'} (opens from disk)")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.previous is None:
