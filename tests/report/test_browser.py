@@ -95,3 +95,16 @@ def test_judge_dimensions_and_scores_in_a_browser(tmp_path):
     assert "</script><b>not html</b>" in out["judge_text"] and out["injected"] == 0  # text, never markup
     assert out["streams"] == ["", "st0", "st1"]
     assert {"quality: coverage", "quality: judge_q", "quality: rubric"} <= set(out["quality_heads"])
+
+
+def test_the_harness_sees_console_errors_and_exceptions(tmp_path):
+    """The 'no console errors' checks above can fail: a page that logs one and throws one."""
+    page = tmp_path / "bad.html"
+    page.write_text("<!DOCTYPE html><title>x</title><script>console.error('boom'); notDefined();</script>")
+
+    async def script(p):
+        return {"title": await p.eval("document.title")}
+
+    out = _drive(page.as_uri(), script)
+    assert out["title"] == "x"
+    assert any("boom" in e for e in out["errors"]) and any("notDefined" in e for e in out["errors"])
