@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pytest
 
 from sorg import progress
-from sorg.model.client import USE_ENV
+from sorg.progress import SHARE_ENV as USE_ENV
 
 
 class RunHooks:
