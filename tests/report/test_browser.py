@@ -108,3 +108,16 @@ def test_the_harness_sees_console_errors_and_exceptions(tmp_path):
     out = _drive(page.as_uri(), script)
     assert out["title"] == "x"
     assert any("boom" in e for e in out["errors"]) and any("notDefined" in e for e in out["errors"])
+
+
+def test_an_empty_run_page_loads_without_errors(tmp_path):
+    run = tmp_path / "empty"
+    run.mkdir()
+    report.build(run, plots=False)
+
+    async def script(p):
+        return {"cells": await p.eval("document.getElementById('cell-count').textContent"),
+                "claims": await p.eval("document.getElementById('sec-claims').textContent")}
+
+    out = _drive((run / "report.html").as_uri(), script)
+    assert out["errors"] == [] and out["cells"] == "0 of 0 cells" and "No claims were judged" in out["claims"]
