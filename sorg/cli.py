@@ -21,6 +21,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not (run_dir / TRIALS_FILE).exists():
         print(f"sorg report: {run_dir} has no {TRIALS_FILE} (give a run directory, e.g. reports/latest)", file=sys.stderr)
         return 2
+    if args.html:
+        from sorg.report.html import write_html
+        from sorg.report.plots import PLOTS
+
+        pngs = [] if args.no_plots else [run_dir / n for n in PLOTS if (run_dir / n).exists()]
+        print(write_html(run_dir, report.summary(run_dir), pngs))
+        return 0
     for p in report.build(run_dir, plots=not args.no_plots):
         print(p)
     return 0
@@ -188,9 +195,11 @@ def _cmd_local(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="sorg", description="sorg: multi-agent LLM experiments as pytest tests")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("report", help="rebuild summary.md / summary.json / plots of a run from its files")
+    r = sub.add_parser("report", help="rebuild summary.md / summary.json / report.html / plots of a run from its files")
     r.add_argument("run_dir", help="reports/<run-id>, reports/latest, or reports")
     r.add_argument("--no-plots", action="store_true", help="tables only, even when matplotlib is installed")
+    r.add_argument("--html", action="store_true",
+                   help="write only report.html (one self-contained page; embeds the run's existing plots)")
     r.set_defaults(fn=_cmd_report)
     p = sub.add_parser("plan", help="trials, calls, tokens and dollars each claim needs at the target power")
     p.add_argument("paths", nargs="*", default=["evals"], help="claim files or directories (default evals/)")
@@ -208,6 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     lo = sub.add_parser("local", help="the embedded model's server")
     lo.add_argument("action", choices=["start", "stop", "status"])
     lo.set_defaults(fn=_cmd_local)
+    from sorg import cli_results
+
+    cli_results.register(sub)  # diff, cassettes
     args = ap.parse_args(argv)
     try:
         return int(args.fn(args))

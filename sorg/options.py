@@ -16,7 +16,7 @@ from typing import Any, Callable
 #: fail because one module is broken; the trial then reports the real error).
 ALL_PROTOCOLS = ("coordinator", "sequential", "broadcast", "shared", "stigmergic", "ripple", "morphogenetic",
                  "clonal", "fixed_roles", "single", "hierarchical", "dynamic")
-RECORD_MODES = ("none", "new", "all")
+RECORD_MODES = ("none", "new", "all", "once", "rewrite")
 
 
 def _list(v: str) -> list[str]:
@@ -118,7 +118,9 @@ class Spec:
 SPECS: tuple[Spec, ...] = (
     Spec("record", "none", _record,
          "model-call record mode: none = replay only (a missing reply is an error), new = call live "
-         "only what the cassettes lack, all = call everything live and re-record"),
+         "only what the cassettes lack, all = call everything live and re-record (appending), once = record "
+         "only into a cassette file that does not exist yet, rewrite = call everything live and replace each "
+         "file it called into with exactly this run's calls"),
     Spec("models", "local/smollm2-135m", _list, "comma-separated model strings (litellm names, local/..., fake/...)"),
     Spec("protocols", "all", _protocols, "comma-separated protocol names, or 'all' for the eight"),
     Spec("agents", "4,8", _ints, "comma-separated team sizes"),
@@ -137,6 +139,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("cassette_dir", "cassettes", _opt_str, "recorded model replies (relative to rootdir), or 'none'"),
     Spec("run_id", "", _opt_str, "run directory name (default: UTC time and pid); reuse one to continue it"),
     Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
+    Spec("progress", "auto", _plots, "a live progress line (calls, tokens, dollars, ETA) while models are called "
+         "live (auto), or never (off); silent in pure replay"),
 )
 
 
@@ -161,6 +165,7 @@ class SorgOptions:
     plots: bool = True
     scorers: list[str] = field(default_factory=lambda: ["coverage", "judge_q"])
     stream_length: int = 1
+    progress: bool = True
 
 
 def addoptions(parser: Any) -> None:

@@ -100,6 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _sorg_opts(config)  # fail fast on a bad option value, before collection
     if not _is_worker(config):
         config.pluginmanager.register(_Gatherer(config), "sorg-gatherer")
+        _register_results_hooks(config)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -121,6 +122,7 @@ def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
         record=sorg_options.record,
         cache_dir=sorg_options.cache_dir,
         budget_usd=sorg_options.budget_usd,
+        meter=_live_meter(sorg_options),
     )
     try:
         yield client
@@ -775,3 +777,30 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     st = config.stash.get(_STATE, None)
     if st is not None and st.store is not None:
         st.store.close()
+
+
+# --------------------------------------------------------------------------- results side
+
+
+def _live_meter(o: _opts.SorgOptions) -> Any:
+    """The run's live-call meter for `sorg_client` (None with --sorg-progress=off)."""
+    from sorg import progress
+
+    return progress.meter() if o.progress else None
+
+
+def _register_results_hooks(config: pytest.Config) -> None:
+    """Controller only: cassette-use log, record mode "rewrite" (`sorg.run_hooks`), live progress."""
+    from sorg.run_hooks import RunHooks
+
+    def run_dir() -> Path | None:
+        store = _state(config).store
+        return store.run_dir if store is not None else None
+
+    hooks = RunHooks(config, run_dir)
+    config.pluginmanager.register(hooks, "sorg-run-hooks")
+    o = _sorg_opts(config)
+    if o.progress and not config.option.collectonly:
+        from sorg.run_hooks import ProgressReporter
+
+        config.pluginmanager.register(ProgressReporter(config, hooks.folder, o.budget_usd), "sorg-progress")

@@ -43,7 +43,12 @@ from typing import Any, Iterator, Mapping
 from sorg.errors import CassetteCorrupt
 from sorg.model.identity import model_slug
 
-__all__ = ["FORMAT_VERSION", "CassetteStore", "read_entries", "append_entry", "compact"]
+__all__ = ["FORMAT_VERSION", "CassetteStore", "read_entries", "append_entry", "compact", "rewrite_file",
+           "finish_rewrite", "REWRITE_SUFFIX"]
+
+#: Staging files of record mode "rewrite": ``<file>.jsonl.rewrite-<run>``, renamed over the
+#: file when the run finishes (`finish_rewrite`). Never read as cassettes (not ``*.jsonl``).
+REWRITE_SUFFIX = ".rewrite-"
 
 FORMAT_VERSION = 1
 _REQUIRED = ("key", "model", "reply")
@@ -213,6 +218,52 @@ def compact(path: Path) -> int:
         os.close(fd)
 
 
+def rewrite_file(path: Path, keep: Any = None, entries: Any = None) -> tuple[int, int]:
+    """Replace one cassette file atomically, under the writers' lock, with the last entry per
+    key of `entries` (default: the file's own) whose (model, key) is in `keep` (default: all).
+    Returns (entries before, entries after). An empty result removes the file."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            source = entries if entries is not None else (e for _, e in _entries_of(path, path.read_bytes()))
+            last: dict[str, dict[str, Any]] = {}
+            before = 0
+            for entry in source:
+                before += 1
+                last.pop(entry["key"], None)
+                last[entry["key"]] = entry
+            kept = [e for e in last.values() if keep is None or (e["model"], e["key"]) in keep]
+            if not kept:
+                path.unlink()
+                return before, 0
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with tmp.open("w", encoding="utf-8") as fh:
+                for entry in kept:
+                    fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            return before, len(kept)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def finish_rewrite(root: str | os.PathLike[str], run: str) -> list[Path]:
+    """Record mode "rewrite", at the end of a run: replace each cassette file the run
+    recorded into with exactly the entries it staged (`<file>.rewrite-<run>`), then drop the
+    staging files. Files the run did not call into are left as they are."""
+    done = []
+    for staged in sorted(Path(root).rglob(f"*.jsonl{REWRITE_SUFFIX}{run}")):
+        target = staged.with_name(staged.name[: -len(REWRITE_SUFFIX + run)])
+        rewrite_file(target, entries=[e for _, e in read_entries(staged)])
+        staged.unlink()
+        done.append(target)
+    return done
+
+
 class CassetteStore:
     """All cassettes under one directory, read lazily per model, looked up by request key."""
 
@@ -222,6 +273,8 @@ class CassetteStore:
         self.root = Path(root)
         self.name = name
         self._models: dict[str, dict[str, dict[str, Any]]] = {}
+        self._files: dict[str, Path] = {}  # key -> the file its entry was read from
+        self._once: dict[str, bool] = {}  # model -> may record mode "once" write its file
 
     def path_for(self, model: str) -> Path:
         """The file this store records `model`'s new entries into."""
@@ -238,6 +291,7 @@ class CassetteStore:
                     for _, entry in read_entries(path):
                         if entry["model"] == model:
                             found[entry["key"]] = entry
+                            self._files[entry["key"]] = path
             self._models[model] = found
         return found
 
@@ -249,3 +303,38 @@ class CassetteStore:
         """Append `entry` to this store's file for its model and make it visible at once."""
         append_entry(self.path_for(entry["model"]), entry)
         self.entries(entry["model"])[entry["key"]] = dict(entry)
+
+    def put_rewrite(self, entry: Mapping[str, Any], run: str) -> Path:
+        """Record mode "rewrite": stage `entry` for the file its key was recorded in before
+        (this store's file for a new key); `finish_rewrite` swaps the staged files in."""
+        self.entries(entry["model"])
+        target = self._files.get(entry["key"]) or self.path_for(entry["model"])
+        staged = target.with_name(target.name + REWRITE_SUFFIX + run)
+        append_entry(staged, entry)
+        self.entries(entry["model"])[entry["key"]] = dict(entry)
+        return target
+
+    def may_record_once(self, model: str, ledger: Path) -> bool:
+        """Record mode "once": whether this run may record `model`'s calls into its file,
+        i.e. the file did not exist when the run first looked. `ledger` (one JSON file per
+        run, shared by its xdist workers under a lock) remembers the files this run created,
+        so a second worker does not take the first one's new file for an old one."""
+        if model not in self._once:
+            path = self.path_for(model)
+            ledger.parent.mkdir(parents=True, exist_ok=True)
+            with ledger.open("a+", encoding="utf-8") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                try:
+                    fh.seek(0)
+                    created = set(json.loads(fh.read() or "[]"))
+                    ok = str(path) in created or not path.exists()
+                    if ok and str(path) not in created:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.touch()
+                        fh.seek(0)
+                        fh.truncate()
+                        fh.write(json.dumps(sorted(created | {str(path)})))
+                finally:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            self._once[model] = ok
+        return self._once[model]

@@ -15,6 +15,15 @@ Look-up order for a request (named by `sorg.model.identity.request_key`):
 ``record="all"`` re-records: the first time a key is met in this client it goes live (the
 cache is not read), and the new entry is appended to the cassette; on reading, the later
 line for a key wins (`sorg.model.cassette.compact` drops the older ones).
+``record="rewrite"`` calls like "all" but stages each entry for the file its key came from
+(new keys: this client's file); `sorg.model.cassette.finish_rewrite`, called by the plugin at
+the end of the run, replaces each such file with exactly what the run called.
+``record="once"`` records, like "new", only into a model's cassette file that did not exist
+when the run started (a file the run created itself); with an existing file it replays only.
+
+Every key served from a cassette or recorded is appended to ``$SORG_RUN_SHARE/<pid>.keys``
+when that variable is set (the plugin sets it per run), so `sorg cassettes prune` can tell
+which entries no trial of the run used; live calls also feed `sorg.progress`'s meter there.
 
 Replay (steps 1-2) is synchronous and imports neither litellm nor asyncio machinery beyond
 what the caller already uses: a replayed call costs a hash and a dict look-up.
@@ -31,6 +40,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Coroutine, Mapping, TypeVar
 
+from sorg import progress
 from sorg.errors import CassetteMiss, ModelError
 from sorg.model.backends import ProviderError, RawReply, find_backend
 from sorg.model.cassette import FORMAT_VERSION, CassetteStore
@@ -46,7 +56,9 @@ LOCAL_PREFIX = "local/"
 def _embedded(model: str) -> bool:
     """Whether `model` goes to sorg's own llama.cpp servers (not a registered test backend)."""
     return model.startswith(LOCAL_PREFIX) and find_backend(model) is None
-_MODES = ("none", "new", "all")
+_MODES = ("none", "new", "all", "once", "rewrite")
+_LIVE_FIRST = ("all", "rewrite")  # modes that call every key live once, ignoring recordings
+USE_ENV = progress.SHARE_ENV  # the per-run folder shared by the run's processes (sorg.run_hooks)
 T = TypeVar("T")
 
 
@@ -82,6 +94,7 @@ class ModelClient:
     concurrency: live calls in flight at once per model (per event loop).
     prices: {model: {"input": USD/token, "output": USD/token}} over pyproject's
         ``[tool.sorg.prices]`` and litellm's cost map.
+    meter: a `sorg.progress.Meter` counting live calls for the progress line, or None.
     """
 
     def __init__(
@@ -99,6 +112,7 @@ class ModelClient:
         backoff_s: float = 0.5,
         max_backoff_s: float = 60.0,
         state_dir: str | Path | None = None,
+        meter: Any = None,
     ) -> None:
         if record not in _MODES:
             raise ValueError(f"record must be one of {_MODES}, got {record!r}")
@@ -123,7 +137,11 @@ class ModelClient:
             from sorg.model.budget import Budget
 
             self._budget = Budget(budget_usd, self.state_dir)
-        self._fresh: set[str] = set()  # keys recorded live by this client (record="all")
+        self._fresh: set[str] = set()  # keys recorded live by this client (record="all"/"rewrite")
+        self._use_log: Any = None
+        #: Counts live calls for the run's progress line (`sorg.progress.Meter`; the plugin
+        #: passes the run's, so a client made elsewhere never shows on a sweep's terminal).
+        self.meter = meter
         self._sems: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
@@ -153,24 +171,51 @@ class ModelClient:
         """Release the cache's database handle. The client stays usable (reopens lazily)."""
         if self._cache is not None:
             self._cache.close()
+        if self._use_log is not None:
+            self._use_log.close()
+            self._use_log = None
+
+    def _used(self, model: str, key: str) -> None:
+        """Note that `key` was served or recorded (for `sorg cassettes prune`)."""
+        folder = os.environ.get(USE_ENV)
+        if not folder:
+            return
+        with self._lock:
+            if self._use_log is None:
+                os.makedirs(folder, exist_ok=True)
+                self._use_log = open(os.path.join(folder, f"{os.getpid()}.keys"), "a", encoding="utf-8", buffering=1)
+            self._use_log.write(f"{model}\t{key}\n")
+
+    def _run_name(self) -> str:
+        """The run this client records for: the plugin's per-run folder name (the same in all
+        xdist workers and the controller), else the budget's run id."""
+        folder = os.environ.get(USE_ENV)
+        if folder:
+            return os.path.basename(os.path.normpath(folder))
+        from sorg.model.budget import run_id
+
+        return run_id()
 
     # -- replay ------------------------------------------------------------------------------
 
     def _replay(self, req: Request, key: str) -> Completion | None:
         store = self.cassettes
-        if store is not None and (self.record != "all" or key in self._fresh):
+        if store is not None and (self.record not in _LIVE_FIRST or key in self._fresh):
             entry = store.get(req.model, key)
             if entry is not None:
+                self._used(req.model, key)
                 return _completion(entry, "cassette", key, req.model)
-            if self.record == "none":
+            if self.record == "none" or (self.record == "once" and not store.may_record_once(
+                    req.model, self.state_dir / f"once-{self._run_name()}.json")):
                 raise CassetteMiss(self._miss_message(req, key))
-        if self.record != "all":
+        if self.record not in _LIVE_FIRST:
             cache = self._disk_cache()
             if cache is not None:
                 entry = cache.get(key)
                 if entry is not None and entry.get("model") == req.model:
-                    if store is not None:  # record == "new": make the cassette complete
+                    if store is not None:  # record == "new"/"once": make the cassette complete
                         store.put({**entry, "label": redact_text(req.label, secret_values(req.params))})
+                        self._used(req.model, key)
                     return _completion(entry, "cache", key, req.model)
         return None
 
@@ -253,7 +298,15 @@ class ModelClient:
             if self._budget is not None:
                 self._budget.check(req.model, req.label)
             t0 = time.perf_counter()
-            raw, provider_model = await self._call_with_retries(req)
+            meter = self.meter
+            if meter is not None:
+                meter.start(req.model)
+            try:
+                raw, provider_model = await self._call_with_retries(req)
+            except BaseException:
+                if meter is not None:
+                    meter.end(req.model, ok=False)
+                raise
             latency = time.perf_counter() - t0
         cost = raw.cost_usd
         if cost is None:
@@ -262,9 +315,15 @@ class ModelClient:
                                       warn=find_backend(req.model) is None)
         if self._budget is not None:
             self._budget.add(cost)
+        if meter is not None:
+            meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
         entry = self._entry(req, key, raw, cost, latency)
-        if self.cassettes is not None and self.record != "none":
+        if self.cassettes is not None and self.record == "rewrite":
+            self.cassettes.put_rewrite(entry, self._run_name())
+            self._used(req.model, key)
+        elif self.cassettes is not None and self.record != "none":
             self.cassettes.put(entry)
+            self._used(req.model, key)
         cache = self._disk_cache()
         if cache is not None:
             cache.set(key, entry)

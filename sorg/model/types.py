@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 Source = Literal["cassette", "cache", "live"]
-RecordMode = Literal["none", "new", "all"]
+RecordMode = Literal["none", "new", "all", "once", "rewrite"]
 
 
 @dataclass(frozen=True)
