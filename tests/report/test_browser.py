@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+
 from pathlib import Path
 
 import pytest
 
 from sorg import report
 from sorg.report.html import render_html
-from sorg.store import iter_records
+from sorg.store import iter_records, read_records
 
 from .cdp import find_chromium, with_page
 from .synth import JUDGE_DIMS, run_dir, with_new_fields
@@ -37,6 +38,10 @@ def _drive(url: str, script: "callable") -> dict:
 def test_replayed_report_in_a_browser(replays):
     run, _ = replays
     claims = json.loads((run / "claims.json").read_text())["claims"]
+    recs = read_records(run / "trials.jsonl")
+    biggest = max(r.n_agents for r in recs)
+    expected = sorted(r.trial_id for r in recs if r.protocol == "shared" and r.n_agents == biggest)
+    calls = {r.trial_id: r.calls for r in recs}
 
     async def script(page):
         out = {"claim_rows": await page.eval("document.querySelectorAll('#claims tr.claim-row').length"),
@@ -47,9 +52,9 @@ def test_replayed_report_in_a_browser(replays):
         out["cells_shared"] = await page.eval(
             "Array.from(document.querySelectorAll('#cells tbody tr')).map(r => r.cells[1].textContent)")
         out["trials_shared"] = await page.eval("document.querySelectorAll('#trials tbody tr').length")
-        await page.eval("(() => { const s = document.getElementById('filter-n_agents'); s.value = '256';"
+        await page.eval("(() => { const s = document.getElementById('filter-n_agents'); s.value = '" + str(biggest) + "';"
                         " s.dispatchEvent(new Event('change')); })()")
-        out["trials_256"] = await page.eval(
+        out["trials_big"] = await page.eval(
             "Array.from(document.querySelectorAll('#trials tbody tr')).map(r => r.dataset.trial)")
         await page.eval("document.querySelector('#trials tbody tr').click()")
         out["title"] = await page.eval("document.getElementById('trial-title').textContent")
@@ -60,11 +65,11 @@ def test_replayed_report_in_a_browser(replays):
 
     out = _drive((run / "report.html").as_uri(), script)
     assert out["errors"] == []
-    assert out["claim_rows"] == len(claims) == 11
+    assert out["claim_rows"] == len(claims) > 0
     assert out["cells_all"] > len(out["cells_shared"]) > 0 and set(out["cells_shared"]) == {"shared"}
-    assert out["trials_all"] == 204 and 0 < out["trials_shared"] < 204
-    assert out["trials_256"] == ["cur-l1-01.shared.local-smollm2-135m.n256.s0"]
-    assert out["title"] == out["trials_256"][0] and out["turns"] == 512  # 256 agents, two rounds
+    assert out["trials_all"] == len(recs) and 0 < out["trials_shared"] < len(recs)
+    assert sorted(out["trials_big"]) == expected and expected
+    assert out["title"] in expected and out["turns"] == calls[out["title"]]  # every call of the trial
     assert out["first_turn"].startswith("agent 0") and "round 0" in out["first_turn"] and "role:" in out["first_turn"]
     assert Path(out["shot"]).read_bytes()[:4] == b"\x89PNG"
 

@@ -26,7 +26,7 @@ def test_page_is_self_contained_and_lists_every_claim(tmp_path):
     assert page.count('<tr class="claim-row">') == 2
     assert "1.251, no CI (1 task)" in page and "1.251..1.251" not in page
     data = _data(page)
-    assert len(data["trials"]) == 12 and data["quality_keys"] == ["rubric"]
+    assert len(data["trials"]) == 12 and data["quality_keys"] == ["coverage", "judge_q", "rubric"]
     assert {c["protocol"] for c in data["cells"]} == {"sequential", "coordinator"}
 
 
