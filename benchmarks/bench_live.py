@@ -102,7 +102,7 @@ def _trial_seconds(protocol: str, agents: int, concurrency: int, max_tokens: int
                          state_dir=STATE)
     try:
         t0 = time.perf_counter()
-        rec = run_trial(task, protocol, MODEL, agents, 0, client=client, max_tokens=max_tokens)
+        rec = run_trial(task, protocol, MODEL, agents, 0, client=client, max_tokens=max_tokens, scorers=("coverage",))
         elapsed = time.perf_counter() - t0
     finally:
         client.close()

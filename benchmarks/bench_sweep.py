@@ -56,7 +56,10 @@ async def fake_backend(req):
     """Deterministic replies of each kind the protocols ask for; text depends on the sample."""
     h = hashlib.sha256(req.sample.encode()).hexdigest()
     fmt = req.response_format and req.response_format.get("json_schema", {}).get("name")
-    if fmt == "plan":
+    if fmt == "judge_q":
+        text = json.dumps({"rationale": "ok", "accuracy": 2, "completeness": 3, "coherence": 3,
+                           "actionability": 2, "mission_relevance": 3})
+    elif fmt == "plan":
         text = json.dumps({"assignments": [{"role": f"lead {i}", "subtask": f"write part {i} {h[:4]}"}
                                            for i in range(4)]})
     elif fmt:
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         (root / "conftest.py").write_text(CONFTEST)
         (root / "pytest.ini").write_text(
-            "[pytest]\nsorg_models = fake/m\nsorg_protocols = all\n"
+            "[pytest]\nsorg_models = fake/m\nsorg_protocols = " + ",".join(PROTOCOLS) + "\n"
             f"sorg_agents = {AGENTS}\nsorg_levels = 1,2,3,4\nsorg_tasks_per_level = {tpl}\nsorg_seeds = {seeds}\n"
             "sorg_cache_dir = none\n")
         (root / EVALS_FILE).write_text(EVALS)

@@ -43,7 +43,7 @@ def main() -> int:
     rows, out = [], {}
     for name in sorted(PROTOCOLS):
         for n in SIZES:
-            rec = run_trial(task, name, "fake/bench", n, 0, client=client)
+            rec = run_trial(task, name, "fake/bench", n, 0, client=client, scorers=("coverage",))
             rows.append((name, n, rec.calls, rec.prompt_tokens, rec.max_prompt_tokens))
             out[f"{name}_n{n}"] = {"calls": rec.calls, "prompt_tokens": rec.prompt_tokens,
                                    "max_prompt_tokens": rec.max_prompt_tokens}
