@@ -78,6 +78,22 @@ def _plots(v: str) -> bool:
     raise ValueError(f"{v!r} is not auto or no")
 
 
+def _flag(v: str) -> bool:
+    v = v.strip().lower()
+    if v in ("yes", "true", "1", "on"):
+        return True
+    if v in ("", "no", "false", "0", "off"):
+        return False
+    raise ValueError(f"{v!r} is not yes or no")
+
+
+def _shard(v: str) -> str:
+    from sorg.pytest_plugin.sweep import parse_shard
+
+    got = parse_shard(v)
+    return "" if got is None else f"{got[0]}/{got[1]}"
+
+
 def _opt_list(v: str) -> list[str] | None:
     return None if v.strip().lower() in ("", "all", "none") else _list(v)
 
@@ -92,6 +108,7 @@ class Spec:
     default: str
     parse: Callable[[str], Any]
     help: str
+    bare: bool = False  # a flag without a value (`--sorg-claims-only`), "yes" when given
 
     @property
     def flag(self) -> str:
@@ -124,6 +141,11 @@ SPECS: tuple[Spec, ...] = (
     Spec("cassette_dir", "cassettes", _opt_str, "recorded model replies (relative to rootdir), or 'none'"),
     Spec("run_id", "", _opt_str, "run directory name (default: UTC time and pid); reuse one to continue it"),
     Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
+    Spec("shard", "none", _shard,
+         "i/N: run shard i of N of the declared sweep (deterministic, every test whole); claims are judged "
+         "later over the merged run (`sorg merge`)"),
+    Spec("claims_only", "no", _flag,
+         "run no trial: judge the claims over the stored run named by --sorg-run-id", bare=True),
 )
 
 
@@ -146,14 +168,17 @@ class SorgOptions:
     cassette_dir: str | None
     run_id: str | None
     plots: bool = True
+    shard: str = ""
+    claims_only: bool = False
 
 
 def addoptions(parser: Any) -> None:
     """Register every setting as `--sorg-*` and ini key `sorg_*` (pytest's parser)."""
     group = parser.getgroup("sorg", "sorg: multi-agent LLM experiments")
     for s in SPECS:
+        kind = {"action": "store_const", "const": "yes"} if s.bare else {}
         group.addoption(s.flag, dest="sorg_" + s.name, default=None,
-                        help=f"{s.help} (default {s.default!r}; ini {s.ini}, env {s.env})")
+                        help=f"{s.help} (default {s.default!r}; ini {s.ini}, env {s.env})", **kind)
         parser.addini(s.ini, f"{s.help} (default {s.default!r})", default=None)
 
 
@@ -182,4 +207,23 @@ def resolve(config: Any, env: dict[str, str] | None = None) -> SorgOptions:
     for key in ("cache_dir", "report_dir", "cassette_dir"):
         if values[key] is not None:
             values[key] = os.path.join(root, os.path.expanduser(values[key]))
+    if values["claims_only"] and not values["run_id"]:
+        raise ValueError("sorg: --sorg-claims-only judges a stored run: name it with --sorg-run-id=RUN")
     return SorgOptions(**values)
+
+
+def used(config: Any) -> bool:
+    """Whether this pytest run asks for sorg: a `--sorg-*` flag on the command line or a
+    `sorg_*` ini key. Only then are the options checked at start-up; an unrelated project in
+    the same venv (where a stray SORG_* variable may be set) is left alone, and sorg's
+    fixtures still check the options the moment a test asks for them."""
+    args = getattr(getattr(config, "invocation_params", None), "args", ()) or ()
+    if any(str(a).startswith("--sorg-") for a in args):
+        return True
+    for s in SPECS:
+        try:
+            if config.getini(s.ini) not in (None, "", []):
+                return True
+        except ValueError:
+            continue
+    return False

@@ -1,0 +1,130 @@
+"""Parametrization of sweep tests from the `--sorg-*` options and `@pytest.mark.sorg`.
+
+Why its own module: this is the one place that turns settings into test ids, so the ids
+(and with them the declared sweep that claims are judged over) come from one function.
+Errors here are the user's (a typo'd protocol, a bad mark): they are raised as one-line
+collection failures, never as tracebacks, and never after a trial has run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NoReturn
+
+import pytest
+
+from sorg import options as _opts
+
+SWEEP_ARGS = ("model", "protocol", "n_agents", "task", "seed")
+MARK_KEYS = ("models", "protocols", "agents", "levels", "domains", "tasks_per_level", "seeds", "tasks")
+
+
+def usage_error(msg: str) -> NoReturn:
+    """Fail collection with `msg` alone (no traceback). A collection error stops the run
+    before any test, with or without xdist (xdist prints one identical error once), where a
+    UsageError raised in a worker's collection prints a pluggy traceback per worker."""
+    pytest.fail(f"sorg: {msg}", pytrace=False)
+
+
+def _slugs(models: list[str]) -> dict[str, str]:
+    """Short model ids for test ids: the part after the last '/', unless two collide."""
+    short = {m: m.rsplit("/", 1)[-1] for m in models}
+    if len(set(short.values())) < len(short):
+        return {m: m.replace("/", "_") for m in models}
+    return short
+
+
+def _mark_overrides(metafunc: pytest.Metafunc) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for mark in reversed(list(metafunc.definition.iter_markers("sorg"))):  # closest mark wins
+        if mark.args:
+            usage_error(f"{metafunc.definition.nodeid}: @pytest.mark.sorg takes keywords only ({', '.join(MARK_KEYS)})")
+        bad = set(mark.kwargs) - set(MARK_KEYS)
+        if bad:
+            usage_error(
+                f"{metafunc.definition.nodeid}: unknown @pytest.mark.sorg keyword(s) {sorted(bad)}; known: {', '.join(MARK_KEYS)}")
+        out.update(mark.kwargs)
+    return out
+
+
+def _as_list(value: Any, name: str, nodeid: str) -> list:
+    if isinstance(value, (str, int)):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        usage_error(f"{nodeid}: @pytest.mark.sorg({name}=...) must be a list, got {value!r}")
+
+
+def unknown_protocols(protocols: list[str]) -> tuple[list[str], set[str]]:
+    """(the names in `protocols` that are not protocols, the known names)."""
+    try:
+        from sorg.protocols import PROTOCOLS
+
+        known = set(PROTOCOLS) or set(_opts.ALL_PROTOCOLS)
+    except Exception:  # a broken protocol module must not hide every test; trials show it
+        known = set(_opts.ALL_PROTOCOLS)
+    return [p for p in protocols if p not in known], known
+
+
+def _check_protocols(protocols: list[str], nodeid: str) -> None:
+    """Unknown protocol names fail at collection, naming the test (not 700 trials later)."""
+    unknown, known = unknown_protocols(protocols)
+    if unknown:
+        usage_error(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
+
+
+def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], get_bank: Callable[[], Any]) -> None:
+    """Fill `model`, `protocol`, `n_agents`, `task`, `seed` from the options / sorg mark
+    (`opts` and `get_bank` are called only when a test asks for a sweep argument)."""
+    wanted = [a for a in SWEEP_ARGS if a in metafunc.fixturenames]
+    if not wanted or metafunc.definition.get_closest_marker("sorg_claim"):
+        return
+    explicit = set()
+    for m in metafunc.definition.iter_markers("parametrize"):
+        names = m.args[0] if m.args else m.kwargs.get("argnames", ())
+        explicit.update(n.strip() for n in (names.split(",") if isinstance(names, str) else names))
+    # A fixture of the same name (a test suite's own `task` or `seed`) is the user's: leave it.
+    fixtures = getattr(metafunc, "_arg2fixturedefs", {})
+    wanted = [a for a in wanted if a not in explicit and a not in fixtures]
+    if not wanted:
+        return
+    o = opts()
+    nodeid = metafunc.definition.nodeid
+    ov = _mark_overrides(metafunc)
+    models = _as_list(ov.get("models", o.models), "models", nodeid)
+    protocols = _as_list(ov.get("protocols", o.protocols), "protocols", nodeid)
+    if protocols == ["all"]:
+        protocols = list(_opts.ALL_PROTOCOLS)
+    agents = [int(a) for a in _as_list(ov.get("agents", o.agents), "agents", nodeid)]
+    seeds_v = ov.get("seeds", o.seeds)
+    seeds = list(range(int(seeds_v))) if isinstance(seeds_v, int) else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)]
+    if "protocol" in wanted:
+        _check_protocols(protocols, nodeid)
+    tasks: list[Any] = [None]
+    if "task" in wanted:
+        bank = get_bank()
+        if "tasks" in ov:
+            tasks = [bank.get(t) for t in _as_list(ov["tasks"], "tasks", nodeid)]
+        else:
+            levels = [int(x) for x in _as_list(ov.get("levels", o.levels), "levels", nodeid)]
+            domains = ov.get("domains", o.domains)
+            tasks = list(bank.select(levels=tuple(levels), domains=domains,
+                                     per_level=ov.get("tasks_per_level", o.tasks_per_level)))
+        if not tasks:
+            usage_error(f"{nodeid}: the task selection (levels, domains) matched no task in the bank")
+    slug = _slugs(models)
+    axes = {
+        "model": [(m, slug[m]) for m in models],
+        "task": [(t, getattr(t, "id", str(t))) for t in tasks],
+        "protocol": [(p, p) for p in protocols],
+        "n_agents": [(n, f"n{n}") for n in agents],
+        "seed": [(s, f"s{s}") for s in seeds],
+    }
+    order = [a for a in ("model", "task", "protocol", "n_agents", "seed") if a in wanted]
+    combos: list[tuple[list, list]] = [([], [])]
+    for a in order:
+        combos = [(vals + [v], ids + [i]) for vals, ids in combos for v, i in axes[a]]
+    id_order = [a for a in ("task", "protocol", "n_agents", "seed", "model") if a in wanted]
+    ids = ["-".join(ids[order.index(a)] for a in id_order) for _, ids in combos]
+    values = [tuple(vals) if len(order) > 1 else vals[0] for vals, _ in combos]
+    metafunc.parametrize(order if len(order) > 1 else order[0], values, ids=ids)
