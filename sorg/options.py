@@ -182,15 +182,16 @@ def addoptions(parser: Any) -> None:
         parser.addini(s.ini, f"{s.help} (default {s.default!r})", default=None)
 
 
-def resolve(config: Any, env: dict[str, str] | None = None) -> SorgOptions:
+def resolve(config: Any, env: dict[str, str] | None = None, cli: bool = True) -> SorgOptions:
     """Command line > environment variable > ini key > default, each parsed and checked.
+    `cli=False, env={}` gives the project's configured settings (ini and defaults) alone.
 
     Raises ValueError naming the setting and its source when a value does not parse.
     """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     for s in SPECS:
-        raw, source = config.getoption("sorg_" + s.name, None), s.flag
+        raw, source = (config.getoption("sorg_" + s.name, None) if cli else None), s.flag
         if raw is None and env.get(s.env) not in (None, ""):
             raw, source = env[s.env], f"environment variable {s.env}"
         if raw is None:

@@ -64,6 +64,8 @@ class _State:
     latest_moved: bool = False
     trials_reported: int = 0
     usage_errors: int = 0  # collection errors raised by sorg's own checks
+    configured: tuple | None = None  # (the project's sweep settings when this run is a slice of them, or None,)
+    slice_ids: dict[str, list[str]] = field(default_factory=dict)  # test function -> node ids of the full sweep
 
 
 _STATE = pytest.StashKey[_State]()
@@ -222,7 +224,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         except pytest.UsageError as exc:  # in a worker: one collection error, not a traceback each
             _params.usage_error(str(exc))
 
-    _params.generate(metafunc, opts, lambda: _bank(config))
+    def configured() -> _opts.SorgOptions | None:
+        st = _state(config)
+        if st.configured is None:
+            try:
+                conf = _opts.resolve(config, env={}, cli=False)
+            except ValueError:
+                conf = None
+            st.configured = (conf,) if conf is not None and _params.sweep_is_slice(opts(), conf) else (None,)
+        return st.configured[0]
+
+    ids = _params.generate(metafunc, opts, lambda: _bank(config), configured)
+    if ids is not None:
+        _state(config).slice_ids[metafunc.definition.nodeid] = ids
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -230,7 +244,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                   items: list[pytest.Item]) -> Iterator[None]:
     """Note the declared sweep and claims before any plugin deselects, then what was selected;
     apply `--sorg-shard` and `--sorg-claims-only`; take the claims out of the run."""
-    declared = [it.nodeid for it in items if _sweep.is_sweep_item(it)]
+    declared = _declared(_state(config), items)
     all_claims = [it for it in items if _sweep.is_claim_item(it)]
     result = yield
     if _state(config).usage_errors and not config.option.continue_on_collection_errors:
@@ -258,7 +272,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     st = _state(config)
     plan = _sweep.Plan(declared=declared, selected=[it.nodeid for it in items if _sweep.is_sweep_item(it)],
-                       claims=[claim_entry(it, it.nodeid in chosen) for it in all_claims], shard=o.shard)
+                       claims=[claim_entry(it, it.nodeid in chosen) for it in all_claims], shard=o.shard,
+                       narrowed=bool(st.slice_ids))
     items[:] = [it for it in items if not _sweep.is_claim_item(it)]
     if _is_worker(config):
         plan_dir = config.workerinput.get(_sweep.PLAN_DIR_KEY)  # type: ignore[attr-defined]
@@ -271,6 +286,24 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         st.plan = plan
         st.claim_items = {it.nodeid: it for it in all_claims}
     return result
+
+
+def _declared(st: _State, items: list[pytest.Item]) -> list[str]:
+    """Node ids of the declared sweep: the collected sweep tests, except that a test whose
+    sweep this run's options narrowed (a slice) declares the node ids of the full sweep."""
+    out: list[str] = []
+    done: set[str] = set()
+    for it in items:
+        if not _sweep.is_sweep_item(it):
+            continue
+        fn = it.nodeid.split("[", 1)[0]
+        if fn in st.slice_ids:
+            if fn not in done:
+                out += st.slice_ids[fn]
+                done.add(fn)
+        else:
+            out.append(it.nodeid)
+    return out
 
 
 class _UsageWatch:

@@ -73,12 +73,19 @@ def _check_protocols(protocols: list[str], nodeid: str) -> None:
         usage_error(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
 
 
-def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], get_bank: Callable[[], Any]) -> None:
+def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], get_bank: Callable[[], Any],
+             configured: Callable[[], _opts.SorgOptions | None] = lambda: None) -> list[str] | None:
     """Fill `model`, `protocol`, `n_agents`, `task`, `seed` from the options / sorg mark
-    (`opts` and `get_bank` are called only when a test asks for a sweep argument)."""
+    (`opts` and `get_bank` are called only when a test asks for a sweep argument).
+
+    `configured` gives the project's own sweep settings (ini and defaults) when this run's
+    command line narrows them to a slice (`sweep_is_slice`); then the node ids that sweep
+    would have had are returned, so that claims see the slice as part of the declared sweep
+    rather than as a complete one. None otherwise (the collected items are the sweep).
+    """
     wanted = [a for a in SWEEP_ARGS if a in metafunc.fixturenames]
     if not wanted or metafunc.definition.get_closest_marker("sorg_claim"):
-        return
+        return None
     explicit = set()
     for m in metafunc.definition.iter_markers("parametrize"):
         names = m.args[0] if m.args else m.kwargs.get("argnames", ())
@@ -87,8 +94,41 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
     fixtures = getattr(metafunc, "_arg2fixturedefs", {})
     wanted = [a for a in wanted if a not in explicit and a not in fixtures]
     if not wanted:
-        return
-    o = opts()
+        return None
+    order, values, ids = _combos(metafunc, opts(), wanted, get_bank)
+    metafunc.parametrize(order if len(order) > 1 else order[0], values, ids=ids)
+    conf = configured()
+    if conf is None or explicit:
+        return None
+    return [f"{metafunc.definition.nodeid}[{i}]" for i in _combos(metafunc, conf, wanted, get_bank)[2]]
+
+
+def sweep_is_slice(run: _opts.SorgOptions, conf: _opts.SorgOptions) -> bool:
+    """Whether this run's sweep settings narrow the project's (every axis a subset of the
+    configured one, at least one strictly): `--sorg-protocols=sequential --sorg-levels=1` is a
+    slice of the study; `--sorg-models=another/model` is a different sweep, not a slice."""
+    def axis(o: _opts.SorgOptions) -> list[set]:
+        return [set(o.models), set(o.protocols), set(o.agents), set(o.levels), set(o.domains or ["*"]),
+                {o.tasks_per_level or 10**9}, set(range(o.seeds))]
+    narrower = False
+    for r, c in zip(axis(run), axis(conf)):
+        if r == c:
+            continue
+        if "*" in c and "*" not in r:  # every domain configured, some selected
+            narrower = True
+            continue
+        if len(r) == 1 and len(c) == 1 and isinstance(next(iter(r)), int) and next(iter(r)) < next(iter(c)):
+            narrower = True  # fewer tasks per level
+            continue
+        if not r <= c:
+            return False
+        narrower = True
+    return narrower
+
+
+def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
+            get_bank: Callable[[], Any]) -> tuple[list[str], list, list[str]]:
+    """(argument names, values, ids) of the sweep `o` and the test's sorg mark give."""
     nodeid = metafunc.definition.nodeid
     ov = _mark_overrides(metafunc)
     models = _as_list(ov.get("models", o.models), "models", nodeid)
@@ -127,4 +167,4 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
     id_order = [a for a in ("task", "protocol", "n_agents", "seed", "model") if a in wanted]
     ids = ["-".join(ids[order.index(a)] for a in id_order) for _, ids in combos]
     values = [tuple(vals) if len(order) > 1 else vals[0] for vals, _ in combos]
-    metafunc.parametrize(order if len(order) > 1 else order[0], values, ids=ids)
+    return order, values, ids

@@ -40,6 +40,7 @@ class Plan:
     selected: list[str] = field(default_factory=list)  # sweep test node ids that will run
     claims: list[dict] = field(default_factory=list)  # every declared claim's entry ("selected": bool)
     shard: str = ""  # "i/N" when --sorg-shard cut the sweep
+    narrowed: bool = False  # this run's --sorg-* options are a slice of the project's sweep
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=str)
@@ -131,7 +132,9 @@ def coverage(plan: Plan, finished: set[str], stored: dict[str, list[str]] | None
         deselected = len(declared) - len(set(plan.selected)) if plan.declared else 0
         if plan.shard:
             parts.append(f"shard {plan.shard}")
-        if deselected:
+        if deselected and plan.narrowed:
+            parts.append(f"{deselected} outside this run's slice (the --sorg-* options narrow the project's sweep)")
+        elif deselected:
             parts.append(f"{deselected} deselected")
         not_done = len(set(plan.selected) - have)
         if not_done:

@@ -152,3 +152,15 @@ def test_typo(sorg_trial, task, protocol, n_agents, model, seed):
     assert 0 < out.count("unknown protocol(s) ['sequentail']") <= 2 * (2 if xdist else 1)
     assert "Traceback" not in out
     assert not (project.path / "reports" / "typo").exists()
+
+
+def test_a_slice_of_the_sweep_does_not_judge_the_study_claims(project):
+    # before: the claims were judged over the slice's complete sweep (4 trials) and failed
+    r = project.run("--sorg-protocols=sequential", "--sorg-levels=1")
+    r.assert_outcomes(passed=6, skipped=6)  # 2 tasks x 2 seeds + the 2 scaling tests
+    assert r.ret == 0
+    assert ("partial sweep: 6 of 26 trials (20 outside this run's slice (the --sorg-* options narrow "
+            "the project's sweep))") in r.stdout.str()
+    # a different sweep (another model) is not a slice: it is complete on its own
+    r = project.run("--sorg-models=fake/other", "--sorg-run-id=other")
+    assert "sweep complete: 26 of 26 trials" in r.stdout.str()
