@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from sorg import options as _opts
-from sorg.errors import LocalModelUnavailable
+from sorg.pytest_plugin import faults as _faults
 from sorg.pytest_plugin import params as _params
 from sorg.pytest_plugin import records as _records
 from sorg.pytest_plugin import sweep as _sweep
@@ -63,6 +63,7 @@ class _State:
     report_error: str = ""
     latest_moved: bool = False
     trials_reported: int = 0
+    faults: dict[str, str] = field(default_factory=dict)  # run-wide fault -> node id that met it first
     usage_errors: int = 0  # collection errors raised by sorg's own checks
     configured: tuple | None = None  # (the project's sweep settings when this run is a slice of them, or None,)
     slice_ids: dict[str, list[str]] = field(default_factory=dict)  # test function -> node ids of the full sweep
@@ -189,13 +190,18 @@ def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], 
         kw.setdefault("label", request.node.nodeid)
         try:
             record = sorg_runner(task, protocol, model, n_agents, seed, client=sorg_client, **kw)
-        except LocalModelUnavailable as exc:
-            # Not this trial's fault: the embedded model is missing or its server keeps dying.
-            # Every later trial would fail the same way, so the sweep stops after this test
-            # (under xdist too); finished trials are already stored and a rerun resumes.
-            request.session.shouldstop = f"sorg: the embedded model is unavailable: {str(exc).splitlines()[0]}"
+        except Exception as exc:
+            # A fault of the whole run (a corrupt cassette, a model never recorded, the embedded
+            # model missing) fails every later trial the same way: it is reported once and the
+            # sweep stops after this test (under xdist too); a rerun with the run id resumes.
+            fault = _faults.classify(exc)
+            if fault and not _faults.meet(request, fault):
+                _faults.blocked(fault)
             raise
         request.node.user_properties.append((TRIAL_PROP, _records.trial_payload(record)))
+        fault = _faults.classify_record(record)  # stored (status error, resumable), then reported once
+        if fault and not _faults.meet(request, fault):
+            _faults.blocked(fault)
         return record
 
     return run
@@ -358,11 +364,14 @@ class _Gatherer:
         props = getattr(report, "user_properties", None)
         if not props:
             return
+        st = _state(self.config)
+        for k, v in props:
+            if k == _faults.FAULT_PROP:
+                st.faults.setdefault(v, report.nodeid)
         recs = [v for k, v in props if k == TRIAL_PROP]
         if not recs:
             return
         store = _store(self.config)
-        st = _state(self.config)
         for rec in recs:
             if store.append_line(rec["trial_id"], rec["line"], rec.get("status")):
                 st.trials_reported += 1
@@ -435,7 +444,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if _is_worker(config):
         return
     st = config.stash.get(_STATE, None)
-    if st is None or (st.store is None and not st.verdict_rows):
+    if st is None:
+        return
+    if st.faults:
+        total = len(st.plan.declared) if st.plan is not None else 0
+        done = st.coverage.done if st.coverage is not None else len(st.finished)
+        _faults.summary(terminalreporter, st.faults, max(total - done, 0), total)
+    if st.store is None and not st.verdict_rows:
         return
     from sorg.pytest_plugin import finish
 
