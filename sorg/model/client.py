@@ -281,7 +281,9 @@ class ModelClient:
             t0 = time.perf_counter()
             raw, provider_model = await self._call_with_retries(req)
             latency = time.perf_counter() - t0
-        cost = raw.cost_usd
+        # A price the project set (pyproject, ModelClient(prices=...)) wins; else the cost the
+        # backend took from the whole response (cached-token discounts count); else the table.
+        cost = None if req.model in self.prices().table else raw.cost_usd
         if cost is None:
             # A registered (test) backend without a price is free; a real model without one warns.
             cost = self.prices().cost(req.model, raw.prompt_tokens, raw.completion_tokens, provider_model,
