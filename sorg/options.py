@@ -78,6 +78,20 @@ def _plots(v: str) -> bool:
     raise ValueError(f"{v!r} is not auto or no")
 
 
+def _nonneg_int(v: str) -> int:
+    n = int(v)
+    if n < 0:
+        raise ValueError(f"{n} is negative")
+    return n
+
+
+def _pos_float(v: str) -> float:
+    f = float(v)
+    if not f > 0:
+        raise ValueError(f"{v} is not a positive number")
+    return f
+
+
 def _flag(v: str) -> bool:
     v = v.strip().lower()
     if v in ("yes", "true", "1", "on"):
@@ -141,6 +155,11 @@ SPECS: tuple[Spec, ...] = (
     Spec("cassette_dir", "cassettes", _opt_str, "recorded model replies (relative to rootdir), or 'none'"),
     Spec("run_id", "", _opt_str, "run directory name (default: UTC time and pid); reuse one to continue it"),
     Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
+    Spec("concurrency", "4", _pos_int,
+         "live calls in flight at once per model and process (raise it for a proxy or router in front of "
+         "many inference servers)"),
+    Spec("timeout_s", "120", _pos_float, "seconds one live call may take before it is retried"),
+    Spec("retries", "4", _nonneg_int, "further attempts after a transient fault (429, 5xx, timeout, connection)"),
     Spec("shard", "none", _shard,
          "i/N: run shard i of N of the declared sweep (deterministic, every test whole); claims are judged "
          "later over the merged run (`sorg merge`)"),
@@ -168,6 +187,9 @@ class SorgOptions:
     cassette_dir: str | None
     run_id: str | None
     plots: bool = True
+    concurrency: int = 4
+    timeout_s: float = 120.0
+    retries: int = 4
     shard: str = ""
     claims_only: bool = False
 

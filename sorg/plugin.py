@@ -151,6 +151,9 @@ def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
         record=sorg_options.record,
         cache_dir=sorg_options.cache_dir,
         budget_usd=sorg_options.budget_usd,
+        concurrency=sorg_options.concurrency,
+        timeout_s=sorg_options.timeout_s,
+        retries=sorg_options.retries,
         # A shard records into its own cassette file, so shards on one disk never contend.
         cassette_name=f"shard-{sorg_options.shard.replace('/', '-of-')}" if sorg_options.shard else "default",
     )
