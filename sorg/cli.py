@@ -10,7 +10,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -192,6 +192,29 @@ def _cmd_local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_merge(args: argparse.Namespace) -> int:
+    """Merge run directories (shards) into one; the claims are judged over it afterwards."""
+    from sorg.merge import MergeRefused, merge_runs
+
+    try:
+        res = merge_runs(args.report_dir, args.out, args.runs)
+    except MergeRefused as exc:
+        print(f"sorg merge: {exc}", file=sys.stderr)
+        return 2
+    print(f"merged {', '.join(res.runs)} -> {res.out}: {res.records} trials "
+          f"({res.replaced} not-ok records replaced by ok ones), {res.nodes} of {res.declared} declared tests finished")
+    print(f"judge the claims: pytest evals/ --sorg-run-id={args.out} --sorg-claims-only")
+    return 0
+
+
+def _add_merge(sub: Any) -> None:
+    m = sub.add_parser("merge", help="merge run directories (shards) into one run, preferring ok records")
+    m.add_argument("out", help="the merged run's id (a new directory under --report-dir)")
+    m.add_argument("runs", nargs="+", help="run ids under --report-dir, or run directories")
+    m.add_argument("--report-dir", default="reports", help="where runs live (default reports)")
+    m.set_defaults(fn=_cmd_merge)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="sorg", description="sorg: multi-agent LLM experiments as pytest tests")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -220,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sorg import cli_results
 
     cli_results.register(sub)  # diff, cassettes
+    _add_merge(sub)
     args = ap.parse_args(argv)
     try:
         return int(args.fn(args))

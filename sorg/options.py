@@ -87,6 +87,36 @@ def _plots(v: str) -> bool:
     raise ValueError(f"{v!r} is not auto or no")
 
 
+def _nonneg_int(v: str) -> int:
+    n = int(v)
+    if n < 0:
+        raise ValueError(f"{n} is negative")
+    return n
+
+
+def _pos_float(v: str) -> float:
+    f = float(v)
+    if not f > 0:
+        raise ValueError(f"{v} is not a positive number")
+    return f
+
+
+def _flag(v: str) -> bool:
+    v = v.strip().lower()
+    if v in ("yes", "true", "1", "on"):
+        return True
+    if v in ("", "no", "false", "0", "off"):
+        return False
+    raise ValueError(f"{v!r} is not yes or no")
+
+
+def _shard(v: str) -> str:
+    from sorg.pytest_plugin.sweep import parse_shard
+
+    got = parse_shard(v)
+    return "" if got is None else f"{got[0]}/{got[1]}"
+
+
 def _opt_list(v: str) -> list[str] | None:
     return None if v.strip().lower() in ("", "all", "none") else _list(v)
 
@@ -101,6 +131,7 @@ class Spec:
     default: str
     parse: Callable[[str], Any]
     help: str
+    bare: bool = False  # a flag without a value (`--sorg-claims-only`), "yes" when given
 
     @property
     def flag(self) -> str:
@@ -141,6 +172,16 @@ SPECS: tuple[Spec, ...] = (
     Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
     Spec("progress", "auto", _plots, "a live progress line (calls, tokens, dollars, ETA) while models are called "
          "live (auto), or never (off); silent in pure replay"),
+    Spec("concurrency", "4", _pos_int,
+         "live calls in flight at once per model and process (raise it for a proxy or router in front of "
+         "many inference servers)"),
+    Spec("timeout_s", "120", _pos_float, "seconds one live call may take before it is retried"),
+    Spec("retries", "4", _nonneg_int, "further attempts after a transient fault (429, 5xx, timeout, connection)"),
+    Spec("shard", "none", _shard,
+         "i/N: run shard i of N of the declared sweep (deterministic, every test whole); claims are judged "
+         "later over the merged run (`sorg merge`)"),
+    Spec("claims_only", "no", _flag,
+         "run no trial: judge the claims over the stored run named by --sorg-run-id", bare=True),
 )
 
 
@@ -166,26 +207,33 @@ class SorgOptions:
     scorers: list[str] = field(default_factory=lambda: ["coverage", "judge_q"])
     stream_length: int = 1
     progress: bool = True
+    concurrency: int = 4
+    timeout_s: float = 120.0
+    retries: int = 4
+    shard: str = ""
+    claims_only: bool = False
 
 
 def addoptions(parser: Any) -> None:
     """Register every setting as `--sorg-*` and ini key `sorg_*` (pytest's parser)."""
     group = parser.getgroup("sorg", "sorg: multi-agent LLM experiments")
     for s in SPECS:
+        kind = {"action": "store_const", "const": "yes"} if s.bare else {}
         group.addoption(s.flag, dest="sorg_" + s.name, default=None,
-                        help=f"{s.help} (default {s.default!r}; ini {s.ini}, env {s.env})")
+                        help=f"{s.help} (default {s.default!r}; ini {s.ini}, env {s.env})", **kind)
         parser.addini(s.ini, f"{s.help} (default {s.default!r})", default=None)
 
 
-def resolve(config: Any, env: dict[str, str] | None = None) -> SorgOptions:
+def resolve(config: Any, env: dict[str, str] | None = None, cli: bool = True) -> SorgOptions:
     """Command line > environment variable > ini key > default, each parsed and checked.
+    `cli=False, env={}` gives the project's configured settings (ini and defaults) alone.
 
     Raises ValueError naming the setting and its source when a value does not parse.
     """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     for s in SPECS:
-        raw, source = config.getoption("sorg_" + s.name, None), s.flag
+        raw, source = (config.getoption("sorg_" + s.name, None) if cli else None), s.flag
         if raw is None and env.get(s.env) not in (None, ""):
             raw, source = env[s.env], f"environment variable {s.env}"
         if raw is None:
@@ -202,4 +250,23 @@ def resolve(config: Any, env: dict[str, str] | None = None) -> SorgOptions:
     for key in ("cache_dir", "report_dir", "cassette_dir"):
         if values[key] is not None:
             values[key] = os.path.join(root, os.path.expanduser(values[key]))
+    if values["claims_only"] and not values["run_id"]:
+        raise ValueError("sorg: --sorg-claims-only judges a stored run: name it with --sorg-run-id=RUN")
     return SorgOptions(**values)
+
+
+def used(config: Any) -> bool:
+    """Whether this pytest run asks for sorg: a `--sorg-*` flag on the command line or a
+    `sorg_*` ini key. Only then are the options checked at start-up; an unrelated project in
+    the same venv (where a stray SORG_* variable may be set) is left alone, and sorg's
+    fixtures still check the options the moment a test asks for them."""
+    args = getattr(getattr(config, "invocation_params", None), "args", ()) or ()
+    if any(str(a).startswith("--sorg-") for a in args):
+        return True
+    for s in SPECS:
+        try:
+            if config.getini(s.ini) not in (None, "", []):
+                return True
+        except ValueError:
+            continue
+    return False

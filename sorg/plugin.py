@@ -1,19 +1,23 @@
 """sorg's pytest plugin: options, fixtures, sweeps, trial gathering (also under xdist), claims.
 
 How a run flows, and why:
-- Collection: `pytest_generate_tests` fills the arguments `model`, `protocol`, `n_agents`,
-  `task`, `seed` from the `--sorg-*` options (or a test's `@pytest.mark.sorg(...)`), so an eval
-  file is one small function. Claim functions (`@claims.claim`, mark `sorg_claim`) are taken
-  out of the item list: they are not tests a worker can run, they judge the whole session.
-- Trials: the `sorg_trial` fixture runs one trial and attaches its record, encoded as its
-  store line, to the test's report (`user_properties`), the one channel that reaches the
-  controller under xdist. The controller (or the single process without xdist) appends each
-  record to `reports/<run-id>/trials.jsonl` the moment the report arrives (`sorg.store`).
-- Claims: each worker sends the claims it collected through `config.workeroutput`; the
-  controller receives them in `pytest_testnodedown`. After the run loop, the controller reads
-  the session's trials back from the store, calls every claim, Holm-adjusts them together
-  (`claims.finalize`) and reports each as an ordinary test report (terminal, -rA, junit XML),
-  honouring skip and xfail(strict) marks. The same code path runs with no -n, -n 2, -n 32.
+- Start-up: options are checked where sorg is used (a `--sorg-*` flag or `sorg_*` ini key),
+  so a bad value stops the run in one line before any trial; elsewhere they are checked when
+  a test first asks for a sorg fixture.
+- Collection: `pytest_generate_tests` fills `model`, `protocol`, `n_agents`, `task`, `seed`
+  (`sorg.pytest_plugin.params`). Before any deselection the plugin notes the declared sweep
+  (every test using `sorg_trial`) and the declared claims (`@claims.claim`); after `-k`,
+  `-m`, `--lf`, `--deselect`, pytest-split and `--sorg-shard`, what was selected
+  (`sorg.pytest_plugin.sweep`). Claims leave the item list: they judge the whole sweep.
+- Trials: the `sorg_trial` fixture attaches each record, encoded, to its test's report (the
+  one channel that reaches the controller under xdist). The controller appends it to
+  `reports/<run-id>/trials.jsonl` (`sorg.store`) and notes the finished test in
+  `nodes.jsonl` (`sorg.manifest`).
+- Claims: after the run loop the controller judges every declared claim once, only if every
+  declared sweep test finished here or in the run it continues; otherwise each is skipped
+  with "partial sweep: n of N trials" (`sorg.pytest_plugin.verdicts`).
+- Run-wide faults (a corrupt cassette, a model never recorded) are reported once
+  (`sorg.pytest_plugin.faults`); `reports/latest` moves only to a run whose sweep is complete.
 
 This module is imported by every pytest run in the venv, so it imports nothing heavy at
 module level (no litellm, scipy, numpy, matplotlib).
@@ -22,11 +26,7 @@ module level (no litellm, scipy, numpy, matplotlib).
 from __future__ import annotations
 
 import contextlib
-import importlib
-import os
-import sys
-import time
-import traceback
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -34,14 +34,16 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from sorg import options as _opts
-from sorg.errors import LocalModelUnavailable
+from sorg.pytest_plugin import faults as _faults
+from sorg.pytest_plugin import params as _params
+from sorg.pytest_plugin import records as _records
+from sorg.pytest_plugin import sweep as _sweep
 
 TRIAL_PROP = "sorg_trial"
 TRIAL_ID_PROP = "sorg_trial_id"
-CLAIMS_OUTPUT_KEY = "sorg_claims"
-SWEEP_ARGS = ("model", "protocol", "n_agents", "task", "stream", "seed")
-MARK_KEYS = ("models", "protocols", "agents", "levels", "domains", "tasks_per_level", "seeds", "tasks",
-             "stream_length")
+SWEEP_ARGS = _params.SWEEP_ARGS
+trial_payload = _records.trial_payload
+record_dict = _records.record_dict
 
 
 @dataclass
@@ -50,13 +52,23 @@ class _State:
 
     opts: _opts.SorgOptions | None = None
     store: Any = None
+    nodes: Any = None  # manifest.NodeLog
     bank: Any = None
-    claims: dict[str, dict] = field(default_factory=dict)  # nodeid -> claim entry
+    plan: _sweep.Plan | None = None  # set by collection (no xdist) or read from the workers' files
+    plan_dir: str = ""  # xdist: where workers write their plans
     claim_items: dict[str, Any] = field(default_factory=dict)  # nodeid -> Item (no xdist)
+    finished: set[str] = field(default_factory=set)  # sweep tests that produced records
+    coverage: _sweep.Coverage | None = None
     verdict_rows: list[dict] = field(default_factory=list)
+    keep_failed: list[str] = field(default_factory=list)  # claims --lf must not forget
     report_paths: list[str] = field(default_factory=list)
     report_error: str = ""
+    latest_moved: bool = False
     trials_reported: int = 0
+    faults: dict[str, str] = field(default_factory=dict)  # run-wide fault -> node id that met it first
+    usage_errors: int = 0  # collection errors raised by sorg's own checks
+    configured: tuple | None = None  # (the project's sweep settings when this run is a slice of them, or None,)
+    slice_ids: dict[str, list[str]] = field(default_factory=dict)  # test function -> node ids of the full sweep
 
 
 _STATE = pytest.StashKey[_State]()
@@ -83,6 +95,15 @@ def _sorg_opts(config: pytest.Config) -> _opts.SorgOptions:
     return st.opts
 
 
+def _check_startup(config: pytest.Config) -> None:
+    """Options and `--sorg-protocols` names, checked once before collection (a UsageError here
+    is one line, and under xdist it stops the run before a worker starts)."""
+    o = _sorg_opts(config)
+    unknown, known = _params.unknown_protocols(list(o.protocols))
+    if unknown:
+        raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))}")
+
+
 # --------------------------------------------------------------------------- options
 
 
@@ -97,10 +118,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "override the --sorg-* sweep for this test",
     )
     config.addinivalue_line("markers", "sorg_claim: a sorg claim, judged once after every trial of the session")
-    _sorg_opts(config)  # fail fast on a bad option value, before collection
+    if _opts.used(config) and not _is_worker(config):
+        _check_startup(config)
+    config.pluginmanager.register(_UsageWatch(config), "sorg-usage-watch")
     if not _is_worker(config):
         config.pluginmanager.register(_Gatherer(config), "sorg-gatherer")
         _register_results_hooks(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: tell each worker where to write its collection plan."""
+    st = _state(node.config)
+    if not st.plan_dir:
+        st.plan_dir = _sweep.new_plan_dir()
+    node.workerinput[_sweep.PLAN_DIR_KEY] = st.plan_dir
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -122,6 +154,11 @@ def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
         record=sorg_options.record,
         cache_dir=sorg_options.cache_dir,
         budget_usd=sorg_options.budget_usd,
+        concurrency=sorg_options.concurrency,
+        timeout_s=sorg_options.timeout_s,
+        retries=sorg_options.retries,
+        # A shard records into its own cassette file, so shards on one disk never contend.
+        cassette_name=f"shard-{sorg_options.shard.replace('/', '-of-')}" if sorg_options.shard else "default",
         meter=_live_meter(sorg_options),
     )
     try:
@@ -160,9 +197,9 @@ def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], 
             task = _bank(request.config).get(task)
         _run_kwargs(kw, sorg_options)
         kw.setdefault("label", request.node.nodeid)
-        with _stop_on_unavailable(request):
+        with _run_faults(request):
             record = sorg_runner(task, protocol, model, n_agents, seed, client=sorg_client, **kw)
-        request.node.user_properties.append((TRIAL_PROP, trial_payload(record)))
+        _keep(request, [record])
         return record
 
     return run
@@ -175,15 +212,29 @@ def _run_kwargs(kw: dict[str, Any], o: _opts.SorgOptions) -> None:
 
 
 @contextlib.contextmanager
-def _stop_on_unavailable(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Not this trial's fault: the embedded model is missing or its server keeps dying. Every
-    later trial would fail the same way, so the sweep stops after this test (under xdist too);
-    finished trials are already stored and a rerun resumes."""
+def _run_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A fault of the whole run (a corrupt cassette, a model never recorded, the embedded model
+    missing) fails every later trial the same way: it is reported once and the sweep stops
+    after this test (under xdist too); a rerun with the run id resumes."""
     try:
         yield
-    except LocalModelUnavailable as exc:
-        request.session.shouldstop = f"sorg: the embedded model is unavailable: {str(exc).splitlines()[0]}"
+    except Exception as exc:
+        fault = _faults.classify(exc)
+        if fault and not _faults.meet(request, fault):
+            _faults.blocked(fault)
         raise
+
+
+def _keep(request: pytest.FixtureRequest, records: list[Any]) -> None:
+    """Attach each record to the test's report (it reaches the store from any worker); a
+    record that shows a fault of the whole run is stored (status error, resumable), then the
+    fault is reported once."""
+    for record in records:
+        request.node.user_properties.append((TRIAL_PROP, _records.trial_payload(record)))
+    for record in records:
+        fault = _faults.classify_record(record)
+        if fault and not _faults.meet(request, fault):
+            _faults.blocked(fault)
 
 
 @pytest.fixture(scope="session")
@@ -208,61 +259,12 @@ def sorg_stream(request: pytest.FixtureRequest, sorg_stream_runner: Callable[...
     def run(tasks: Any, protocol: str, model: str, n_agents: int, seed: int, **kw: Any) -> Any:
         tasks = [_bank(request.config).get(t) if isinstance(t, str) else t for t in tasks]
         _run_kwargs(kw, sorg_options)
-        with _stop_on_unavailable(request):
+        with _run_faults(request):
             records = sorg_stream_runner(tasks, protocol, model, n_agents, seed, client=sorg_client, **kw)
-        for record in records:
-            request.node.user_properties.append((TRIAL_PROP, trial_payload(record)))
+        _keep(request, list(records))
         return records
 
     return run
-
-
-def trial_payload(record: Any) -> dict[str, str]:
-    """What a trial's report carries to the controller: its id and its store line, encoded
-    here (in the worker) so that execnet moves one string instead of a nested record."""
-    from sorg.store import encode
-
-    return {"trial_id": record.trial_id, "line": encode(record_dict(record))}
-
-
-def record_dict(record: Any) -> dict[str, Any]:
-    """`record.to_dict()`, about 10x faster for a TrialRecord of the known shape.
-
-    `dataclasses.asdict` deep-copies every value through generic recursion; at 25,000 trials
-    of hundreds of replies that was the plugin's largest per-trial cost. Records are frozen
-    and their leaves are str/int/float/bool, so a shallow copy per nested record is exact.
-    Anything of another shape (a subclass, an unexpected nested type) takes `to_dict()`.
-    """
-    from sorg.record import AgentReply, TrialRecord, UsageRow
-
-    if type(record) is not TrialRecord:
-        return record.to_dict()
-    d = dict(record.__dict__)
-    try:
-        d["per_agent"] = [_flat(u, UsageRow) for u in record.per_agent]
-        d["per_round"] = [_flat(u, UsageRow) for u in record.per_round]
-        d["replies"] = [_flat(r, AgentReply) for r in record.replies]
-    except TypeError:
-        return record.to_dict()
-    d["roles"] = list(record.roles)
-    d["quality"] = dict(record.quality)
-    d["sources"] = dict(record.sources)
-    if record.judge and not all(isinstance(v, (str, int, float, bool, type(None))) for v in record.judge.values()):
-        return record.to_dict()
-    d["judge"] = dict(record.judge)
-    return d
-
-
-def _flat(obj: Any, cls: type) -> dict[str, Any]:
-    if type(obj) is not cls:
-        raise TypeError(type(obj).__name__)
-    d = dict(obj.__dict__)
-    for k, v in d.items():
-        if isinstance(v, tuple):
-            d[k] = list(v)
-        elif not isinstance(v, (str, int, float, bool, type(None))):
-            raise TypeError(k)
-    return d
 
 
 def _bank(config: pytest.Config) -> Any:
@@ -274,132 +276,112 @@ def _bank(config: pytest.Config) -> Any:
     return st.bank
 
 
-# --------------------------------------------------------------------------- parametrization
 
-
-def _slugs(models: list[str]) -> dict[str, str]:
-    """Short model ids for test ids: the part after the last '/', unless two collide."""
-    short = {m: m.rsplit("/", 1)[-1] for m in models}
-    if len(set(short.values())) < len(short):
-        return {m: m.replace("/", "_") for m in models}
-    return short
-
-
-def _mark_overrides(metafunc: pytest.Metafunc) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for mark in reversed(list(metafunc.definition.iter_markers("sorg"))):  # closest mark wins
-        if mark.args:
-            raise pytest.UsageError(f"{metafunc.definition.nodeid}: @pytest.mark.sorg takes keywords only ({', '.join(MARK_KEYS)})")
-        bad = set(mark.kwargs) - set(MARK_KEYS)
-        if bad:
-            raise pytest.UsageError(
-                f"{metafunc.definition.nodeid}: unknown @pytest.mark.sorg keyword(s) {sorted(bad)}; known: {', '.join(MARK_KEYS)}")
-        out.update(mark.kwargs)
-    return out
-
-
-def _as_list(value: Any, name: str, nodeid: str) -> list:
-    if isinstance(value, (str, int)):
-        return [value]
-    try:
-        return list(value)
-    except TypeError:
-        raise pytest.UsageError(f"{nodeid}: @pytest.mark.sorg({name}=...) must be a list, got {value!r}") from None
-
-
-def _check_protocols(protocols: list[str], nodeid: str) -> None:
-    """Unknown protocol names fail at collection, naming the test (not 700 trials later)."""
-    try:
-        from sorg.protocols import PROTOCOLS
-
-        known = set(PROTOCOLS) or set(_opts.ALL_PROTOCOLS)
-    except Exception:  # a broken protocol module must not hide every test; trials show it
-        known = set(_opts.ALL_PROTOCOLS)
-    unknown = [p for p in protocols if p not in known]
-    if unknown:
-        raise pytest.UsageError(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
-
-
-def stream_order(tasks: list[Any]) -> list[Any]:
-    from sorg.tasks.bank import stream_order as order
-
-    return order(tasks)
-
-
-def _registered_protocols() -> list[str]:
-    """'all': every protocol registered now (a user's too), in registry order."""
-    try:
-        from sorg.protocols import PROTOCOLS
-
-        return list(PROTOCOLS) or list(_opts.ALL_PROTOCOLS)
-    except Exception:  # a broken protocol module must not hide every test; trials show it
-        return list(_opts.ALL_PROTOCOLS)
-
-
-def _stream_label(tasks: tuple[Any, ...]) -> str:
-    ids = [getattr(t, "id", str(t)) for t in tasks]
-    return ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}+{len(ids)}"
+# --------------------------------------------------------------------------- collection
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Fill `model`, `protocol`, `n_agents`, `task`, `seed` from the options / sorg mark."""
-    wanted = [a for a in SWEEP_ARGS if a in metafunc.fixturenames]
-    if not wanted or metafunc.definition.get_closest_marker("sorg_claim"):
-        return
-    explicit = set()
-    for m in metafunc.definition.iter_markers("parametrize"):
-        names = m.args[0] if m.args else m.kwargs.get("argnames", ())
-        explicit.update(n.strip() for n in (names.split(",") if isinstance(names, str) else names))
-    # A fixture of the same name (a test suite's own `task` or `seed`) is the user's: leave it.
-    fixtures = getattr(metafunc, "_arg2fixturedefs", {})
-    wanted = [a for a in wanted if a not in explicit and a not in fixtures]
-    if not wanted:
-        return
     config = metafunc.config
+
+    def opts() -> _opts.SorgOptions:
+        try:
+            return _sorg_opts(config)
+        except pytest.UsageError as exc:  # in a worker: one collection error, not a traceback each
+            _params.usage_error(str(exc))
+
+    def configured() -> _opts.SorgOptions | None:
+        st = _state(config)
+        if st.configured is None:
+            try:
+                conf = _opts.resolve(config, env={}, cli=False)
+            except ValueError:
+                conf = None
+            st.configured = (conf,) if conf is not None and _params.sweep_is_slice(opts(), conf) else (None,)
+        return st.configured[0]
+
+    ids = _params.generate(metafunc, opts, lambda: _bank(config), configured)
+    if ids is not None:
+        _state(config).slice_ids[metafunc.definition.nodeid] = ids
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> Iterator[None]:
+    """Note the declared sweep and claims before any plugin deselects, then what was selected;
+    apply `--sorg-shard` and `--sorg-claims-only`; take the claims out of the run."""
+    declared = _declared(_state(config), items)
+    all_claims = [it for it in items if _sweep.is_claim_item(it)]
+    result = yield
+    if _state(config).usage_errors and not config.option.continue_on_collection_errors:
+        # A sorg usage error in collection (a typo'd protocol in a mark): run nothing. Without
+        # xdist pytest stops on it anyway; an xdist worker would run the rest of the sweep.
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
+        return result
+    if config.option.collectonly or not (declared or all_claims):
+        return result  # `pytest --collect-only` lists claims like tests
     o = _sorg_opts(config)
-    nodeid = metafunc.definition.nodeid
-    ov = _mark_overrides(metafunc)
-    models = _as_list(ov.get("models", o.models), "models", nodeid)
-    protocols = _as_list(ov.get("protocols", o.protocols), "protocols", nodeid)
-    if protocols == ["all"]:
-        protocols = _registered_protocols()
-    agents = [int(a) for a in _as_list(ov.get("agents", o.agents), "agents", nodeid)]
-    seeds_v = ov.get("seeds", o.seeds)
-    seeds = list(range(int(seeds_v))) if isinstance(seeds_v, int) else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)]
-    if "protocol" in wanted:
-        _check_protocols(protocols, nodeid)
-    tasks: list[Any] = [None]
-    if "task" in wanted or "stream" in wanted:
-        bank = _bank(config)
-        if "tasks" in ov:
-            tasks = [bank.get(t) for t in _as_list(ov["tasks"], "tasks", nodeid)]
+    drop: list[pytest.Item] = []
+    if o.claims_only:
+        drop = [it for it in items if _sweep.is_sweep_item(it)]
+    elif o.shard:
+        i, n = _sweep.parse_shard(o.shard)  # type: ignore[misc]
+        share = _sweep.shard_share(declared, i, n)
+        drop = [it for it in items if _sweep.is_sweep_item(it) and it.nodeid not in share]
+    if drop:
+        gone = {id(it) for it in drop}
+        items[:] = [it for it in items if id(it) not in gone]
+        config.hook.pytest_deselected(items=drop)
+    chosen = {it.nodeid for it in items if _sweep.is_claim_item(it)}
+    from sorg.pytest_plugin.verdicts import claim_entry
+
+    st = _state(config)
+    plan = _sweep.Plan(declared=declared, selected=[it.nodeid for it in items if _sweep.is_sweep_item(it)],
+                       claims=[claim_entry(it, it.nodeid in chosen) for it in all_claims], shard=o.shard,
+                       narrowed=bool(st.slice_ids))
+    items[:] = [it for it in items if not _sweep.is_claim_item(it)]
+    if _is_worker(config):
+        plan_dir = config.workerinput.get(_sweep.PLAN_DIR_KEY)  # type: ignore[attr-defined]
+        if plan_dir:
+            try:
+                _sweep.write_plan(plan_dir, config.workerinput["workerid"], plan)  # type: ignore[attr-defined]
+            except (TypeError, ValueError) as exc:  # parametrize values JSON cannot carry
+                _params.usage_error(f"cannot send the claims to the xdist controller: {exc}")
+    else:
+        st.plan = plan
+        st.claim_items = {it.nodeid: it for it in all_claims}
+    return result
+
+
+def _declared(st: _State, items: list[pytest.Item]) -> list[str]:
+    """Node ids of the declared sweep: the collected sweep tests, except that a test whose
+    sweep this run's options narrowed (a slice) declares the node ids of the full sweep."""
+    out: list[str] = []
+    done: set[str] = set()
+    for it in items:
+        if not _sweep.is_sweep_item(it):
+            continue
+        fn = it.nodeid.split("[", 1)[0]
+        if fn in st.slice_ids:
+            if fn not in done:
+                out += st.slice_ids[fn]
+                done.add(fn)
         else:
-            levels = [int(x) for x in _as_list(ov.get("levels", o.levels), "levels", nodeid)]
-            domains = ov.get("domains", o.domains)
-            tasks = list(bank.select(levels=tuple(levels), domains=domains,
-                                     per_level=ov.get("tasks_per_level", o.tasks_per_level)))
-        if not tasks:
-            raise pytest.UsageError(f"{nodeid}: the task selection (levels, domains) matched no task in the bank")
-    length = int(ov.get("stream_length", o.stream_length))
-    ordered = stream_order(tasks) if tasks != [None] else tasks
-    streams = [tuple(ordered[i:i + length]) for i in range(0, len(ordered), length)]
-    slug = _slugs(models)
-    axes = {
-        "model": [(m, slug[m]) for m in models],
-        "task": [(t, getattr(t, "id", str(t))) for t in tasks],
-        "stream": [(st, _stream_label(st)) for st in streams],
-        "protocol": [(p, p) for p in protocols],
-        "n_agents": [(n, f"n{n}") for n in agents],
-        "seed": [(s, f"s{s}") for s in seeds],
-    }
-    order = [a for a in ("model", "task", "stream", "protocol", "n_agents", "seed") if a in wanted]
-    combos: list[tuple[list, list]] = [([], [])]
-    for a in order:
-        combos = [(vals + [v], ids + [i]) for vals, ids in combos for v, i in axes[a]]
-    id_order = [a for a in ("task", "stream", "protocol", "n_agents", "seed", "model") if a in wanted]
-    ids = ["-".join(ids[order.index(a)] for a in id_order) for _, ids in combos]
-    values = [tuple(vals) if len(order) > 1 else vals[0] for vals, _ in combos]
-    metafunc.parametrize(order if len(order) > 1 else order[0], values, ids=ids)
+            out.append(it.nodeid)
+    return out
+
+
+class _UsageWatch:
+    """Counts collection errors that are sorg usage errors (`params.usage_error`), in every
+    process: a worker then runs nothing, the controller stops the run as pytest would."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and str(report.longrepr).startswith("sorg: "):
+            _state(self.config).usage_errors += 1
 
 
 # --------------------------------------------------------------------------- trials -> store
@@ -421,17 +403,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 def _store(config: pytest.Config) -> Any:
     st = _state(config)
     if st.store is None:
+        from sorg.manifest import NodeLog
         from sorg.store import TrialStore, new_run_id
 
         o = _sorg_opts(config)
-        st.store = TrialStore(o.report_dir, o.run_id or new_run_id())
+        st.store = TrialStore(o.report_dir, o.run_id or new_run_id(), point_latest_on_open=False)
+        st.nodes = NodeLog(st.store.run_dir)
     return st.store
 
 
 class _Gatherer:
     """Registered on the controller (or the single process): stores each trial record as its
-    report arrives. A plugin object rather than a module hook because it needs the config,
-    which `pytest_runtest_logreport` is not given."""
+    report arrives and notes the finished sweep test. A plugin object rather than a module
+    hook because it needs the config, which `pytest_runtest_logreport` is not given."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -440,14 +424,19 @@ class _Gatherer:
         props = getattr(report, "user_properties", None)
         if not props:
             return
+        st = _state(self.config)
+        for k, v in props:
+            if k == _faults.FAULT_PROP:
+                st.faults.setdefault(v, report.nodeid)
         recs = [v for k, v in props if k == TRIAL_PROP]
         if not recs:
             return
         store = _store(self.config)
-        st = _state(self.config)
         for rec in recs:
-            if store.append_line(rec["trial_id"], rec["line"]):
+            if store.append_line(rec["trial_id"], rec["line"], rec.get("status")):
                 st.trials_reported += 1
+        st.finished.add(report.nodeid)
+        st.nodes.append(report.nodeid, [rec["trial_id"] for rec in recs])
         # Once stored, the report keeps only the trial's id: pytest's terminal reporter holds
         # every report to the end of the session, and 25,000 whole records (about 26 KB each)
         # took the controller past 1 GB (benchmarks/bench_sweep.py: 1,380 MB -> 705 MB).
@@ -455,90 +444,15 @@ class _Gatherer:
                                   for k, v in props]
 
 
-# --------------------------------------------------------------------------- claims: collect
-
-
-def _claim_entry(item: pytest.Item) -> dict:
-    """What the controller needs to call and report a claim: plain data (sent by execnet)."""
-    from _pytest.skipping import evaluate_skip_marks, evaluate_xfail_marks
-
-    entry: dict[str, Any] = {
-        "nodeid": item.nodeid,
-        "path": str(item.path),
-        "qualname": _qualname(item),
-        "location": [item.location[0], item.location[1], item.location[2]],
-        "keywords": sorted(str(k) for k in item.keywords),
-        "params": {},
-        "skip": None,
-        "xfail": None,
-        "error": None,
-    }
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None:
-        entry["params"] = dict(callspec.params)
-    try:
-        skipped = evaluate_skip_marks(item)
-        if skipped is not None:
-            entry["skip"] = skipped.reason
-        xf = evaluate_xfail_marks(item)
-        if xf is not None:
-            entry["xfail"] = {"reason": xf.reason, "strict": bool(xf.strict), "run": bool(xf.run)}
-    except Exception as exc:  # a bad skipif/xfail condition: report it on the claim
-        entry["error"] = f"evaluating the claim's skip/xfail marks failed: {exc}"
-    return entry
-
-
-def _qualname(item: pytest.Item) -> str:
-    parts = [item.originalname if hasattr(item, "originalname") else item.name]
-    parent = item.parent
-    while parent is not None and isinstance(parent, pytest.Class):
-        parts.insert(0, parent.name)
-        parent = parent.parent
-    return ".".join(parts)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Take claims out of the run (after -k/-m deselection); remember them for the controller."""
-    if config.option.collectonly:
-        return  # `pytest --collect-only` lists claims like tests
-    claims = [it for it in items if it.get_closest_marker("sorg_claim") is not None]
-    if not claims:
-        return
-    st = _state(config)
-    keep = [it for it in items if it.get_closest_marker("sorg_claim") is None]
-    items[:] = keep
-    entries = [_claim_entry(it) for it in claims]
-    for it, e in zip(claims, entries):
-        st.claims[e["nodeid"]] = e
-        st.claim_items[e["nodeid"]] = it
-    if _is_worker(config):
-        try:
-            config.workeroutput[CLAIMS_OUTPUT_KEY] = entries  # type: ignore[attr-defined]
-        except Exception as exc:  # non-serialisable parametrize values
-            raise pytest.UsageError(f"sorg: cannot send claims to the xdist controller: {exc}") from None
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """xdist controller: a worker finished; take the claims it collected."""
-    out = getattr(node, "workeroutput", None) or {}
-    config = node.config
-    st = _state(config)
-    for e in out.get(CLAIMS_OUTPUT_KEY, ()):
-        st.claims.setdefault(e["nodeid"], e)
-
-
-# --------------------------------------------------------------------------- claims: judge
+# --------------------------------------------------------------------------- the end of a run
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
     """After every trial (all workers done, under xdist): judge the claims, write the report.
 
-    A run that stopped early (-x, maxfail, Ctrl-C) still writes its report; its claims are
-    reported skipped, because a claim judged on part of a sweep would say something the
-    full sweep might not."""
+    A run stopped early (-x, maxfail, a run-wide fault; under xdist -x raises Interrupted)
+    still reports its claims, skipped as a partial sweep. Only a Ctrl-C skips them."""
     config = session.config
     stop: BaseException | None = None
     result = None
@@ -550,233 +464,69 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
         if stop is not None:
             raise stop
         return result
+    from sorg.pytest_plugin import finish
+
     st = _state(config)
+    if st.plan is None and st.plan_dir:
+        st.plan = _sweep.read_plan(st.plan_dir)
+    # -x / maxfail under xdist raise xdist's own Interrupted (a KeyboardInterrupt) with
+    # shouldstop set; a Ctrl-C sets neither.
+    ctrl_c = (isinstance(stop, KeyboardInterrupt) and not (session.shouldstop or session.shouldfail)
+              and type(stop).__name__ != "Interrupted")
+    if st.usage_errors or (isinstance(stop, session.Interrupted) and session.testsfailed and not st.finished):
+        raise stop if stop is not None else session.Interrupted(f"{st.usage_errors} sorg usage error(s) during collection")
     try:
-        if st.claims and not isinstance(stop, KeyboardInterrupt):
-            reason = ""
-            if stop is not None or session.shouldfail or session.shouldstop:
-                reason = str(session.shouldfail or session.shouldstop or stop) or type(stop).__name__
-            _judge_claims(session, st, stopped=reason)
+        if st.plan is not None and (st.plan.claims or st.plan.declared) and not ctrl_c:
+            stopped = str(session.shouldfail or session.shouldstop or (stop or ""))
+            finish.judge_claims(session, st, _store(config), _sorg_opts(config), stopped)
     finally:
-        _finish_store(session, st)
+        if st.store is not None or st.verdict_rows:
+            finish.finish_store(session, st, _store(config), _sorg_opts(config))
     if stop is not None:
         raise stop
     return result
 
 
-def _load_claim(session: pytest.Session, st: _State, entry: dict) -> Callable[..., Any]:
-    item = st.claim_items.get(entry["nodeid"])
-    if item is not None:
-        return item.obj  # type: ignore[attr-defined]
-    from _pytest.pathlib import import_path
-
-    config = session.config
-    path = Path(entry["path"])
-    mod = import_path(path, mode=config.getoption("importmode"), root=config.rootpath,
-                      consider_namespace_packages=bool(config.getini("consider_namespace_packages")))
-    obj: Any = mod
-    parts = entry["qualname"].split(".")
-    for i, name in enumerate(parts):
-        obj = getattr(obj, name)
-        if i < len(parts) - 1 and isinstance(obj, type):
-            obj = obj()
-    return obj
-
-
-@dataclass
-class _Outcome:
-    kind: str  # "verdict" | "skip" | "error"
-    verdict: Any = None
-    reason: str = ""
-    longrepr: str = ""
-    duration: float = 0.0
-
-
-def _session_trials(config: pytest.Config) -> Any:
-    """Every ok trial in the run's store. The store is the session's own records, plus those
-    already in the run directory when `--sorg-run-id` names an existing run (a resumed run, or
-    `pytest evals/test_claims.py --sorg-run-id=<run>` to judge claims over a stored run)."""
-    from sorg.results import Trials
-    from sorg.store import read_records
-
-    store = _store(config)
-    recs = []
-    if store.path.exists():
-        store.close()
-        recs = read_records(store.path)
-    return Trials([r for r in recs if r.status == "ok"])
-
-
-def _judge_claims(session: pytest.Session, st: _State, stopped: str = "") -> None:
-    from sorg import claims as _claims
-
-    config = session.config
-    entries = [st.claims[k] for k in sorted(st.claims, key=_claim_order(st))]
-    trials = None
-    outcomes: dict[str, _Outcome] = {}
-    verdict_ids: list[str] = []
-    for e in entries:
-        nid = e["nodeid"]
-        if e["error"]:
-            outcomes[nid] = _Outcome("error", longrepr=e["error"])
-            continue
-        if e["skip"] is not None:
-            outcomes[nid] = _Outcome("skip", reason=e["skip"])
-            continue
-        if e["xfail"] and not e["xfail"]["run"]:
-            outcomes[nid] = _Outcome("skip", reason="[NOTRUN] " + e["xfail"]["reason"])
-            continue
-        if stopped:
-            outcomes[nid] = _Outcome("skip", reason=f"the run stopped early ({stopped}); claims judge complete runs only")
-            continue
-        if trials is None:
-            trials = _session_trials(config)
-        t0 = time.perf_counter()
-        try:
-            fn = _load_claim(session, st, e)
-            v = fn(trials, **e["params"])
-        except pytest.skip.Exception as exc:
-            outcomes[nid] = _Outcome("skip", reason=str(exc.msg), duration=time.perf_counter() - t0)
-            continue
-        except (Exception, pytest.fail.Exception):
-            outcomes[nid] = _Outcome("error", longrepr=_short_tb(), duration=time.perf_counter() - t0)
-            continue
-        if not isinstance(v, _claims.Verdict):
-            outcomes[nid] = _Outcome(
-                "error", duration=time.perf_counter() - t0,
-                longrepr=f"claim {nid} returned {type(v).__name__}, not a Verdict: a claim must `return claims.beats(...)` "
-                         f"(or spread/equivalent/growth/ratio/count/skip)")
-            continue
-        outcomes[nid] = _Outcome("verdict", verdict=v.named(nid), duration=time.perf_counter() - t0)
-        verdict_ids.append(nid)
-    final = _claims.finalize([outcomes[n].verdict for n in verdict_ids])
-    for nid, v in zip(verdict_ids, final):
-        outcomes[nid].verdict = v
-    # Claims count as collected tests, so progress and totals add up.
-    session.testscollected += len(entries)
-    for e in entries:
-        _report_claim(config, e, outcomes[e["nodeid"]], st)
-
-
-def _claim_order(st: _State) -> Callable[[str], Any]:
-    return lambda nid: (st.claims[nid]["location"][0], st.claims[nid]["location"][1] or 0, nid)
-
-
-def _short_tb() -> str:
-    etype, value, tb = sys.exc_info()
-    # Drop the plugin's own frame so the trace starts in the claim.
-    frames = traceback.extract_tb(tb)
-    here = os.path.abspath(__file__)
-    frames = [f for f in frames if os.path.abspath(f.filename) != here] or frames
-    return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(etype, value))
-
-
-def _report_claim(config: pytest.Config, e: dict, out: _Outcome, st: _State) -> None:
-    """Send the claim through pytest's report hooks as setup/call/teardown of a test."""
-    from _pytest.reports import TestReport
-
-    nid = e["nodeid"]
-    loc = (e["location"][0], e["location"][1], e["location"][2])
-    kw = {k: 1 for k in e["keywords"]}
-    xf = e["xfail"]
-    extra: dict[str, Any] = {}
-    v = out.verdict
-    if out.kind == "skip":
-        outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {out.reason}")
-        if xf and out.reason.startswith("[NOTRUN]"):
-            extra["wasxfail"] = out.reason
-            longrepr = None
-    elif out.kind == "error":
-        outcome, longrepr = "failed", out.longrepr
-    elif v.passed is None:
-        reason = f"{v.statement or v.name}: {v.skip_reason}" if v.skip_reason else v.message
-        outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {reason}")
-    elif v.passed:
-        outcome, longrepr = "passed", None
-    else:
-        outcome, longrepr = "failed", v.message
-    if xf and out.kind != "skip" and outcome != "skipped":
-        if outcome == "failed":
-            outcome, longrepr = "skipped", None
-            extra["wasxfail"] = xf["reason"]
-        elif xf["strict"]:
-            outcome, longrepr = "failed", f"[XPASS(strict)] {xf['reason']}" + (f"\n{v.message}" if v is not None else "")
-        else:
-            extra["wasxfail"] = xf["reason"]
-    word = _word(outcome, extra)
-    message = v.message if v is not None else (out.reason or out.longrepr)
-    if word in ("xfailed", "xpassed") or (xf and xf["strict"] and outcome == "failed" and v is not None):
-        message = f"[xfail{'(strict)' if xf['strict'] else ''}: {xf['reason']}] {message}"
-    row = {"nodeid": nid, "outcome": word, "message": message}
-    if v is not None:
-        row["verdict"] = v.to_dict()
-    st.verdict_rows.append(row)
-    hook = config.hook
-    now = time.time()
-    hook.pytest_runtest_logstart(nodeid=nid, location=loc)
-    props = [("sorg_claim", row["message"][:2000])]
-    for when, oc, lr, dur, ex in (("setup", "passed", None, 0.0, {}),
-                                  ("call", outcome, longrepr, out.duration, extra),
-                                  ("teardown", "passed", None, 0.0, {})):
-        rep = TestReport(nid, loc, kw, oc, lr, when, (), dur, now, now + dur,
-                         props if when == "teardown" else [], **ex)
-        hook.pytest_runtest_logreport(report=rep)
-    hook.pytest_runtest_logfinish(nodeid=nid, location=loc)
-
-
-def _word(outcome: str, extra: dict) -> str:
-    if "wasxfail" in extra:
-        return "xfailed" if outcome == "skipped" else "xpassed"
-    return outcome
-
-
-# --------------------------------------------------------------------------- reports
-
-
-def _finish_store(session: pytest.Session, st: _State) -> None:
-    """Close the store; write claims.json and the report into the run directory."""
-    store = st.store
-    if store is None and not st.verdict_rows:
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """`--lf`: a failed claim skipped here as a partial sweep stays in the last-failed cache
+    (pytest's cache provider drops every test that did not fail), until it is judged."""
+    st = session.config.stash.get(_STATE, None)
+    cache = getattr(session.config, "cache", None)
+    if st is None or not st.keep_failed or cache is None:
         return
-    store = _store(session.config)
-    try:
-        store.open()
-        store.close()
-        from sorg import report
-
-        o = _sorg_opts(session.config)
-        report.write_claims(store.run_dir, st.verdict_rows, report.run_meta(o, session.config))
-        st.report_paths = [str(p) for p in report.build(store.run_dir, plots=o.plots)]
-    except Exception as exc:  # a report bug must not hide the run's results
-        st.report_error = f"{type(exc).__name__}: {exc}"
+    lastfailed = dict(cache.get("cache/lastfailed", {}))
+    lastfailed.update({nid: True for nid in st.keep_failed})
+    cache.set("cache/lastfailed", lastfailed)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if _is_worker(config):
         return
     st = config.stash.get(_STATE, None)
-    if st is None or (st.store is None and not st.verdict_rows):
+    if st is None:
         return
-    tr = terminalreporter
-    if st.verdict_rows:
-        from sorg import report
+    if st.faults:
+        total = len(st.plan.declared) if st.plan is not None else 0
+        done = st.coverage.done if st.coverage is not None else len(st.finished)
+        _faults.summary(terminalreporter, st.faults, max(total - done, 0), total)
+    if st.store is None and not st.verdict_rows:
+        return
+    from sorg.pytest_plugin import finish
 
-        tr.write_sep("=", "sorg claims")
-        tr.write_line(report.claims_table(st.verdict_rows, fmt="simple"))
-    if st.store is not None:
-        tr.write_sep("-", "sorg run")
-        tr.write_line(f"trials stored: {st.store.path} ({st.trials_reported} new this session)")
-        for p in st.report_paths:
-            if p.endswith("summary.md"):
-                tr.write_line(f"report: {p}")
-        if st.report_error:
-            tr.write_line(f"report NOT written: {st.report_error}", red=True)
+    finish.summary(terminalreporter, st)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     st = config.stash.get(_STATE, None)
-    if st is not None and st.store is not None:
+    if st is None:
+        return
+    if st.store is not None:
         st.store.close()
+    if st.nodes is not None:
+        st.nodes.close()
+    if st.plan_dir:
+        shutil.rmtree(st.plan_dir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- results side
@@ -799,7 +549,10 @@ def _register_results_hooks(config: pytest.Config) -> None:
 
     hooks = RunHooks(config, run_dir)
     config.pluginmanager.register(hooks, "sorg-run-hooks")
-    o = _sorg_opts(config)
+    try:  # options are only checked where sorg is used (a bad value fails in the fixtures)
+        o = _opts.resolve(config)
+    except ValueError:
+        return
     if o.progress and not config.option.collectonly:
         from sorg.run_hooks import ProgressReporter
 

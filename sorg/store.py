@@ -13,7 +13,11 @@ cut short by a kill; it is dropped (with a warning) and the next append starts o
 line. Anything else unreadable (bad UTF-8, bad JSON, a record of another store version, a
 field that does not fit `TrialRecord`) raises `StoreCorrupt` naming the file and line.
 Duplicate trial ids (the same cell requested by two tests, or a reused run directory) are
-kept once: the first record wins.
+kept once: the first record whose status is "ok" wins, else the last one. Why: a rerun with
+the same run id (`--sorg-run-id`) resumes the run, and a trial cut short by the budget or an
+error must be completable by that rerun, while a finished trial is never replaced. The
+writer compacts its file when it closes after replacing records, so a cleanly closed store
+holds one line per trial (and readers that keep the first line agree with it).
 """
 
 from __future__ import annotations
@@ -77,26 +81,35 @@ def resolve_run_dir(path: str | os.PathLike[str]) -> Path:
 
 
 def iter_records(path: str | os.PathLike[str], *, recover_tail: bool = True) -> Iterator[dict[str, Any]]:
-    """Yield each record dict of a trials.jsonl, deduplicated by trial id (first wins).
+    """Yield each record dict of a trials.jsonl, deduplicated by trial id: the first record
+    with status "ok" wins, else the last record of that id (a resumed run's retry).
 
-    A last line with no newline is a write cut short: dropped with a warning when
-    `recover_tail`, else StoreCorrupt. Every other bad line raises StoreCorrupt naming
-    file and line.
+    Records are yielded in file order, except that a trial whose first record is not ok is
+    held back and yielded at the end (its retry may follow). A last line with no newline is
+    a write cut short: dropped with a warning when `recover_tail`, else StoreCorrupt. Every
+    other bad line raises StoreCorrupt naming file and line.
     """
     p = Path(path)
-    seen: set[str] = set()
+    done: set[str] = set()
+    pending: dict[str, dict[str, Any]] = {}  # trial id -> latest record that is not ok
     # Streamed line by line: a 25,000-trial store is ~200 MB, and the controller must not
-    # hold it twice (bytes and records) at the end of a run.
+    # hold it twice (bytes and records) at the end of a run. Only records that are not ok
+    # (few: budget cuts, errors) are held until the end.
     with p.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
             obj = _parse_line(p, lineno, raw, recover_tail)
             if obj is None:
                 continue
             tid = obj["trial_id"]
-            if tid in seen:
+            if tid in done:
                 continue
-            seen.add(tid)
-            yield obj
+            if obj.get("status") == "ok":
+                done.add(tid)
+                pending.pop(tid, None)
+                yield obj
+            else:
+                pending[tid] = obj
+    yield from pending.values()
 
 
 def _parse_line(p: Path, lineno: int, raw: bytes, recover_tail: bool) -> dict[str, Any] | None:
@@ -162,23 +175,30 @@ def read_records(path: str | os.PathLike[str], *, recover_tail: bool = True,
 class TrialStore:
     """Appends trial records to `<report_dir>/<run_id>/trials.jsonl`; one writer per run.
 
-    The directory and `latest` pointer are created on the first append, so a pytest run
-    that produces no trials (the framework's own tests) leaves no empty run directories.
-    Reusing a run id continues its file: the ids already there are not written again.
+    The directory is created on the first append, so a pytest run that produces no trials
+    (the framework's own tests) leaves no empty run directories. `latest` moves to this run
+    only when `point_latest_on_open` (the plugin passes False and moves it itself once the
+    run's claims were judged over a complete sweep). Reusing a run id continues its file: an
+    ok record already there is kept and the new one dropped; a record that is not ok (budget,
+    error) is replaced by the new one, listed in `replaced`.
     """
 
-    def __init__(self, report_dir: str | os.PathLike[str], run_id: str, *, fsync_every_s: float = 1.0):
+    def __init__(self, report_dir: str | os.PathLike[str], run_id: str, *, fsync_every_s: float = 1.0,
+                 point_latest_on_open: bool = True):
         self.report_dir = Path(report_dir)
         self.run_id = _check_run_id(run_id)
         self.run_dir = self.report_dir / self.run_id
         self.path = self.run_dir / TRIALS_FILE
         self.fsync_every_s = fsync_every_s
         self._fh = None
-        self._seen: set[str] | None = None
+        self._seen: dict[str, str] | None = None  # trial id -> status of its kept record
         self._last_sync = 0.0
         self._dirty = False
+        self.point_latest_on_open = point_latest_on_open
         self.appended = 0
         self.duplicates = 0
+        #: (trial id, old status, new status) of each record a resumed run replaced.
+        self.replaced: list[tuple[str, str, str]] = []
 
     @property
     def opened(self) -> bool:
@@ -190,15 +210,16 @@ class TrialStore:
         if self._fh is not None:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._seen = set()
+        self._seen = {}
         if self.path.exists():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for obj in iter_records(self.path):
-                    self._seen.add(obj["trial_id"])
+                    self._seen[obj["trial_id"]] = str(obj.get("status", ""))
             self._repair_tail()
         self._fh = open(self.path, "a", encoding="utf-8")
-        point_latest(self.report_dir, self.run_dir)
+        if self.point_latest_on_open:
+            point_latest(self.report_dir, self.run_dir)
 
     def _repair_tail(self) -> None:
         """Cut a trailing partial line so the next record starts on its own line."""
@@ -212,27 +233,34 @@ class TrialStore:
         return self._seen is not None and trial_id in self._seen
 
     def append(self, record: Mapping[str, Any] | TrialRecord) -> bool:
-        """Write one record (a TrialRecord or its dict) unless its trial id is already in the
-        store; returns whether it was written. The line is flushed before returning."""
+        """Write one record (a TrialRecord or its dict) unless its trial id already has an ok
+        record in the store; returns whether it was written. The line is flushed before
+        returning."""
         obj = record.to_dict() if isinstance(record, TrialRecord) else record
-        return self.append_line(obj.get("trial_id"), encode(obj))  # type: ignore[arg-type]
+        return self.append_line(obj.get("trial_id"), encode(obj), status=obj.get("status"))  # type: ignore[arg-type]
 
-    def append_line(self, trial_id: str, line: str) -> bool:
+    def append_line(self, trial_id: str, line: str, status: str | None = None) -> bool:
         """`append` for a record already encoded by `encode` (an xdist worker encodes its
         records, so the controller only writes them: decoding 25,000 records of ~5 KB
-        through execnet cost the controller about 0.7 ms each)."""
+        through execnet cost the controller about 0.7 ms each). `status` is the record's
+        status; None reads it from the line."""
         if not isinstance(trial_id, str) or not trial_id:
             raise ValueError(f"trial record without a trial_id: {line[:80]!r}")
         if not (isinstance(line, str) and line.startswith("{") and "\n" not in line):
             raise ValueError(f"trial {trial_id!r}: not one encoded record line: {str(line)[:80]!r}")
         self.open()
         assert self._seen is not None and self._fh is not None
-        if trial_id in self._seen:
-            self.duplicates += 1
-            return False
+        if status is None:
+            status = str(json.loads(line).get("status", ""))
+        old = self._seen.get(trial_id)
+        if old is not None:
+            if old == "ok":
+                self.duplicates += 1
+                return False
+            self.replaced.append((trial_id, old, status))
         self._fh.write(line + "\n")
         self._fh.flush()
-        self._seen.add(trial_id)
+        self._seen[trial_id] = status
         self.appended += 1
         self._dirty = True
         now = time.monotonic()
@@ -243,9 +271,41 @@ class TrialStore:
         return True
 
     def close(self) -> None:
+        """Flush, fsync and close; compact the file when this session replaced records."""
         if self._fh is not None:
             if self._dirty:
                 self._fh.flush()
                 os.fsync(self._fh.fileno())
             self._fh.close()
             self._fh = None
+            if self.replaced:
+                compact(self.path)
+
+
+def compact(path: str | os.PathLike[str]) -> int:
+    """Rewrite a trials.jsonl with one line per trial, chosen by `iter_records`' rule (first
+    ok, else last), each at its trial's first position, lines kept byte for byte; the file
+    is replaced atomically (a kill leaves the old file whole). Returns the lines dropped."""
+    p = Path(path)
+    chosen: dict[str, tuple[bytes, bool]] = {}  # trial id -> (line, is ok); insertion = first position
+    n_in = 0
+    with p.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                obj = _parse_line(p, lineno, raw, True)
+            if obj is None:
+                continue
+            n_in += 1
+            tid = obj["trial_id"]
+            prev = chosen.get(tid)
+            if prev is None or not prev[1]:
+                chosen[tid] = (raw, obj.get("status") == "ok")
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        for raw, _ in chosen.values():
+            fh.write(raw)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, p)
+    return n_in - len(chosen)

@@ -179,8 +179,27 @@ async def litellm_call(req: Request, *, model: str, timeout_s: float,
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         model_version=str(getattr(resp, "model", "") or ""),
         finish_reason=getattr(choice, "finish_reason", None),
-        cost_usd=None,
+        cost_usd=response_cost(resp, req.model),
     )
+
+
+def response_cost(resp: Any, model: str) -> float | None:
+    """USD of a litellm response priced from the *whole* response (cached prompt tokens,
+    reasoning tokens, the provider's own cost header): `litellm.completion_cost`. None when
+    litellm cannot price it (an unmapped model); the client then uses its price table."""
+    import litellm
+
+    hidden = getattr(resp, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
+    if cost is None:
+        try:
+            cost = litellm.completion_cost(completion_response=resp)
+        except Exception:  # litellm raises its own "model not mapped" errors
+            return None
+    try:
+        return float(cost)
+    except (TypeError, ValueError):
+        return None
 
 
 def _plain_dict(value: Any) -> Any:

@@ -69,6 +69,28 @@ def _last_message(req: Request) -> str:
     return content if isinstance(content, str) else str(content)
 
 
+def _connection_failure(exc: BaseException) -> str:
+    """"connection refused" / "connection failed" when `exc` was caused by a connection that
+    never opened (litellm wraps it as a 500), else "". Walks the cause chain, a few links."""
+    import errno
+
+    found = ""
+    cur: BaseException | None = exc
+    for _ in range(12):
+        if cur is None:
+            break
+        if isinstance(cur, ConnectionRefusedError) or getattr(cur, "errno", None) == errno.ECONNREFUSED \
+                or "connection refused" in str(cur).lower():
+            return "connection refused"
+        if type(cur).__name__ in ("ConnectError", "ClientConnectorError", "APIConnectionError"):
+            found = "connection failed"
+        nxt = cur.__cause__ or cur.__context__
+        if nxt is None and cur.args and isinstance(cur.args[0], BaseException):
+            nxt = cur.args[0]
+        cur = nxt
+    return found
+
+
 def _short(text: str, n: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "\u2026"
@@ -207,7 +229,11 @@ class ModelClient:
                 return _completion(entry, "cassette", key, req.model)
             if self.record == "none" or (self.record == "once" and not store.may_record_once(
                     req.model, self.state_dir / f"once-{self._run_name()}.json")):
-                raise CassetteMiss(self._miss_message(req, key))
+                miss = CassetteMiss(self._miss_message(req, key))
+                # The model was never recorded: every trial of it misses; the plugin reports
+                # such a fault once for the run rather than once per trial.
+                miss.run_wide = not store.entries(req.model)  # type: ignore[attr-defined]
+                raise miss
         if self.record not in _LIVE_FIRST:
             cache = self._disk_cache()
             if cache is not None:
@@ -308,7 +334,9 @@ class ModelClient:
                     meter.end(req.model, ok=False)
                 raise
             latency = time.perf_counter() - t0
-        cost = raw.cost_usd
+        # A price the project set (pyproject, ModelClient(prices=...)) wins; else the cost the
+        # backend took from the whole response (cached-token discounts count); else the table.
+        cost = None if req.model in self.prices().table else raw.cost_usd
         if cost is None:
             # A registered (test) backend without a price is free; a real model without one warns.
             cost = self.prices().cost(req.model, raw.prompt_tokens, raw.completion_tokens, provider_model,
@@ -414,7 +442,12 @@ class ModelClient:
                     raise ProviderError("empty reply", retryable=True)
                 return raw, provider_model
             except ProviderError as exc:
-                last = f"{exc.message}" + (f" (HTTP {exc.status})" if exc.status else "")
+                refused = _connection_failure(exc)
+                if refused:  # litellm reports a refused connection as "InternalServerError (HTTP 500)"
+                    where = req.params.get("api_base") or req.params.get("base_url") or "the provider"
+                    last = f"{refused} ({where}): no server answered"
+                else:
+                    last = f"{exc.message}" + (f" (HTTP {exc.status})" if exc.status else "")
                 if not exc.retryable:
                     raise ModelError(self._error(req, last, attempt + 1, secrets)) from None
                 retry_after = exc.retry_after

@@ -42,11 +42,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         # 1 and 1.0 give the same reply; hash them alike.
         return int(value)
-    return value
+    if isinstance(value, (str, int, float)):
+        return value
+    # Anything else (a set, bytes, a Decimal, an object) has no JSON form; hashing its repr
+    # would name the call by a memory address or an unordered iteration, so two identical
+    # requests could miss each other and a recording could never replay.
+    raise TypeError(f"request identity: a {type(value).__name__} ({value!r:.60}) is not plain JSON; "
+                    f"pass str, int, float, bool, None, lists and dicts")
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical(req: Request) -> str:

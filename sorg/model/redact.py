@@ -19,6 +19,23 @@ SECRET_PARAMS = frozenset(
         "azure_ad_token", "vertex_credentials", "client_secret",
     }
 )
+# Name segments that make any param a secret (`aws_web_identity_token`, `azure_password`,
+# `my_client_secret_v2`, `google_credentials`): matched on "_"/"-"-separated segments, so
+# `max_tokens` (segment "tokens") is not a secret.
+SECRET_LAST_SEGMENTS = frozenset({"token", "password", "passwd", "apikey"})
+SECRET_SUBSTRINGS = ("secret", "credential")
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a param of this name carries a secret: a known name, a name whose last
+    segment is token/password, or one containing "secret" or "credential"."""
+    low = name.lower()
+    if low in SECRET_PARAMS or any(s in low for s in SECRET_SUBSTRINGS):
+        return True
+    segments = [x for x in re.split(r"[_\-]", low) if x]
+    return bool(segments) and segments[-1] in SECRET_LAST_SEGMENTS
+
+
 # Param names that carry headers; only non-secret headers survive.
 HEADER_PARAMS = frozenset({"extra_headers", "headers"})
 SECRET_HEADERS = frozenset(
@@ -59,7 +76,7 @@ def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in params.items():
         low = name.lower()
-        if low in SECRET_PARAMS:
+        if is_secret_param(name):
             continue
         if low in HEADER_PARAMS and isinstance(value, Mapping):
             kept = {h: v for h, v in value.items() if h.lower() not in SECRET_HEADERS}
@@ -78,7 +95,7 @@ def secret_values(params: Mapping[str, Any] | None = None) -> list[str]:
     found: list[str] = []
     for name, value in (params or {}).items():
         low = name.lower()
-        if low in SECRET_PARAMS and isinstance(value, str):
+        if is_secret_param(name) and isinstance(value, str):
             found.append(value)
         elif low in HEADER_PARAMS and isinstance(value, Mapping):
             found += [str(v) for h, v in value.items() if h.lower() in SECRET_HEADERS]

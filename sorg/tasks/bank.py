@@ -69,9 +69,46 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+#: The draft-07 keywords `validate_schema` checks, and those that only annotate. A schema
+#: using any other keyword (`oneOf`, `uniqueItems`, `format`...) is refused: silently
+#: ignoring a constraint would let a task the schema forbids into the bank.
+IMPLEMENTED_KEYWORDS = frozenset({
+    "$ref", "type", "const", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum",
+    "exclusiveMinimum", "minItems", "maxItems", "items", "required", "properties",
+    "additionalProperties", "allOf", "if", "then", "else",
+})
+ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "definitions", "default", "examples"})
+
+
+def check_keywords(schema: Any, path: str = "#") -> None:
+    """Raise ValueError naming the first keyword (and its place) this validator does not
+    implement, or a keyword used in a form it does not implement."""
+    if not isinstance(schema, dict):
+        return
+    for key, sub in schema.items():
+        if key not in IMPLEMENTED_KEYWORDS and key not in ANNOTATIONS:
+            raise ValueError(f"schema keyword {key!r} at {path} is not implemented by sorg's validator "
+                             f"(implemented: {', '.join(sorted(IMPLEMENTED_KEYWORDS))})")
+        if key == "additionalProperties" and not isinstance(sub, bool):
+            raise ValueError(f"schema keyword 'additionalProperties' at {path}: only true/false is implemented")
+        if key == "items" and not isinstance(sub, dict):
+            raise ValueError(f"schema keyword 'items' at {path}: only one schema for every item is implemented")
+        if key in ("properties", "definitions"):
+            for name, child in sub.items():
+                check_keywords(child, f"{path}/{key}/{name}")
+        elif key in ("items", "if", "then", "else"):
+            check_keywords(sub, f"{path}/{key}")
+        elif key == "allOf":
+            for i, child in enumerate(sub):
+                check_keywords(child, f"{path}/allOf/{i}")
+
+
 def validate_schema(value: Any, schema: dict[str, Any], root: dict[str, Any], path: str = "") -> list[tuple[str, str]]:
     """Check `value` against a draft-07 subset; returns (field path, message) pairs, first
-    problem first. Stops descending into a value once its type is wrong."""
+    problem first. Stops descending into a value once its type is wrong. Raises ValueError
+    when the schema uses a keyword the subset does not implement (`check_keywords`)."""
+    if path == "":  # once per validated value; the walk is small next to the validation
+        check_keywords(root)
     schema = _resolve(schema, root)
     errors: list[tuple[str, str]] = []
     if "type" in schema:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -155,3 +156,14 @@ def test_fast_paths_hash_exactly_like_the_general_form(value) -> None:
     assert _plain(value) == _plain_reference(value)
     wrapped = {"m": MappingProxyType({"v": value})}  # a Mapping that is not a dict takes the general branch
     assert _plain(wrapped) == _plain_reference(wrapped)
+
+
+@pytest.mark.parametrize("bad", [{1, 2}, b"bytes", object(), __import__("decimal").Decimal("0.1")])
+def test_values_that_are_not_plain_json_are_refused(bad) -> None:
+    # before: hashed by their repr (a set's order, an object's address), so a recording of
+    # such a request could never replay
+    req = Request(model="fake/m", messages=({"role": "user", "content": "hi"},), sample="s",
+                  params={"extra": bad})
+    with pytest.raises(TypeError, match="not plain JSON"):
+        request_key(req)
+

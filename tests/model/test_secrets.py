@@ -82,3 +82,19 @@ def test_redaction_helpers() -> None:
     assert params == {"api_base": "https://h/v1", "extra_headers": {"X-A": "1"}, "temperature": 0.1}
     text = redact_text("call https://bob:hunter22@h/v1 with sk-abcdefghijklmnopqrst and Bearer abcdefghijk", ["hunter22"])
     assert "hunter22" not in text and "sk-abcdefghij" not in text and "abcdefghijk" not in text and "bob" not in text
+
+
+@pytest.mark.parametrize("name", ["aws_web_identity_token", "azure_password", "my_client_secret_v2",
+                                  "google_application_credentials", "GITHUB_TOKEN", "db-password", "token"])
+def test_secret_params_are_matched_by_name_segment(name: str, tmp_path: Path) -> None:
+    # before: only a fixed list of names was dropped, so these reached the cassette
+    from sorg.model.identity import request_key
+
+    value = "s3cr3t-value-Qq42-" + name
+    params = {name: value, "max_tokens": 64, "top_p": 0.9}
+    assert clean_params(params) == {"max_tokens": 64, "top_p": 0.9}  # `max_tokens` is not a *_token
+    a = Request(model="fake/m", messages=({"role": "user", "content": "hi"},), sample="s", params=params)
+    b = Request(model="fake/m", messages=({"role": "user", "content": "hi"},), sample="s",
+                params={**params, name: "another-value-Zz99"})
+    assert request_key(a) == request_key(b)  # the secret is not part of the identity
+    assert value not in redact_text(f"failed with {name}={value}", extra=__import__("sorg.model.redact", fromlist=["x"]).secret_values(params))

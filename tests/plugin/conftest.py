@@ -35,9 +35,11 @@ class Project:
         env.update(extra)
         return env
 
-    def run(self, *args: str, timeout: float = 120, **env: str) -> RunResult:
+    def run(self, *args: str, timeout: float = 120, cache: bool = False, **env: str) -> RunResult:
+        """`python -m pytest *args` here; pytest's cache is off unless `cache` (the --lf tests)."""
         t0 = time.monotonic()
-        cp = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=self.path,
+        cmd = [sys.executable, "-m", "pytest", *([] if cache else ["-p", "no:cacheprovider"]), *args]
+        cp = subprocess.run(cmd, cwd=self.path,
                             env=self.env(**env), capture_output=True, text=True, timeout=timeout)
         return RunResult(cp.returncode, cp.stdout.splitlines(), cp.stderr.splitlines(), time.monotonic() - t0)
 
@@ -45,3 +47,16 @@ class Project:
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Project:
     return Project(tmp_path)
+
+
+@pytest.fixture
+def project(project_dir: Project) -> Project:
+    """The small eval suite of `tests.plugin.projects` (fake trials, 26 trial tests, 6 claims)."""
+    from tests.plugin.projects import CLAIMS, CONFTEST, EVALS, FAKE, INI
+
+    project_dir.write("sorg_fake.py", FAKE)
+    project_dir.write("conftest.py", CONFTEST)
+    project_dir.write("pytest.ini", INI)
+    project_dir.write("test_evals.py", EVALS)
+    project_dir.write("test_claims.py", CLAIMS)
+    return project_dir

@@ -16,85 +16,7 @@ import pytest
 
 from sorg.store import read_records
 
-FAKE = (Path(__file__).parent / "fake_trials.py").read_text()
-
-CONFTEST = '''
-import pytest
-import sorg_fake
-
-@pytest.fixture(scope="session")
-def sorg_runner():
-    return sorg_fake.fake_run_trial
-
-@pytest.fixture(scope="session")
-def sorg_client():
-    return None
-'''
-
-INI = '''
-[pytest]
-sorg_models = fake/m
-sorg_protocols = sequential,coordinator,broadcast
-sorg_agents = 4
-sorg_levels = 1,2
-sorg_tasks_per_level = 2
-sorg_seeds = 2
-sorg_cache_dir = none
-sorg_cassette_dir = none
-'''
-
-EVALS = '''
-import pytest
-
-def test_protocol(sorg_trial, task, protocol, n_agents, model, seed):
-    r = sorg_trial(task, protocol, model, n_agents, seed)
-    assert r.status in ("ok", "budget"), r.error
-
-@pytest.mark.sorg(protocols=["sequential"], agents=[4, 16], levels=[1], tasks_per_level=1, seeds=1)
-def test_scaling(sorg_trial, task, protocol, n_agents, model, seed):
-    sorg_trial(task, protocol, model, n_agents, seed)
-'''
-
-CLAIMS = '''
-import pytest
-from sorg import claims
-
-@claims.claim
-def test_sequential_beats_coordinator(trials):
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
-
-@claims.claim
-def test_coordinator_beats_sequential(trials):
-    return claims.beats(trials, "coordinator", "sequential", alpha=0.05, test="t")
-
-@claims.claim
-def test_needs_a_model_we_lack(trials):
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t", model="openai/gpt-4o")
-
-@pytest.mark.xfail(strict=True, reason="measured: coordinator is worse here")
-@claims.claim
-def test_xfail_strict_holds(trials):
-    return claims.beats(trials, "coordinator", "sequential", alpha=0.05, test="t")
-
-@pytest.mark.xfail(strict=True, reason="expected to fail but holds")
-@claims.claim
-def test_xpass_strict(trials):
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
-
-@claims.claim
-def test_skips_itself(trials):
-    pytest.skip("not today")
-'''
-
-
-@pytest.fixture
-def project(project_dir):
-    project_dir.write("sorg_fake.py", FAKE)
-    project_dir.write("conftest.py", CONFTEST)
-    project_dir.write("pytest.ini", INI)
-    project_dir.write("test_evals.py", EVALS)
-    project_dir.write("test_claims.py", CLAIMS)
-    return project_dir
+from tests.plugin.projects import EVALS
 
 
 def _records(root: Path, run_id: str) -> dict[str, dict]:
@@ -192,9 +114,10 @@ def test_sequential_beats_coordinator(trials):
 
 
 def test_claims_with_no_trials_are_skipped_not_passed(project):
-    r = project.run("test_claims.py", "-rs")
+    r = project.run("test_claims.py")
     r.assert_outcomes(skipped=6)  # a claim without data is skipped, also under xfail(strict)
-    assert "no trials for" in r.stdout.str()
+    # no sweep test was collected with the claims: the reason says so, on the terminal without -rs
+    assert "partial sweep: 0 of 0 trials" in r.stdout.str()
 
 
 def test_bad_option_value_is_a_usage_error(project):
@@ -316,9 +239,14 @@ def test_typo(n_agents):
     assert r.ret != 0 and "nosuch" in (r.stdout.str() + r.stderr.str())
 
 
-def test_a_run_stopped_early_does_not_judge_claims(project):
-    project.write("test_evals.py", EVALS + "\ndef test_zz_fails():\n    assert False\n")
-    r = project.run("-p", "no:randomly", "-x", "-rs")
-    assert r.ret == 1
-    assert "the run stopped early" in r.stdout.str()
-    r.assert_outcomes(passed=26, failed=1, skipped=6)
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["no-xdist", "n2"])
+def test_a_run_stopped_early_reports_its_claims_skipped(project, xdist):
+    # the failing test runs first, so -x cuts the sweep; claims are reported (also under
+    # xdist, where -x used to drop them), skipped with the reason on the terminal
+    project.write("test_aa_first.py", "def test_aa_fails():\n    assert False\n")
+    r = project.run("-p", "no:randomly", "-x", *xdist)
+    assert r.ret == (2 if xdist else 1)  # xdist reports -x as an interruption
+    out = r.stdout.str()
+    assert "partial sweep:" in out and "of 26 trials" in out
+    r.stdout.fnmatch_lines(["SKIPPED 6 claims: partial sweep: * of 26 trials*", "  test_claims.py::test_xpass_strict"])
+    assert r.parseoutcomes().get("skipped") == 6

@@ -281,14 +281,14 @@ def test_split_sections() -> None:
 def test_huge_and_garbage_answers_are_scored_quickly(bank) -> None:
     task = bank.get("evt-l4-01")
     huge = (GOOD_ANSWERS["evt-l4-01"] + "\n\n") * 2000 + "x" * 500_000
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other load on a shared machine does not count
     assert score_rubric(task, huge) == 1.0
     garbage = "".join(chr((i * 7919) % 0x2FFF + 1) for i in range(200_000))
     score = score_rubric(task, garbage)
     assert 0.0 <= score <= 1.0
     many_sections = "\n\n".join(f"- item {i} ${i}" for i in range(20_000))
     assert 0.0 <= score_rubric(task, many_sections) <= 1.0
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10
 
 
 def test_scoring_is_deterministic(bank) -> None:

@@ -1,0 +1,226 @@
+"""Judging claims once, after every trial, and reporting them as ordinary test reports.
+
+Why on the controller and why like this: a claim reads the whole sweep, so it runs once, in
+the process that stored every record (under xdist: the controller). Every claim the eval
+files declare is judged, also those `-k` left out, because the Holm family is the declared
+set of claims, not the selected one; only selected claims are reported. A claim is judged
+only when its sweep is complete (`sweep.Coverage`); otherwise it is skipped with the reason.
+Skip and xfail marks behave as on any test: `--runxfail` ignores xfail, `xfail(raises=...)`
+xfails only for those exceptions (a failed verdict counts as an AssertionError, like a
+failed `assert`), and an error of the plugin itself (a claim it cannot import) is never
+turned into an XFAIL.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def claim_entry(item: pytest.Item, selected: bool) -> dict:
+    """What the controller needs to call and report a claim: plain data (crosses processes)."""
+    from _pytest.skipping import evaluate_skip_marks, evaluate_xfail_marks  # no public API evaluates conditions
+
+    entry: dict[str, Any] = {
+        "nodeid": item.nodeid, "path": str(item.path), "qualname": _qualname(item),
+        "location": [item.location[0], item.location[1], item.location[2]],
+        "keywords": sorted(str(k) for k in item.keywords), "params": {},
+        "skip": None, "xfail": None, "error": None, "selected": selected,
+    }
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        entry["params"] = dict(callspec.params)
+    try:
+        skipped = evaluate_skip_marks(item)
+        if skipped is not None:
+            entry["skip"] = skipped.reason
+        xf = None if item.config.option.runxfail else evaluate_xfail_marks(item)
+        if xf is not None:
+            raises = None
+            if xf.raises is not None:
+                types = xf.raises if isinstance(xf.raises, tuple) else (xf.raises,)
+                raises = [f"{t.__module__}.{t.__qualname__}" for t in types]
+            entry["xfail"] = {"reason": xf.reason, "strict": bool(xf.strict), "run": bool(xf.run), "raises": raises}
+    except Exception as exc:  # a bad skipif/xfail condition: report it on the claim
+        entry["error"] = f"evaluating the claim's skip/xfail marks failed: {exc}"
+    return entry
+
+
+def _qualname(item: pytest.Item) -> str:
+    parts = [item.originalname if hasattr(item, "originalname") else item.name]
+    parent = item.parent
+    while parent is not None and isinstance(parent, pytest.Class):
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    return ".".join(parts)
+
+
+def load_claim(config: pytest.Config, entry: dict, items: dict[str, Any]) -> Callable[..., Any]:
+    """The claim function: from its collected item, or (xdist controller) imported by path."""
+    item = items.get(entry["nodeid"])
+    if item is not None:
+        return item.obj
+    from _pytest.pathlib import import_path  # pytest's own import rules (rootdir, importmode)
+
+    kw: dict[str, Any] = {}
+    try:  # an ini key pytest added in 8.1; reading it on 8.0 raises ValueError
+        kw["consider_namespace_packages"] = bool(config.getini("consider_namespace_packages"))
+    except ValueError:
+        pass
+    mod = import_path(Path(entry["path"]), mode=config.getoption("importmode"), root=config.rootpath, **kw)
+    obj: Any = mod
+    parts = entry["qualname"].split(".")
+    for i, name in enumerate(parts):
+        obj = getattr(obj, name)
+        if i < len(parts) - 1 and isinstance(obj, type):
+            obj = obj()
+    return obj
+
+
+@dataclass
+class Outcome:
+    kind: str  # "verdict" | "skip" | "raised" (the claim raised) | "error" (the plugin could not run it)
+    verdict: Any = None
+    reason: str = ""
+    longrepr: str = ""
+    duration: float = 0.0
+    exc_names: tuple[str, ...] = ()
+
+
+def judge(config: pytest.Config, entries: list[dict], skip_all: str, trials: Callable[[], Any],
+          items: dict[str, Any]) -> dict[str, Outcome]:
+    """Judge every declared claim (skip_all: the partial-sweep reason, or ""), Holm-adjust the
+    judged ones together and return the outcome of each, by node id."""
+    from sorg import claims as _claims
+
+    outcomes: dict[str, Outcome] = {}
+    judged: list[str] = []
+    data = None
+    for e in entries:
+        nid = e["nodeid"]
+        xf = e["xfail"]
+        if e["error"]:
+            outcomes[nid] = Outcome("error", longrepr=e["error"])
+        elif e["skip"] is not None:
+            outcomes[nid] = Outcome("skip", reason=e["skip"])
+        elif xf and not xf["run"]:
+            outcomes[nid] = Outcome("skip", reason="[NOTRUN] " + xf["reason"])
+        elif skip_all:
+            outcomes[nid] = Outcome("skip", reason=skip_all)
+        else:
+            if data is None:
+                data = trials()
+            outcomes[nid] = _call(config, e, data, items)
+            if outcomes[nid].kind == "verdict":
+                judged.append(nid)
+    final = _claims.finalize([outcomes[n].verdict for n in judged])
+    for nid, v in zip(judged, final):
+        outcomes[nid].verdict = v
+    return outcomes
+
+
+def _call(config: pytest.Config, e: dict, data: Any, items: dict[str, Any]) -> Outcome:
+    from sorg import claims as _claims
+
+    nid = e["nodeid"]
+    t0 = time.perf_counter()
+    try:
+        fn = load_claim(config, e, items)
+    except Exception:
+        return Outcome("error", longrepr=f"sorg could not load the claim {nid}:\n{_short_tb()}")
+    try:
+        v = fn(data, **e["params"])
+    except pytest.skip.Exception as exc:
+        return Outcome("skip", reason=str(exc.msg), duration=time.perf_counter() - t0)
+    except (Exception, pytest.fail.Exception) as exc:
+        names = tuple(f"{t.__module__}.{t.__qualname__}" for t in type(exc).__mro__)
+        return Outcome("raised", longrepr=_short_tb(), duration=time.perf_counter() - t0, exc_names=names)
+    dt = time.perf_counter() - t0
+    if not isinstance(v, _claims.Verdict):
+        return Outcome("raised", duration=dt, exc_names=("builtins.TypeError",),
+                       longrepr=f"claim {nid} returned {type(v).__name__}, not a Verdict: a claim must "
+                                f"`return claims.beats(...)` (or spread/equivalent/growth/ratio/count/skip)")
+    return Outcome("verdict", verdict=v.named(nid), duration=dt)
+
+
+def _short_tb() -> str:
+    etype, value, tb = sys.exc_info()
+    frames = traceback.extract_tb(tb)
+    # Drop the plugin's own frames so the trace starts in the claim.
+    frames = [f for f in frames if not os.path.abspath(f.filename).startswith(_HERE)] or frames
+    return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(etype, value))
+
+
+def _xfail_catches(xf: dict, out: Outcome) -> bool:
+    if xf.get("raises") is None:
+        return True
+    names = out.exc_names if out.kind == "raised" else ("builtins.AssertionError",)
+    return any(n in names for n in xf["raises"])
+
+
+def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
+    """Send the claim through pytest's report hooks as setup/call/teardown of a test; return
+    its row for claims.json and the terminal table."""
+    from _pytest.reports import TestReport  # the report class pytest's own hooks expect
+
+    nid = e["nodeid"]
+    loc = (e["location"][0], e["location"][1], e["location"][2])
+    xf = e["xfail"]
+    extra: dict[str, Any] = {}
+    v = out.verdict
+    if out.kind == "skip":
+        outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {out.reason}")
+        if xf and out.reason.startswith("[NOTRUN]"):
+            extra["wasxfail"], longrepr = out.reason, None
+    elif out.kind in ("error", "raised"):
+        outcome, longrepr = "failed", out.longrepr
+    elif v.passed is None:
+        reason = f"{v.statement or v.name}: {v.skip_reason}" if v.skip_reason else v.message
+        outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {reason}")
+    elif v.passed:
+        outcome, longrepr = "passed", None
+    else:
+        outcome, longrepr = "failed", v.message
+    if xf and out.kind in ("verdict", "raised") and outcome != "skipped":
+        if outcome == "failed":
+            if _xfail_catches(xf, out):
+                outcome, longrepr = "skipped", None
+                extra["wasxfail"] = xf["reason"]
+        elif xf["strict"]:
+            outcome, longrepr = "failed", f"[XPASS(strict)] {xf['reason']}" + (f"\n{v.message}" if v is not None else "")
+        else:
+            extra["wasxfail"] = xf["reason"]
+    word = ("xfailed" if outcome == "skipped" else "xpassed") if "wasxfail" in extra else outcome
+    message = v.message if v is not None else (out.reason or out.longrepr)
+    if word in ("xfailed", "xpassed") or (xf and xf["strict"] and outcome == "failed" and v is not None):
+        message = f"[xfail{'(strict)' if xf['strict'] else ''}: {xf['reason']}] {message}"
+    row: dict[str, Any] = {"nodeid": nid, "outcome": word, "message": message}
+    if v is not None:
+        row["verdict"] = v.to_dict()
+    hook = config.hook
+    now = time.time()
+    kw = {k: 1 for k in e["keywords"]}
+    hook.pytest_runtest_logstart(nodeid=nid, location=loc)
+    props = [("sorg_claim", message[:2000])]
+    for when, oc, lr, dur, ex in (("setup", "passed", None, 0.0, {}),
+                                  ("call", outcome, longrepr, out.duration, extra),
+                                  ("teardown", "passed", None, 0.0, {})):
+        rep = TestReport(nid, loc, kw, oc, lr, when, (), dur, now, now + dur,
+                         props if when == "teardown" else [], **ex)
+        hook.pytest_runtest_logreport(report=rep)
+    hook.pytest_runtest_logfinish(nodeid=nid, location=loc)
+    return row
+
+
+def order(entries: list[dict]) -> list[dict]:
+    """Claims in file and line order (the order pytest would have run them)."""
+    return sorted(entries, key=lambda e: (e["location"][0], e["location"][1] or 0, e["nodeid"]))
