@@ -99,7 +99,7 @@ def _check_startup(config: pytest.Config) -> None:
     """Options and `--sorg-protocols` names, checked once before collection (a UsageError here
     is one line, and under xdist it stops the run before a worker starts)."""
     o = _sorg_opts(config)
-    unknown, known = _params.unknown_protocols(list(o.protocols))
+    unknown, known = _params.unknown_protocols([p for p in o.protocols if p != "all"])
     if unknown:
         raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))}")
 

@@ -99,6 +99,6 @@ def test_a_stream_is_one_test_and_yields_a_record_per_task_under_xdist_too(proje
     shared_second = [x for x in recs if x.protocol == "shared" and x.position == 1]
     assert shared_second and all(x.rsi is not None or not any(x.agent_roles) for x in shared_second)
     # Selecting one stream by its id runs both of its tasks, never one of them.
-    r2 = p.run("--sorg-run-id=k", "--sorg-scorers=coverage", "-k", "shared and l1-01")
+    r2 = p.run("--sorg-run-id=k", "--sorg-scorers=coverage", "-k", "shared and cur-l1-01")
     assert r2.parseoutcomes().get("passed") == 1, r2.stdout.str()
     assert len(read_records(p.path / "reports" / "k" / "trials.jsonl")) == 2

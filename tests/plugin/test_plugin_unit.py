@@ -136,9 +136,9 @@ def test_report_builds_the_same_files_twice(tmp_path):
     assert "`fake/default.jsonl` abc" in md1
     s = json.loads(js1)
     seq = [c for c in s["cells"] if c["protocol"] == "sequential"][0]
-    assert seq["trials"] == 8 and 0.6 < seq["judge_q"]["mean"] < 1.0
-    lo, hi = seq["judge_q"]["ci"]
-    assert lo <= seq["judge_q"]["mean"] <= hi
+    assert seq["trials"] == 8 and 0.6 < seq["quality"]["mean"] < 1.0
+    lo, hi = seq["quality"]["ci"]
+    assert lo <= seq["quality"]["mean"] <= hi
     assert {p.name for p in first} >= {"summary.md", "summary.json"}
 
 
