@@ -171,12 +171,12 @@ def test_large_collection_queries_are_fast() -> None:
 
     recs = synth(n_tasks=60, protocols={p: 0.0 for p in "abcdefgh"}, models={"m1": 0, "m2": 0}, sizes=(4, 8, 16), seeds=9)
     t = Trials(recs)  # 25,920 trials
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: a loaded machine does not fail it
     for p in "abcdefgh":
         t.where(protocol=p, n_agents=[4, 8]).values("quality.rubric").mean()
     t.pairs({"protocol": "a"}, {"protocol": "b"}, "quality.rubric", pair_by=("task_id", "seed", "model", "n_agents"))
     t.groups(("protocol", "model"))
-    assert time.perf_counter() - t0 < 2.0
+    assert time.process_time() - t0 < 2.0
 
 
 @pytest.fixture
