@@ -20,7 +20,7 @@ from typing import Sequence
 from sorg import stats
 from sorg.claims._common import decide
 from sorg.claims.verdict import Verdict
-from sorg.power import units_for_power, units_for_tost
+from sorg.power import power_tost_exact, power_units, units_for_power, units_for_tost
 
 
 def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
@@ -40,7 +40,31 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
     for idx in families.values():
         adj = stats.holm([out[i].p for i in idx])  # type: ignore[misc]
         for i, p_adj in zip(idx, adj):
-            out[i] = dataclasses.replace(out[i], p_holm=p_adj, n_family=len(idx), passed=decide(out[i], p_adj))
+            v = out[i]
+            out[i] = dataclasses.replace(v, p_holm=p_adj, n_family=len(idx), passed=decide(v, p_adj),
+                                         **_family_power(v, len(idx)))
+    return _descriptive(out)
+
+
+def _family_power(v: Verdict, m: int) -> dict:
+    """Post-hoc power recomputed at alpha / m, the first Holm step of the claim's family."""
+    spec = v.details.get("power_spec") or {}
+    if m <= 1 or v.power is None or not spec.get("n"):
+        return {}
+    a = v.alpha / m
+    if spec.get("design") == "paired" and spec.get("d") is not None and math.isfinite(spec["d"]):
+        pw = power_units(spec["d"], int(spec["n"]), a, spec.get("test", "t"))
+    elif spec.get("design") == "tost" and spec.get("sd"):
+        pw = power_tost_exact(0.0, spec["sd"], int(spec["n"]), spec["margin"], a)
+    else:
+        return {}
+    raw = str(v.details.get("power_basis_raw", v.details.get("power_basis", "")))
+    basis = raw.replace(f"alpha {v.alpha:g}", f"alpha {v.alpha:g}/{m} (Holm)")
+    return {"power": pw, "details": {**v.details, "power_basis_raw": raw, "power_basis": basis}}
+
+
+def _descriptive(out: list[Verdict]) -> list[Verdict]:
+    """Claims without a p keep their criteria decision and belong to no Holm family."""
     for i, v in enumerate(out):
         if v.p is None and not v.skip_reason:
             out[i] = dataclasses.replace(v, n_family=0, passed=decide(v, None))

@@ -256,3 +256,11 @@ def test_unit_is_declared_per_claim() -> None:
     assert by_domain.n == 6 and by_domain.p == pytest.approx(1 / 64)
     s = claims.beats(t, "A", "B", unit="stream")
     assert s.passed is None and "no 'stream_id' field" in s.skip_reason
+
+
+def test_finalize_recomputes_power_at_the_holm_alpha(make_study) -> None:
+    alone = claims.beats(make_study, "A", "B")
+    fam = claims.finalize([alone, claims.beats(make_study, "B", "A"), claims.beats(make_study, "A", "B", test="t")])
+    assert "alpha 0.05/3 (Holm)" in fam[0].message
+    assert fam[0].power == pytest.approx(power.power_units(fam[0].details["power_spec"]["d"], 8, 0.05 / 3, "wilcoxon"))
+    assert claims.finalize(fam) == fam  # idempotent
