@@ -24,8 +24,10 @@ PLAN_DIR_KEY = "sorg_plan_dir"
 
 
 def is_sweep_item(item: pytest.Item) -> bool:
-    """A sweep test: one that runs trials through the `sorg_trial` fixture (not a claim)."""
-    return "sorg_trial" in getattr(item, "fixturenames", ()) and item.get_closest_marker("sorg_claim") is None
+    """A sweep test: one that runs trials through the `sorg_trial` or `sorg_stream` fixture
+    (not a claim). The sweep is counted in tests: a stream is one test whatever its length."""
+    names = getattr(item, "fixturenames", ())
+    return ("sorg_trial" in names or "sorg_stream" in names) and item.get_closest_marker("sorg_claim") is None
 
 
 def is_claim_item(item: pytest.Item) -> bool:
