@@ -79,7 +79,12 @@ def normalise_role(raw: str) -> str:
     Counting unique roles only means something once trivial variants collapse; the raw
     string is kept beside it in the record.
     """
-    words = [w for w in _WORD.findall((raw or "").lower()) if w not in _ARTICLES]
+    return " ".join(_norm_words(raw))[:60].strip()
+
+
+def _norm_words(text: str) -> list[str]:
+    """The words of `text`, lower-cased, articles dropped, plurals made singular."""
+    words = [w for w in _WORD.findall((text or "").lower()) if w not in _ARTICLES]
     out = []
     for w in words:
         if len(w) > 4 and w.endswith("ies"):
@@ -87,7 +92,7 @@ def normalise_role(raw: str) -> str:
         elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
             w = w[:-1]
         out.append(w)
-    return " ".join(out)[:60].strip()
+    return out
 
 
 _PRONOUNS = {
@@ -104,19 +109,6 @@ _NAMES = {
 }
 _PROMPT_ECHOES = ("role you choose", "choose for yourself", "your assigned role", "role the mission",
                   "your part of", "what you intend", "the role you", "assigned role")
-
-
-def _norm_words(text: str) -> list[str]:
-    """`normalise_role`'s word normalisation, without its length cap."""
-    words = [w for w in _WORD.findall((text or "").lower()) if w not in _ARTICLES]
-    out = []
-    for w in words:
-        if len(w) > 4 and w.endswith("ies"):
-            w = w[:-3] + "y"
-        elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-            w = w[:-1]
-        out.append(w)
-    return out
 
 
 def clean_role(raw: str, mission: str = "") -> str:
