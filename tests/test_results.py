@@ -117,7 +117,8 @@ def test_cell_means_key_and_fields(make) -> None:
     assert got == {"t0": (pytest.approx(0.1), 2), "t1": (pytest.approx(0.2), 2)}  # NaN left out
     k = t.key(["task_id", "seed"])
     assert len(set(k.tolist())) == 5 and t.where(protocol="A").key(["task_id"]).tolist() == t.key(["task_id"]).tolist()
-    assert t.has_field("quality.rubric") and t.has_field("task_id") and not t.has_field("stream_id")
+    assert t.has_field("quality.rubric") and t.has_field("task_id") and t.has_field("stream_id")
+    assert not t.has_field("no_such_field")
 
 
 def test_pairs_skip_missing_metric(make) -> None:

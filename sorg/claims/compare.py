@@ -106,6 +106,9 @@ def beats(
     if not t.has_field(ufield):
         return c.skip_v("beats", name, statement, alpha=alpha, spec=spec,
                         reason=f"trials carry no {ufield!r} field for unit={unit!r}")
+    if ufield == "stream_id" and "" in t.distinct("stream_id"):
+        return c.skip_v("beats", name, statement, alpha=alpha, spec=spec,
+                        reason="unit='stream' needs trials from streams; some trials have no stream_id")
     union = t.where(**{by: _values_of(fa, fb, by)}) if (by in fa and by in fb) else t
     fields = c.pair_fields(union, exclude=[by, *fa, *fb], pair_by=pair_by, unit=ufield, seed=paired)
     pairs = t.pairs(fa, fb, metric, pair_by=fields, cluster_by=ufield)
