@@ -9,7 +9,7 @@ How a run flows, and why:
   (every test using `sorg_trial`) and the declared claims (`@claims.claim`); after `-k`,
   `-m`, `--lf`, `--deselect`, pytest-split and `--sorg-shard`, what was selected
   (`sorg.pytest_plugin.sweep`). Claims leave the item list: they judge the whole sweep.
-- Trials: the `sorg_trial` fixture attaches each record, encoded, to its test's report (the
+- Trials: the `sorg_trial` fixture (`sorg.pytest_plugin.fixtures`) attaches each record, encoded, to its test's report (the
   one channel that reaches the controller under xdist). The controller appends it to
   `reports/<run-id>/trials.jsonl` (`sorg.store`) and notes the finished test in
   `nodes.jsonl` (`sorg.manifest`).
@@ -26,8 +26,7 @@ module level (no litellm, scipy, numpy, matplotlib).
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -36,70 +35,13 @@ from sorg.pytest_plugin import faults as _faults
 from sorg.pytest_plugin import params as _params
 from sorg.pytest_plugin import records as _records
 from sorg.pytest_plugin import sweep as _sweep
-
-TRIAL_PROP = "sorg_trial"
+from sorg.pytest_plugin.fixtures import TRIAL_PROP, sorg_bank, sorg_client, sorg_options, sorg_runner, sorg_trial  # noqa: F401
+from sorg.pytest_plugin.state import (_STATE, _bank, _check_startup, _declared, _is_worker, _sorg_opts, _state,
+                                      _store)
 TRIAL_ID_PROP = "sorg_trial_id"
 SWEEP_ARGS = _params.SWEEP_ARGS
 trial_payload = _records.trial_payload
 record_dict = _records.record_dict
-
-
-@dataclass
-class _State:
-    """Per-run plugin state, kept on `config.stash`."""
-
-    opts: _opts.SorgOptions | None = None
-    store: Any = None
-    nodes: Any = None  # manifest.NodeLog
-    bank: Any = None
-    plan: _sweep.Plan | None = None  # set by collection (no xdist) or read from the workers' files
-    plan_dir: str = ""  # xdist: where workers write their plans
-    claim_items: dict[str, Any] = field(default_factory=dict)  # nodeid -> Item (no xdist)
-    finished: set[str] = field(default_factory=set)  # sweep tests that produced records
-    coverage: _sweep.Coverage | None = None
-    verdict_rows: list[dict] = field(default_factory=list)
-    keep_failed: list[str] = field(default_factory=list)  # claims --lf must not forget
-    report_paths: list[str] = field(default_factory=list)
-    report_error: str = ""
-    latest_moved: bool = False
-    trials_reported: int = 0
-    faults: dict[str, str] = field(default_factory=dict)  # run-wide fault -> node id that met it first
-    usage_errors: int = 0  # collection errors raised by sorg's own checks
-    configured: tuple | None = None  # (the project's sweep settings when this run is a slice of them, or None,)
-    slice_ids: dict[str, list[str]] = field(default_factory=dict)  # test function -> node ids of the full sweep
-
-
-_STATE = pytest.StashKey[_State]()
-
-
-def _state(config: pytest.Config) -> _State:
-    st = config.stash.get(_STATE, None)
-    if st is None:
-        st = config.stash[_STATE] = _State()
-    return st
-
-
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def _sorg_opts(config: pytest.Config) -> _opts.SorgOptions:
-    st = _state(config)
-    if st.opts is None:
-        try:
-            st.opts = _opts.resolve(config)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    return st.opts
-
-
-def _check_startup(config: pytest.Config) -> None:
-    """Options and `--sorg-protocols` names, checked once before collection (a UsageError here
-    is one line, and under xdist it stops the run before a worker starts)."""
-    o = _sorg_opts(config)
-    unknown, known = _params.unknown_protocols(list(o.protocols))
-    if unknown:
-        raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))}")
 
 
 # --------------------------------------------------------------------------- options
@@ -130,96 +72,6 @@ def pytest_configure_node(node: Any) -> None:
     if not st.plan_dir:
         st.plan_dir = _sweep.new_plan_dir()
     node.workerinput[_sweep.PLAN_DIR_KEY] = st.plan_dir
-
-
-# --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def sorg_options(request: pytest.FixtureRequest) -> _opts.SorgOptions:
-    """The run's resolved `--sorg-*` settings."""
-    return _sorg_opts(request.config)
-
-
-@pytest.fixture(scope="session")
-def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
-    """The model door for this run (cassettes, record mode, cache, budget); closed at the end."""
-    from sorg.model.client import ModelClient
-
-    client = ModelClient(
-        cassette_dir=sorg_options.cassette_dir,
-        record=sorg_options.record,
-        cache_dir=sorg_options.cache_dir,
-        budget_usd=sorg_options.budget_usd,
-        concurrency=sorg_options.concurrency,
-        timeout_s=sorg_options.timeout_s,
-        retries=sorg_options.retries,
-        # A shard records into its own cassette file, so shards on one disk never contend.
-        cassette_name=f"shard-{sorg_options.shard.replace('/', '-of-')}" if sorg_options.shard else "default",
-    )
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="session")
-def sorg_bank(request: pytest.FixtureRequest) -> Any:
-    """The validated task bank (`sorg.tasks.load_bank()`)."""
-    return _bank(request.config)
-
-
-@pytest.fixture(scope="session")
-def sorg_runner() -> Callable[..., Any]:
-    """The function that runs one trial (`sorg.trial.run_trial`); override this fixture to
-    run trials another way (the plugin's own tests use a fake)."""
-    from sorg.trial import run_trial
-
-    return run_trial
-
-
-@pytest.fixture
-def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], sorg_client: Any,
-               sorg_options: _opts.SorgOptions) -> Callable[..., Any]:
-    """`sorg_trial(task, protocol, model, n_agents, seed, **kw) -> TrialRecord`.
-
-    Runs the trial with the run's model door and judge, and attaches the record to this
-    test's report so it reaches the store (also from an xdist worker). `task` may be a Task
-    or a task id. Extra keywords go to `run_trial` (e.g. `context_tokens=`).
-    """
-
-    def run(task: Any, protocol: str, model: str, n_agents: int, seed: int, **kw: Any) -> Any:
-        if isinstance(task, str):
-            task = _bank(request.config).get(task)
-        kw.setdefault("judge_model", sorg_options.judge_model)
-        kw.setdefault("label", request.node.nodeid)
-        try:
-            record = sorg_runner(task, protocol, model, n_agents, seed, client=sorg_client, **kw)
-        except Exception as exc:
-            # A fault of the whole run (a corrupt cassette, a model never recorded, the embedded
-            # model missing) fails every later trial the same way: it is reported once and the
-            # sweep stops after this test (under xdist too); a rerun with the run id resumes.
-            fault = _faults.classify(exc)
-            if fault and not _faults.meet(request, fault):
-                _faults.blocked(fault)
-            raise
-        request.node.user_properties.append((TRIAL_PROP, _records.trial_payload(record)))
-        fault = _faults.classify_record(record)  # stored (status error, resumable), then reported once
-        if fault and not _faults.meet(request, fault):
-            _faults.blocked(fault)
-        return record
-
-    return run
-
-
-def _bank(config: pytest.Config) -> Any:
-    st = _state(config)
-    if st.bank is None:
-        from sorg.tasks import load_bank
-
-        st.bank = load_bank()
-    return st.bank
-
 
 
 # --------------------------------------------------------------------------- collection
@@ -299,24 +151,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     return result
 
 
-def _declared(st: _State, items: list[pytest.Item]) -> list[str]:
-    """Node ids of the declared sweep: the collected sweep tests, except that a test whose
-    sweep this run's options narrowed (a slice) declares the node ids of the full sweep."""
-    out: list[str] = []
-    done: set[str] = set()
-    for it in items:
-        if not _sweep.is_sweep_item(it):
-            continue
-        fn = it.nodeid.split("[", 1)[0]
-        if fn in st.slice_ids:
-            if fn not in done:
-                out += st.slice_ids[fn]
-                done.add(fn)
-        else:
-            out.append(it.nodeid)
-    return out
-
-
 class _UsageWatch:
     """Counts collection errors that are sorg usage errors (`params.usage_error`), in every
     process: a worker then runs nothing, the controller stops the run as pytest would."""
@@ -343,18 +177,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         ids = [v.get("trial_id") for k, v in props if k == TRIAL_PROP]
         props[:] = [(k, v) for k, v in props if k != TRIAL_PROP] + [("sorg_trial_id", i) for i in ids]
     return rep
-
-
-def _store(config: pytest.Config) -> Any:
-    st = _state(config)
-    if st.store is None:
-        from sorg.manifest import NodeLog
-        from sorg.store import TrialStore, new_run_id
-
-        o = _sorg_opts(config)
-        st.store = TrialStore(o.report_dir, o.run_id or new_run_id(), point_latest_on_open=False)
-        st.nodes = NodeLog(st.store.run_dir)
-    return st.store
 
 
 class _Gatherer:
