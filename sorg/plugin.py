@@ -236,6 +236,10 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
     st = _state(config)
     if st.plan is None and st.plan_dir:
         st.plan = _sweep.read_plan(st.plan_dir)
+        if st.plan is None and session.testscollected:
+            # Workers on another machine cannot reach the controller's plan directory.
+            st.plan_error = ("sorg: no collection plan reached the controller from the xdist workers (remote "
+                               "workers?): claims were not judged; judge them with --sorg-claims-only")
     # -x / maxfail under xdist raise xdist's own Interrupted (a KeyboardInterrupt) with
     # shouldstop set; a Ctrl-C sets neither.
     ctrl_c = (isinstance(stop, KeyboardInterrupt) and not (session.shouldstop or session.shouldfail)
@@ -273,6 +277,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     st = config.stash.get(_STATE, None)
     if st is None:
         return
+    if st.plan_error:
+        terminalreporter.write_line(st.plan_error, red=True)
     if st.faults:
         total = len(st.plan.declared) if st.plan is not None else 0
         done = st.coverage.done if st.coverage is not None else len(st.finished)

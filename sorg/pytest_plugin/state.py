@@ -33,6 +33,7 @@ class _State:
     keep_failed: list[str] = field(default_factory=list)  # claims --lf must not forget
     report_paths: list[str] = field(default_factory=list)
     report_error: str = ""
+    plan_error: str = ""  # xdist: no worker's collection plan reached the controller
     latest_moved: bool = False
     trials_reported: int = 0
     faults: dict[str, str] = field(default_factory=dict)  # run-wide fault -> node id that met it first
