@@ -244,7 +244,7 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
     # shouldstop set; a Ctrl-C sets neither.
     ctrl_c = (isinstance(stop, KeyboardInterrupt) and not (session.shouldstop or session.shouldfail)
               and type(stop).__name__ != "Interrupted")
-    if st.usage_errors or (isinstance(stop, session.Interrupted) and session.testsfailed and not st.finished):
+    if st.usage_errors or (isinstance(stop, session.Interrupted) and "during collection" in str(stop)):
         raise stop if stop is not None else session.Interrupted(f"{st.usage_errors} sorg usage error(s) during collection")
     try:
         if st.plan is not None and (st.plan.claims or st.plan.declared) and not ctrl_c:
