@@ -9,7 +9,7 @@ How a run flows, and why:
   (every test using `sorg_trial`) and the declared claims (`@claims.claim`); after `-k`,
   `-m`, `--lf`, `--deselect`, pytest-split and `--sorg-shard`, what was selected
   (`sorg.pytest_plugin.sweep`). Claims leave the item list: they judge the whole sweep.
-- Trials: the `sorg_trial` fixture attaches each record, encoded, to its test's report (the
+- Trials: the `sorg_trial` fixture (`sorg.pytest_plugin.fixtures`) attaches each record, encoded, to its test's report (the
   one channel that reaches the controller under xdist). The controller appends it to
   `reports/<run-id>/trials.jsonl` (`sorg.store`) and notes the finished test in
   `nodes.jsonl` (`sorg.manifest`).
@@ -25,11 +25,8 @@ module level (no litellm, scipy, numpy, matplotlib).
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -38,70 +35,14 @@ from sorg.pytest_plugin import faults as _faults
 from sorg.pytest_plugin import params as _params
 from sorg.pytest_plugin import records as _records
 from sorg.pytest_plugin import sweep as _sweep
-
-TRIAL_PROP = "sorg_trial"
+from sorg.pytest_plugin.fixtures import (TRIAL_PROP, sorg_bank, sorg_client, sorg_options, sorg_runner,  # noqa: F401
+                                         sorg_stream, sorg_stream_runner, sorg_trial)
+from sorg.pytest_plugin.state import (_STATE, _bank, _check_startup, _declared, _is_worker, _sorg_opts, _state,
+                                      _store)
 TRIAL_ID_PROP = "sorg_trial_id"
 SWEEP_ARGS = _params.SWEEP_ARGS
 trial_payload = _records.trial_payload
 record_dict = _records.record_dict
-
-
-@dataclass
-class _State:
-    """Per-run plugin state, kept on `config.stash`."""
-
-    opts: _opts.SorgOptions | None = None
-    store: Any = None
-    nodes: Any = None  # manifest.NodeLog
-    bank: Any = None
-    plan: _sweep.Plan | None = None  # set by collection (no xdist) or read from the workers' files
-    plan_dir: str = ""  # xdist: where workers write their plans
-    claim_items: dict[str, Any] = field(default_factory=dict)  # nodeid -> Item (no xdist)
-    finished: set[str] = field(default_factory=set)  # sweep tests that produced records
-    coverage: _sweep.Coverage | None = None
-    verdict_rows: list[dict] = field(default_factory=list)
-    keep_failed: list[str] = field(default_factory=list)  # claims --lf must not forget
-    report_paths: list[str] = field(default_factory=list)
-    report_error: str = ""
-    latest_moved: bool = False
-    trials_reported: int = 0
-    faults: dict[str, str] = field(default_factory=dict)  # run-wide fault -> node id that met it first
-    usage_errors: int = 0  # collection errors raised by sorg's own checks
-    configured: tuple | None = None  # (the project's sweep settings when this run is a slice of them, or None,)
-    slice_ids: dict[str, list[str]] = field(default_factory=dict)  # test function -> node ids of the full sweep
-
-
-_STATE = pytest.StashKey[_State]()
-
-
-def _state(config: pytest.Config) -> _State:
-    st = config.stash.get(_STATE, None)
-    if st is None:
-        st = config.stash[_STATE] = _State()
-    return st
-
-
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def _sorg_opts(config: pytest.Config) -> _opts.SorgOptions:
-    st = _state(config)
-    if st.opts is None:
-        try:
-            st.opts = _opts.resolve(config)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    return st.opts
-
-
-def _check_startup(config: pytest.Config) -> None:
-    """Options and `--sorg-protocols` names, checked once before collection (a UsageError here
-    is one line, and under xdist it stops the run before a worker starts)."""
-    o = _sorg_opts(config)
-    unknown, known = _params.unknown_protocols([p for p in o.protocols if p != "all"])
-    if unknown:
-        raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))}")
 
 
 # --------------------------------------------------------------------------- options
@@ -133,148 +74,6 @@ def pytest_configure_node(node: Any) -> None:
     if not st.plan_dir:
         st.plan_dir = _sweep.new_plan_dir()
     node.workerinput[_sweep.PLAN_DIR_KEY] = st.plan_dir
-
-
-# --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def sorg_options(request: pytest.FixtureRequest) -> _opts.SorgOptions:
-    """The run's resolved `--sorg-*` settings."""
-    return _sorg_opts(request.config)
-
-
-@pytest.fixture(scope="session")
-def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
-    """The model door for this run (cassettes, record mode, cache, budget); closed at the end."""
-    from sorg.model.client import ModelClient
-
-    client = ModelClient(
-        cassette_dir=sorg_options.cassette_dir,
-        record=sorg_options.record,
-        cache_dir=sorg_options.cache_dir,
-        budget_usd=sorg_options.budget_usd,
-        concurrency=sorg_options.concurrency,
-        timeout_s=sorg_options.timeout_s,
-        retries=sorg_options.retries,
-        # A shard records into its own cassette file, so shards on one disk never contend.
-        cassette_name=f"shard-{sorg_options.shard.replace('/', '-of-')}" if sorg_options.shard else "default",
-        meter=_live_meter(sorg_options),
-    )
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="session")
-def sorg_bank(request: pytest.FixtureRequest) -> Any:
-    """The validated task bank (`sorg.tasks.load_bank()`)."""
-    return _bank(request.config)
-
-
-@pytest.fixture(scope="session")
-def sorg_runner() -> Callable[..., Any]:
-    """The function that runs one trial (`sorg.trial.run_trial`); override this fixture to
-    run trials another way (the plugin's own tests use a fake)."""
-    from sorg.trial import run_trial
-
-    return run_trial
-
-
-@pytest.fixture
-def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], sorg_client: Any,
-               sorg_options: _opts.SorgOptions) -> Callable[..., Any]:
-    """`sorg_trial(task, protocol, model, n_agents, seed, **kw) -> TrialRecord`.
-
-    Runs the trial with the run's model door and judge, and attaches the record to this
-    test's report so it reaches the store (also from an xdist worker). `task` may be a Task
-    or a task id. Extra keywords go to `run_trial` (e.g. `context_tokens=`).
-    """
-
-    def run(task: Any, protocol: str, model: str, n_agents: int, seed: int, **kw: Any) -> Any:
-        if isinstance(task, str):
-            task = _bank(request.config).get(task)
-        _run_kwargs(kw, sorg_options)
-        kw.setdefault("label", request.node.nodeid)
-        with _run_faults(request):
-            record = sorg_runner(task, protocol, model, n_agents, seed, client=sorg_client, **kw)
-        _keep(request, [record])
-        return record
-
-    return run
-
-
-def _run_kwargs(kw: dict[str, Any], o: _opts.SorgOptions) -> None:
-    """The run's judge and scorers, unless the caller set them ('self' judge = the trial's model)."""
-    kw.setdefault("judge_model", None if o.judge_model in (None, "self") else o.judge_model)
-    kw.setdefault("scorers", tuple(o.scorers))
-
-
-@contextlib.contextmanager
-def _run_faults(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A fault of the whole run (a corrupt cassette, a model never recorded, the embedded model
-    missing) fails every later trial the same way: it is reported once and the sweep stops
-    after this test (under xdist too); a rerun with the run id resumes."""
-    try:
-        yield
-    except Exception as exc:
-        fault = _faults.classify(exc)
-        if fault and not _faults.meet(request, fault):
-            _faults.blocked(fault)
-        raise
-
-
-def _keep(request: pytest.FixtureRequest, records: list[Any]) -> None:
-    """Attach each record to the test's report (it reaches the store from any worker); a
-    record that shows a fault of the whole run is stored (status error, resumable), then the
-    fault is reported once."""
-    for record in records:
-        request.node.user_properties.append((TRIAL_PROP, _records.trial_payload(record)))
-    for record in records:
-        fault = _faults.classify_record(record)
-        if fault and not _faults.meet(request, fault):
-            _faults.blocked(fault)
-
-
-@pytest.fixture(scope="session")
-def sorg_stream_runner() -> Callable[..., Any]:
-    """The function that runs one stream (`sorg.trial.run_stream`); override to run streams
-    another way."""
-    from sorg.trial import run_stream
-
-    return run_stream
-
-
-@pytest.fixture
-def sorg_stream(request: pytest.FixtureRequest, sorg_stream_runner: Callable[..., Any], sorg_client: Any,
-                sorg_options: _opts.SorgOptions) -> Callable[..., Any]:
-    """`sorg_stream(tasks, protocol, model, n_agents, seed, **kw) -> list[TrialRecord]`.
-
-    One persistent team works through `tasks` in order (a stream: one test, so pytest's
-    selection and xdist's scheduling never split or reorder it); every record reaches the
-    store like `sorg_trial`'s. `tasks` may hold Tasks or task ids.
-    """
-
-    def run(tasks: Any, protocol: str, model: str, n_agents: int, seed: int, **kw: Any) -> Any:
-        tasks = [_bank(request.config).get(t) if isinstance(t, str) else t for t in tasks]
-        _run_kwargs(kw, sorg_options)
-        with _run_faults(request):
-            records = sorg_stream_runner(tasks, protocol, model, n_agents, seed, client=sorg_client, **kw)
-        _keep(request, list(records))
-        return records
-
-    return run
-
-
-def _bank(config: pytest.Config) -> Any:
-    st = _state(config)
-    if st.bank is None:
-        from sorg.tasks import load_bank
-
-        st.bank = load_bank()
-    return st.bank
-
 
 
 # --------------------------------------------------------------------------- collection
@@ -354,24 +153,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     return result
 
 
-def _declared(st: _State, items: list[pytest.Item]) -> list[str]:
-    """Node ids of the declared sweep: the collected sweep tests, except that a test whose
-    sweep this run's options narrowed (a slice) declares the node ids of the full sweep."""
-    out: list[str] = []
-    done: set[str] = set()
-    for it in items:
-        if not _sweep.is_sweep_item(it):
-            continue
-        fn = it.nodeid.split("[", 1)[0]
-        if fn in st.slice_ids:
-            if fn not in done:
-                out += st.slice_ids[fn]
-                done.add(fn)
-        else:
-            out.append(it.nodeid)
-    return out
-
-
 class _UsageWatch:
     """Counts collection errors that are sorg usage errors (`params.usage_error`), in every
     process: a worker then runs nothing, the controller stops the run as pytest would."""
@@ -398,18 +179,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         ids = [v.get("trial_id") for k, v in props if k == TRIAL_PROP]
         props[:] = [(k, v) for k, v in props if k != TRIAL_PROP] + [("sorg_trial_id", i) for i in ids]
     return rep
-
-
-def _store(config: pytest.Config) -> Any:
-    st = _state(config)
-    if st.store is None:
-        from sorg.manifest import NodeLog
-        from sorg.store import TrialStore, new_run_id
-
-        o = _sorg_opts(config)
-        st.store = TrialStore(o.report_dir, o.run_id or new_run_id(), point_latest_on_open=False)
-        st.nodes = NodeLog(st.store.run_dir)
-    return st.store
 
 
 class _Gatherer:
@@ -469,11 +238,15 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
     st = _state(config)
     if st.plan is None and st.plan_dir:
         st.plan = _sweep.read_plan(st.plan_dir)
+        if st.plan is None and session.testscollected:
+            # Workers on another machine cannot reach the controller's plan directory.
+            st.plan_error = ("sorg: no collection plan reached the controller from the xdist workers (remote "
+                               "workers?): claims were not judged; judge them with --sorg-claims-only")
     # -x / maxfail under xdist raise xdist's own Interrupted (a KeyboardInterrupt) with
     # shouldstop set; a Ctrl-C sets neither.
     ctrl_c = (isinstance(stop, KeyboardInterrupt) and not (session.shouldstop or session.shouldfail)
               and type(stop).__name__ != "Interrupted")
-    if st.usage_errors or (isinstance(stop, session.Interrupted) and session.testsfailed and not st.finished):
+    if st.usage_errors or (isinstance(stop, session.Interrupted) and "during collection" in str(stop)):
         raise stop if stop is not None else session.Interrupted(f"{st.usage_errors} sorg usage error(s) during collection")
     try:
         if st.plan is not None and (st.plan.claims or st.plan.declared) and not ctrl_c:
@@ -506,6 +279,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     st = config.stash.get(_STATE, None)
     if st is None:
         return
+    if st.plan_error:
+        terminalreporter.write_line(st.plan_error, red=True)
     if st.faults:
         total = len(st.plan.declared) if st.plan is not None else 0
         done = st.coverage.done if st.coverage is not None else len(st.finished)
@@ -532,15 +307,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # --------------------------------------------------------------------------- results side
 
 
-def _live_meter(o: _opts.SorgOptions) -> Any:
-    """The run's live-call meter for `sorg_client` (None with --sorg-progress=off)."""
-    from sorg import progress
-
-    return progress.meter() if o.progress else None
-
-
 def _register_results_hooks(config: pytest.Config) -> None:
     """Controller only: cassette-use log, record mode "rewrite" (`sorg.run_hooks`), live progress."""
+    from pathlib import Path
+
     from sorg.run_hooks import RunHooks
 
     def run_dir() -> Path | None:

@@ -26,8 +26,10 @@ def classify(exc: BaseException) -> str:
     if isinstance(exc, CassetteCorrupt):
         return f"corrupt cassette: {str(exc).splitlines()[0]}"
     if isinstance(exc, CassetteMiss) and getattr(exc, "run_wide", False):
-        line = next((ln for ln in str(exc).splitlines() if "at all" in ln), str(exc).splitlines()[0])
-        return f"model never recorded: {line.strip()}"
+        import re
+
+        m = re.search(r"No recording of .*? at all\.", str(exc))  # the same for every trial of the model
+        return f"model never recorded: {m.group(0) if m else str(exc).splitlines()[0]}"
     if isinstance(exc, LocalModelUnavailable):
         return f"the embedded model is unavailable: {str(exc).splitlines()[0]}"
     return ""
@@ -70,5 +72,5 @@ def summary(tr: Any, faults: dict[str, str], blocked_n: int, total: int) -> None
     for fault, nodeid in faults.items():
         tr.write_line(f"{fault}", red=True)
         tr.write_line(f"  first met by {nodeid}")
-    tr.write_line(f"{blocked_n} of {total} trials blocked (not run or skipped); fix the fault and rerun "
+    tr.write_line(f"{blocked_n} of {total} trials blocked (failed, skipped or not run); fix the fault and rerun "
                   f"with the same --sorg-run-id to complete the run", red=True)

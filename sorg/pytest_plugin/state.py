@@ -1,0 +1,114 @@
+"""The plugin's per-run state and the settings, bank and store it opens lazily.
+
+Why its own module: the hooks (`sorg.plugin`) and the fixtures (`sorg.pytest_plugin.fixtures`)
+share this state; keeping it here lets each of them stay one concern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from sorg import options as _opts
+from sorg.pytest_plugin import params as _params
+from sorg.pytest_plugin import sweep as _sweep
+
+
+@dataclass
+class _State:
+    """Per-run plugin state, kept on `config.stash`."""
+
+    opts: _opts.SorgOptions | None = None
+    store: Any = None
+    nodes: Any = None  # manifest.NodeLog
+    bank: Any = None
+    plan: _sweep.Plan | None = None  # set by collection (no xdist) or read from the workers' files
+    plan_dir: str = ""  # xdist: where workers write their plans
+    claim_items: dict[str, Any] = field(default_factory=dict)  # nodeid -> Item (no xdist)
+    finished: set[str] = field(default_factory=set)  # sweep tests that produced records
+    coverage: _sweep.Coverage | None = None
+    verdict_rows: list[dict] = field(default_factory=list)
+    keep_failed: list[str] = field(default_factory=list)  # claims --lf must not forget
+    report_paths: list[str] = field(default_factory=list)
+    report_error: str = ""
+    plan_error: str = ""  # xdist: no worker's collection plan reached the controller
+    latest_moved: bool = False
+    trials_reported: int = 0
+    faults: dict[str, str] = field(default_factory=dict)  # run-wide fault -> node id that met it first
+    usage_errors: int = 0  # collection errors raised by sorg's own checks
+    configured: tuple | None = None  # (the project's sweep settings when this run is a slice of them, or None,)
+    slice_ids: dict[str, list[str]] = field(default_factory=dict)  # test function -> node ids of the full sweep
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def _state(config: pytest.Config) -> _State:
+    st = config.stash.get(_STATE, None)
+    if st is None:
+        st = config.stash[_STATE] = _State()
+    return st
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _sorg_opts(config: pytest.Config) -> _opts.SorgOptions:
+    st = _state(config)
+    if st.opts is None:
+        try:
+            st.opts = _opts.resolve(config)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return st.opts
+
+
+def _check_startup(config: pytest.Config) -> None:
+    """Options and `--sorg-protocols` names, checked once before collection (a UsageError here
+    is one line, and under xdist it stops the run before a worker starts)."""
+    o = _sorg_opts(config)
+    unknown, known = _params.unknown_protocols([p for p in o.protocols if p != "all"])
+    if unknown:
+        raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))}")
+
+
+def _bank(config: pytest.Config) -> Any:
+    st = _state(config)
+    if st.bank is None:
+        from sorg.tasks import load_bank
+
+        st.bank = load_bank()
+    return st.bank
+
+
+def _store(config: pytest.Config) -> Any:
+    st = _state(config)
+    if st.store is None:
+        from sorg.manifest import NodeLog
+        from sorg.store import TrialStore, new_run_id
+
+        o = _sorg_opts(config)
+        st.store = TrialStore(o.report_dir, o.run_id or new_run_id(), point_latest_on_open=False)
+        st.nodes = NodeLog(st.store.run_dir)
+    return st.store
+
+
+def _declared(st: _State, items: list[pytest.Item]) -> list[str]:
+    """Node ids of the declared sweep: the collected sweep tests, except that a test whose
+    sweep this run's options narrowed (a slice) declares the node ids of the full sweep."""
+    out: list[str] = []
+    done: set[str] = set()
+    for it in items:
+        if not _sweep.is_sweep_item(it):
+            continue
+        fn = it.nodeid.split("[", 1)[0]
+        if fn in st.slice_ids:
+            if fn not in done:
+                out += st.slice_ids[fn]
+                done.add(fn)
+        else:
+            out.append(it.nodeid)
+    return out
