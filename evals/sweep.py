@@ -23,6 +23,7 @@ STREAM_LENGTH = 4
 #: domains); the n=8 streams hold the first task of each level.
 TASKS_PER_LEVEL = 2
 SEEDS = 2
-#: The scaling sweep: the paper's four protocols on the first level-1 task, one seed.
+#: The scaling sweep: the paper's four protocols on the first two level-1 tasks, one seed.
 SCALING_PROTOCOLS = PAPER
 SCALING_SIZES = [4, 8, 16]
+SCALING_TASKS = 2

@@ -34,7 +34,7 @@ def streams(trials):
 
 
 def scaling(trials):
-    """The team-size sweep: single trials of the paper's protocols on the level-1 task, seed 0."""
+    """The team-size sweep: single trials of the paper's protocols on level-1 tasks, seed 0."""
     return trials.where(stream_id="", protocol=SCALING_PROTOCOLS, level=1, seed=0)
 
 

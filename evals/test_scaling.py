@@ -1,8 +1,8 @@
-"""Team size for the paper's four protocols, on the first level-1 task at seed 0.
+"""Team size for the paper's four protocols, on the first two level-1 tasks at seed 0.
 
-The cells at 4 and 8 agents make the same requests as the first task of the protocol streams
-(empty memory, same sample identity), so they replay from the same cassette entries; 16 agents
-is the `scaling-16` chunk. Larger teams are what the paper's scaling figures need (64..256);
+A cell whose task opens a protocol stream makes the same requests as that stream's first task
+(empty memory, same sample identity), so it replays from the same cassette entries; the rest
+are the `scaling-16` and `scaling-b` chunks. Larger teams are what the paper's scaling figures need (64..256);
 recording them on 2 cores takes hours per trial (issue 13's sweep).
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from sweep import SCALING_PROTOCOLS, SCALING_SIZES
+from sweep import SCALING_PROTOCOLS, SCALING_SIZES, SCALING_TASKS
 
 
-@pytest.mark.sorg(protocols=SCALING_PROTOCOLS, agents=SCALING_SIZES, levels=[1], tasks_per_level=1, seeds=1)
+@pytest.mark.sorg(protocols=SCALING_PROTOCOLS, agents=SCALING_SIZES, levels=[1], tasks_per_level=SCALING_TASKS,
+                  seeds=1)
 def test_scaling(sorg_trial, task, protocol, n_agents, model, seed):
     record = sorg_trial(task, protocol, model, n_agents, seed)
     assert record.status in ("ok", "budget"), record.error

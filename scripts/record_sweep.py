@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from evals.sweep import MODEL, PAPER_AND_CONTROLS, SCALING_PROTOCOLS, STUDY_PROTOCOLS, TASKS_PER_LEVEL  # noqa: E402
+from evals.sweep import MODEL, PAPER_AND_CONTROLS, SCALING_PROTOCOLS, STUDY_PROTOCOLS, TASKS_PER_LEVEL, SCALING_TASKS  # noqa: E402
 
 # chunk name -> (protocols, team sizes, levels, tasks per level, stream length, seeds)
 CHUNKS: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], int, int, tuple[int, ...]]] = {
@@ -30,6 +30,8 @@ CHUNKS: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], int, 
     "streams-n4-b": (tuple(STUDY_PROTOCOLS), (4,), (1, 2, 3, 4), TASKS_PER_LEVEL, 4, (0, 1)),
     "streams-n8": (tuple(PAPER_AND_CONTROLS), (8,), (1, 2, 3, 4), 1, 4, (0, 1)),
     "scaling-16": (tuple(SCALING_PROTOCOLS), (16,), (1,), 1, 1, (0,)),
+    # the second level-1 task at 8 and 16 agents (its 4-agent cells replay from streams-n4-b)
+    "scaling-b": (tuple(SCALING_PROTOCOLS), (8, 16), (1,), SCALING_TASKS, 1, (0,)),
 }
 
 
