@@ -17,16 +17,17 @@ def test_two_replays_give_identical_summary_and_claims(replays):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
-def test_replay_report_says_no_ci_for_one_task(replays):
+def test_replay_report_prints_no_zero_width_interval(replays):
+    """Every interval the report prints has width (one that cannot be estimated reads "no CI
+    (k tasks)"), and every cell from fewer than two tasks carries no interval."""
+    import re
+
     a, _ = replays
     md = (a / "summary.md").read_text()
-    row = [ln for ln in md.splitlines() if ln.startswith("| test_cost_grows_sublinearly")][0]
-    assert "no CI (1 task)" in row and "1.251, 1.251" not in row
-    msgs = [ln for ln in md.splitlines() if ln.startswith("- **evals/test_claims.py::test_no_degradation_4_to_256")]
-    assert "no CI (1 task)" in msgs[0] and "+0.667..+0.667" not in msgs[0]
+    for lo, hi in re.findall(r"\[(-?[\d.]+), (-?[\d.]+)\]", md) + re.findall(r"(-?\+?[\d.]+)\.\.(-?\+?[\d.]+)", md):
+        assert float(lo) != float(hi), (lo, hi)
     cells = json.loads((a / "summary.json").read_text())["cells"]
-    one = [c for c in cells if c["n_agents"] == 256 and c["protocol"] == "shared"][0]
-    assert one["tasks"] == 1 and one["quality"]["ci"] is None
+    assert cells and all(c["quality"] is None or c["quality"]["ci"] is None for c in cells if c["tasks"] < 2)
 
 
 def test_a_replay_logs_every_cassette_entry_it_used(replays):
@@ -34,5 +35,6 @@ def test_a_replay_logs_every_cassette_entry_it_used(replays):
 
     a, _ = replays
     used = read_used(a)
-    assert len(used) == 3084  # every committed entry: nothing to prune
+    committed = sum(1 for p in (ROOT / "cassettes").rglob("*.jsonl") for ln in p.read_text().splitlines() if ln.strip())
+    assert len(used) == committed  # every committed entry: nothing to prune
     assert unused(ROOT / "cassettes", a).total == 0
