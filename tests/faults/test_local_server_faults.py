@@ -72,7 +72,7 @@ def test_server_killed_mid_sweep_is_restarted_once_then_the_sweep_stops_clearly(
     # 1-2 before the first death, 3-4 after the restart, 5 meets the second death and stops the sweep
     assert first.returncode == pytest.ExitCode.INTERRUPTED, out[-3000:]
     assert "died again after 1 restart(s)" in out and "server.log" in out, out[-3000:]
-    assert "sorg: the embedded model is unavailable" in out, out[-3000:]  # the session stopped
+    assert "Interrupted: sorg: a fault of the whole run: the embedded model is unavailable" in out, out[-3000:]  # stopped
     assert "4 passed" in out and "1 failed" in out, out[-3000:]  # the 6th trial never ran
     kept = _lines(store)
     assert len(kept) == 4 and all(r["status"] == "ok" for r in kept)
