@@ -55,7 +55,7 @@ def synth_trials(rng_seed: int = 0) -> list[TrialRecord]:
                         recs.append(TrialRecord(
                             trial_id=f"t{ti:03d}|{proto}|{model}|n{n}|s{s}", task_id=f"t{ti:03d}", level=1 + ti % 4,
                             domain=f"d{ti % 6}", protocol=proto, model=model, n_agents=n, seed=s, answer="",
-                            quality={"rubric": q}, cost_usd=price * n**0.4 * float(cost_noise[s]),
+                            quality={"judge_q": q}, cost_usd=price * n**0.4 * float(cost_noise[s]),
                             prompt_tokens=200 * n, completion_tokens=40 * n, calls=n, latency_s=0.5,
                             max_prompt_tokens=800, per_agent=(), per_round=(), replies=(),
                             unique_roles=len(set(roles)), roles=roles, role_entropy=1.0,
@@ -77,7 +77,7 @@ def study_claims(t: Trials) -> list[claims.Verdict]:
         claims.count(t, "abstention_rate", at_least=0.0),
         claims.beats(t, "sequential", "coordinator", model="closed/big"),
         claims.beats(t, "coordinator", "sequential", model="open/small"),
-        claims.ratio(t, ["open/mid"], ["closed/big"], "quality.rubric", at_least=0.95),
+        claims.ratio(t, ["open/mid"], ["closed/big"], "quality.judge_q", at_least=0.95),
         claims.ratio(t, ["closed/big"], ["open/mid"], "cost_usd", at_least=24),
         claims.beats(t, "sequential", "coordinator", model="openai/gpt-5.4"),  # missing: skipped
     ]
@@ -101,7 +101,7 @@ def paper_scale_trials(n_tasks: int = 25_000, rng_seed: int = 1) -> list[TrialRe
             q = float(np.clip(task_q[ti] + PROTOCOLS[proto] + MODELS[model][0] + noise[ti, ci], 0, 1))
             recs.append(TrialRecord(
                 trial_id=f"t{ti:05d}|{proto}|{model}|n{n}|s0", task_id=f"t{ti:05d}", level=1 + ti % 4, domain="d",
-                protocol=proto, model=model, n_agents=n, seed=0, answer="", quality={"rubric": q},
+                protocol=proto, model=model, n_agents=n, seed=0, answer="", quality={"judge_q": q},
                 cost_usd=(MODELS[model][1] + 1e-5) * n**0.4, prompt_tokens=200 * n, completion_tokens=40 * n, calls=n,
                 latency_s=0.5, max_prompt_tokens=800, per_agent=(), per_round=(), replies=(), unique_roles=2,
                 roles=(f"r{ti % 97}", f"s{ci}"), role_entropy=1.0, abstention_rate=0.125 * float(abst[ti, ci]),

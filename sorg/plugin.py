@@ -119,6 +119,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = []
         return result
     if config.option.collectonly or not (declared or all_claims):
+        if not (declared or all_claims) and _is_worker(config):
+            _sweep.write_no_plan(config.workerinput.get(_sweep.PLAN_DIR_KEY), config.workerinput["workerid"])  # type: ignore[attr-defined]
         return result  # `pytest --collect-only` lists claims like tests
     o = _sorg_opts(config)
     drop: list[pytest.Item] = []
@@ -238,7 +240,7 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
     st = _state(config)
     if st.plan is None and st.plan_dir:
         st.plan = _sweep.read_plan(st.plan_dir)
-        if st.plan is None and session.testscollected:
+        if st.plan is None and session.testscollected and not _sweep.nothing_planned(st.plan_dir):
             # Workers on another machine cannot reach the controller's plan directory.
             st.plan_error = ("sorg: no collection plan reached the controller from the xdist workers (remote "
                                "workers?): claims were not judged; judge them with --sorg-claims-only")

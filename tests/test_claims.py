@@ -57,7 +57,7 @@ def test_beats_paired_passes_with_message(study: Trials) -> None:
     assert v.means["sequential"] > v.means["coordinator"]
     assert v.means["sequential"] - v.means["coordinator"] == pytest.approx(v.estimate)
     m = v.message
-    for part in ("sequential beats coordinator on quality.rubric", "95% CI", "t interval (15 df) over 16 tasks",
+    for part in ("sequential beats coordinator on quality.judge_q", "95% CI", "t interval (15 df) over 16 tasks",
                  "exact Wilcoxon signed-rank", "16 tasks (288 task x seed x model x team size pairs",
                  "not yet Holm-adjusted", "alpha 0.001? yes", "PASSED", "d_z=", "post-hoc power"):
         assert part in m, (part, m)
@@ -91,8 +91,8 @@ def test_beats_scoped_by_model(study: Trials) -> None:
 def test_beats_without_shared_cells_skips_and_paired_false_matches_tasks() -> None:
     """No task x seed cell shared: no unpaired test over trials (it would ignore clustering);
     paired=False matches at the task level (seeds averaged) instead."""
-    recs = [make_record(task_id=f"t{i % 5}", seed=i, protocol="A", quality={"rubric": 0.7 + 0.01 * (i % 3)}) for i in range(15)]
-    recs += [make_record(task_id=f"t{i % 5}", seed=100 + i, protocol="B", quality={"rubric": 0.5 + 0.01 * (i % 4)}) for i in range(15)]
+    recs = [make_record(task_id=f"t{i % 5}", seed=i, protocol="A", quality={"judge_q": 0.7 + 0.01 * (i % 3)}) for i in range(15)]
+    recs += [make_record(task_id=f"t{i % 5}", seed=100 + i, protocol="B", quality={"judge_q": 0.5 + 0.01 * (i % 4)}) for i in range(15)]
     v = claims.beats(Trials(recs), "A", "B", n_boot=N_BOOT)
     assert v.passed is None and "no task x seed cell shared" in v.skip_reason and "15 and 15 trials unmatched" in v.skip_reason
     w = claims.beats(Trials(recs), "A", "B", paired=False)
@@ -115,7 +115,7 @@ def test_beats_missing_judge_scores_is_skipped(study: Trials) -> None:
 
 def test_incomplete_trials_are_excluded_and_counted() -> None:
     recs = synth(n_tasks=6, seeds=2)
-    recs += [make_record(task_id="t000", protocol="sequential", seed=9, status="budget", quality={"rubric": 0.0})]
+    recs += [make_record(task_id="t000", protocol="sequential", seed=9, status="budget", quality={"judge_q": 0.0})]
     v = claims.beats(Trials(recs), "sequential", "coordinator", n_boot=N_BOOT)
     assert v.details["incomplete"] == 1 and "1 incomplete trial (error/budget) excluded" in v.message
     assert v.n == 6 and v.details["n_pairs"] == 12
@@ -131,7 +131,7 @@ def test_spread(study: Trials) -> None:
     assert v.details["best"] == "sequential" and v.details["worst"] == "shared"
     assert v.estimate == pytest.approx(v.means["sequential"] - v.means["shared"])
     # blocked by task: Friedman on the 16 x 3 matrix of task means
-    cols = [[np.mean(study.where(protocol=p, task_id=t).values("quality.rubric")) for t in study.distinct("task_id")]
+    cols = [[np.mean(study.where(protocol=p, task_id=t).values("quality.judge_q")) for t in study.distinct("task_id")]
             for p in ("sequential", "coordinator", "shared")]
     assert v.p == pytest.approx(stats.friedman(np.column_stack(cols)).p)
     assert "Friedman chi-square blocked by task across 3 groups" in v.message and "d >= 0.5? yes" in v.message
@@ -196,7 +196,7 @@ def test_growth_needs_two_levels(study: Trials) -> None:
 
 
 def test_ratio_quality_and_cost(study: Trials) -> None:
-    q = claims.ratio(study, "fake/b", "fake/a", "quality.rubric", at_least=0.9, n_boot=N_BOOT)
+    q = claims.ratio(study, "fake/b", "fake/a", "quality.judge_q", at_least=0.9, n_boot=N_BOOT)
     assert q.passed is True and 0.9 < q.estimate < 1.0
     c = claims.ratio(study, "fake/a", "fake/b", "cost_usd", at_least=20, n_boot=N_BOOT)
     assert c.passed is True and c.estimate == pytest.approx(24, rel=0.05)
@@ -238,9 +238,9 @@ def test_count_distinct_roles_and_abstention(make) -> None:
 
 
 def test_finalize_applies_holm_and_can_flip_a_pass(study: Trials) -> None:
-    borderline = [make_record(task_id=f"t{i}", seed=0, protocol="A", quality={"rubric": 0.5 + (0.02 if i < 7 else -0.01)})
+    borderline = [make_record(task_id=f"t{i}", seed=0, protocol="A", quality={"judge_q": 0.5 + (0.02 if i < 7 else -0.01)})
                   for i in range(12)]
-    borderline += [make_record(task_id=f"t{i}", seed=0, protocol="B", quality={"rubric": 0.5}) for i in range(12)]
+    borderline += [make_record(task_id=f"t{i}", seed=0, protocol="B", quality={"judge_q": 0.5}) for i in range(12)]
     weak = claims.beats(Trials(borderline), "A", "B", alpha=0.05, n_boot=N_BOOT)
     assert 0.01 < weak.p < 0.05 and weak.passed is True
     strong = claims.beats(study, "sequential", "coordinator", n_boot=N_BOOT)

@@ -46,14 +46,14 @@ def test_where_predicate(trials: Trials) -> None:
 
 
 def test_where_nested_metric_names(make) -> None:
-    t = Trials([make(seed=0, quality={"rubric": 1.0, "judge": 0.5}), make(seed=1, quality={"rubric": 0.0})])
-    assert len(t.where(**{"quality.rubric": 1.0})) == 1
-    assert len(t.where(quality__rubric=[0.0, 1.0])) == 2
+    t = Trials([make(seed=0, quality={"judge_q": 1.0, "judge": 0.5}), make(seed=1, quality={"judge_q": 0.0})])
+    assert len(t.where(**{"quality.judge_q": 1.0})) == 1
+    assert len(t.where(quality__judge_q=[0.0, 1.0])) == 2
 
 
 def test_values_and_missing_metric_is_nan(make) -> None:
-    t = Trials([make(seed=0, quality={"rubric": 0.25, "judge": 0.5}, cost_usd=0.02), make(seed=1, quality={"rubric": 0.75})])
-    assert t.values("quality.rubric").tolist() == [0.25, 0.75]
+    t = Trials([make(seed=0, quality={"judge_q": 0.25, "judge": 0.5}, cost_usd=0.02), make(seed=1, quality={"judge_q": 0.75})])
+    assert t.values("quality.judge_q").tolist() == [0.25, 0.75]
     j = t.values("quality.judge")
     assert j[0] == 0.5 and np.isnan(j[1])
     assert t.values("cost_usd").tolist() == [0.02, 0.01]
@@ -79,14 +79,14 @@ def test_groups_single_and_tuple(trials: Trials) -> None:
 
 def test_pairs_match_on_key_and_average_duplicates(make) -> None:
     recs = [
-        make(task_id="t1", seed=0, protocol="A", quality={"rubric": 0.8}),
-        make(task_id="t1", seed=0, protocol="B", quality={"rubric": 0.5}),
-        make(task_id="t1", seed=1, protocol="A", quality={"rubric": 0.6}),  # no B partner
-        make(task_id="t2", seed=0, protocol="A", model="m1", quality={"rubric": 1.0}),
-        make(task_id="t2", seed=0, protocol="A", model="m2", quality={"rubric": 0.0}),  # averaged: 0.5
-        make(task_id="t2", seed=0, protocol="B", quality={"rubric": 0.1}),
+        make(task_id="t1", seed=0, protocol="A", quality={"judge_q": 0.8}),
+        make(task_id="t1", seed=0, protocol="B", quality={"judge_q": 0.5}),
+        make(task_id="t1", seed=1, protocol="A", quality={"judge_q": 0.6}),  # no B partner
+        make(task_id="t2", seed=0, protocol="A", model="m1", quality={"judge_q": 1.0}),
+        make(task_id="t2", seed=0, protocol="A", model="m2", quality={"judge_q": 0.0}),  # averaged: 0.5
+        make(task_id="t2", seed=0, protocol="B", quality={"judge_q": 0.1}),
     ]
-    p = Trials(recs).pairs({"protocol": "A"}, {"protocol": "B"}, "quality.rubric")
+    p = Trials(recs).pairs({"protocol": "A"}, {"protocol": "B"}, "quality.judge_q")
     got = dict(zip(p.keys, zip(p.a.tolist(), p.b.tolist())))
     assert got == {("t1", 0): (0.8, 0.5), ("t2", 0): (0.5, 0.1)}
     assert sorted(p.cluster.tolist()) == ["t1", "t2"]
@@ -94,38 +94,38 @@ def test_pairs_match_on_key_and_average_duplicates(make) -> None:
 
 
 def test_pairs_count_unmatched_trials_and_carry_unit_codes(make) -> None:
-    recs = [make(task_id="t1", seed=0, protocol="A", quality={"rubric": 0.8}),
-            make(task_id="t1", seed=0, protocol="B", quality={"rubric": 0.5}),
-            make(task_id="t1", seed=1, protocol="A", quality={"rubric": 0.6}),  # no B partner
-            make(task_id="t2", seed=3, protocol="B", quality={"rubric": 0.6}),  # no A partner
-            make(task_id="t2", seed=0, protocol="A", quality={"rubric": 0.2}),
-            make(task_id="t2", seed=0, protocol="B", quality={"rubric": 0.1})]
+    recs = [make(task_id="t1", seed=0, protocol="A", quality={"judge_q": 0.8}),
+            make(task_id="t1", seed=0, protocol="B", quality={"judge_q": 0.5}),
+            make(task_id="t1", seed=1, protocol="A", quality={"judge_q": 0.6}),  # no B partner
+            make(task_id="t2", seed=3, protocol="B", quality={"judge_q": 0.6}),  # no A partner
+            make(task_id="t2", seed=0, protocol="A", quality={"judge_q": 0.2}),
+            make(task_id="t2", seed=0, protocol="B", quality={"judge_q": 0.1})]
     t = Trials(recs)
-    p = t.pairs({"protocol": "A"}, {"protocol": "B"}, "quality.rubric")
+    p = t.pairs({"protocol": "A"}, {"protocol": "B"}, "quality.judge_q")
     assert (p.trials_a, p.trials_b, p.unmatched_a, p.unmatched_b, p.unmatched) == (3, 3, 1, 1, 2)
     codes, uniq = t.codes("task_id")
     assert [uniq[c] for c in p.cluster_code] == p.cluster.tolist()
 
 
 def test_cell_means_key_and_fields(make) -> None:
-    recs = [make(task_id=f"t{i % 2}", seed=i, protocol="A", quality={"rubric": 0.1 * i}) for i in range(4)]
-    recs.append(make(task_id="t1", seed=9, protocol="A", quality={"rubric": float("nan")}))
+    recs = [make(task_id=f"t{i % 2}", seed=i, protocol="A", quality={"judge_q": 0.1 * i}) for i in range(4)]
+    recs.append(make(task_id="t1", seed=9, protocol="A", quality={"judge_q": float("nan")}))
     t = Trials(recs)
-    cm = t.cell_means(["task_id"], "quality.rubric")
+    cm = t.cell_means(["task_id"], "quality.judge_q")
     _, uniq = t.codes("task_id")
     got = {uniq[u]: (m, n) for u, m, n in zip(cm.unit, cm.means, cm.counts)}
     assert got == {"t0": (pytest.approx(0.1), 2), "t1": (pytest.approx(0.2), 2)}  # NaN left out
     k = t.key(["task_id", "seed"])
     assert len(set(k.tolist())) == 5 and t.where(protocol="A").key(["task_id"]).tolist() == t.key(["task_id"]).tolist()
-    assert t.has_field("quality.rubric") and t.has_field("task_id") and t.has_field("stream_id")
+    assert t.has_field("quality.judge_q") and t.has_field("task_id") and t.has_field("stream_id")
     assert not t.has_field("no_such_field")
 
 
 def test_pairs_skip_missing_metric(make) -> None:
-    recs = [make(seed=0, protocol="A", quality={"rubric": 0.1}),
-            make(seed=0, protocol="B", quality={"rubric": 0.2, "judge": 0.3}),
-            make(seed=1, protocol="A", quality={"rubric": 0.1, "judge": 0.9}),
-            make(seed=1, protocol="B", quality={"rubric": 0.2, "judge": 0.3})]
+    recs = [make(seed=0, protocol="A", quality={"judge_q": 0.1}),
+            make(seed=0, protocol="B", quality={"judge_q": 0.2, "judge": 0.3}),
+            make(seed=1, protocol="A", quality={"judge_q": 0.1, "judge": 0.9}),
+            make(seed=1, protocol="B", quality={"judge_q": 0.2, "judge": 0.3})]
     p = Trials(recs).pairs({"protocol": "A"}, {"protocol": "B"}, "quality.judge")
     assert p.keys == [("t0", 1)]
 
@@ -142,7 +142,7 @@ def test_order_of_arrival_does_not_matter(trials: Trials) -> None:
     random.Random(4).shuffle(recs)
     again = Trials(recs)
     assert [r.trial_id for r in again] == [r.trial_id for r in trials]
-    assert again.values("quality.rubric").tolist() == trials.values("quality.rubric").tolist()
+    assert again.values("quality.judge_q").tolist() == trials.values("quality.judge_q").tolist()
 
 
 def test_rejects_non_records() -> None:
@@ -155,7 +155,7 @@ def test_from_jsonl_roundtrip_and_corrupt_line(tmp_path: Path, trials: Trials) -
     path.write_text("".join(json.dumps(r.to_dict()) + "\n" for r in trials) + "\n", encoding="utf-8")
     back = Trials.from_jsonl(path)
     assert [r.trial_id for r in back] == [r.trial_id for r in trials]
-    assert back.values("quality.rubric").tolist() == trials.values("quality.rubric").tolist()
+    assert back.values("quality.judge_q").tolist() == trials.values("quality.judge_q").tolist()
     lines = path.read_text().splitlines()
     lines[3] = lines[3][:40]
     path.write_text("\n".join(lines) + "\n")
@@ -174,8 +174,8 @@ def test_large_collection_queries_are_fast() -> None:
     t = Trials(recs)  # 25,920 trials
     t0 = time.process_time()  # CPU time: other load on a shared machine does not count
     for p in "abcdefgh":
-        t.where(protocol=p, n_agents=[4, 8]).values("quality.rubric").mean()
-    t.pairs({"protocol": "a"}, {"protocol": "b"}, "quality.rubric", pair_by=("task_id", "seed", "model", "n_agents"))
+        t.where(protocol=p, n_agents=[4, 8]).values("quality.judge_q").mean()
+    t.pairs({"protocol": "a"}, {"protocol": "b"}, "quality.judge_q", pair_by=("task_id", "seed", "model", "n_agents"))
     t.groups(("protocol", "model"))
     assert time.process_time() - t0 < 2.0
 

@@ -90,7 +90,7 @@ def ratio(
     trials: Trials,
     num: Any,
     den: Any,
-    metric: str = "quality.rubric",
+    metric: str = "quality.judge_q",
     *,
     at_least: float | None = None,
     at_most: float | None = None,

@@ -54,7 +54,7 @@ def _per_group(t: Trials, by: str, metric: str, ufield: str) -> dict[str, tuple[
 def spread(
     trials: Trials,
     by: str = "protocol",
-    metric: str = "quality.rubric",
+    metric: str = "quality.judge_q",
     *,
     min_gap: float | None = None,
     min_rel_gap: float | None = None,

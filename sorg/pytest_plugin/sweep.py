@@ -88,6 +88,21 @@ def write_plan(plan_dir: str, worker_id: str, plan: Plan) -> None:
     os.replace(tmp, p)
 
 
+def write_no_plan(plan_dir: str | None, worker_id: str) -> None:
+    """A worker that collected no sweep test and no claim says so, so the controller does not
+    take a missing plan for one that could not reach it (a run of ordinary tests under xdist)."""
+    if plan_dir:
+        try:
+            (Path(plan_dir) / f"{worker_id}.none").touch()
+        except OSError:
+            pass
+
+
+def nothing_planned(plan_dir: str) -> bool:
+    """Whether a worker reported that it collected nothing for sorg to judge."""
+    return any(Path(plan_dir).glob("*.none"))
+
+
 def read_plan(plan_dir: str) -> Plan | None:
     """The plan any worker wrote (xdist refuses to run when workers collect differently)."""
     for p in sorted(Path(plan_dir).glob("*.json")):

@@ -164,3 +164,12 @@ def test_a_slice_of_the_sweep_does_not_judge_the_study_claims(project):
     # a different sweep (another model) is not a slice: it is complete on its own
     r = project.run("--sorg-models=fake/other", "--sorg-run-id=other")
     assert "sweep complete: 26 of 26 trials" in r.stdout.str()
+
+
+def test_ordinary_tests_under_xdist_say_nothing_about_claims(project_dir):
+    """A run with no sweep test and no claim (a project's own unit tests) has nothing for sorg
+    to judge: no warning that a collection plan went missing."""
+    project_dir.write("test_plain.py", "def test_a():\n    pass\n")
+    r = project_dir.run("test_plain.py", "-n", "2")
+    assert r.parseoutcomes().get("passed") == 1
+    assert "no collection plan" not in r.stdout.str() + r.stderr.str()

@@ -39,7 +39,7 @@ def _arms_data(arms: str):
                 for s in range(SEEDS):
                     for j, p in enumerate(arms):
                         q = base[i] + inter[i, j] + rng.normal(0, 0.05)
-                        recs.append(_rec(r, i, s, protocol=p, quality={"rubric": float(q)}))
+                        recs.append(_rec(r, i, s, protocol=p, quality={"judge_q": float(q)}))
         return recs
     return build
 
@@ -52,8 +52,8 @@ def _equiv_data(rng, reps, g):  # true difference exactly at the margin (0.1): t
         for i in range(g):
             for s in range(SEEDS):
                 q = base[i] + rng.normal(0, 0.05)
-                recs.append(_rec(r, i, s, n_agents=4, quality={"rubric": float(q)}))
-                recs.append(_rec(r, i, s, n_agents=256, quality={"rubric": float(q + shift[i] + rng.normal(0, 0.05))}))
+                recs.append(_rec(r, i, s, n_agents=4, quality={"judge_q": float(q)}))
+                recs.append(_rec(r, i, s, n_agents=256, quality={"judge_q": float(q + shift[i] + rng.normal(0, 0.05))}))
     return recs
 
 

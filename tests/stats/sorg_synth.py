@@ -30,7 +30,7 @@ def make_record(
     **kw,
 ) -> TrialRecord:
     """One TrialRecord with only what claims read filled in meaningfully."""
-    q = dict(quality) if quality is not None else {"rubric": 0.5}
+    q = dict(quality) if quality is not None else {"judge_q": 0.5}
     return TrialRecord(
         trial_id=kw.pop("trial_id", f"{task_id}|{protocol}|{model}|n{n_agents}|s{seed}"),
         task_id=task_id, level=level, domain=kw.pop("domain", "d"), protocol=protocol, model=model,
@@ -68,7 +68,7 @@ def synth(
                         q = diff[ti] + pe + me + size_effect * np.log2(n / 4) + rng.normal(0, noise)
                         c = (model_cost or {}).get(m, 0.001) * n**cost_exp * float(np.exp(rng.normal(0, 0.05)))
                         recs.append(make_record(task_id=f"t{ti:03d}", protocol=p, model=m, n_agents=n, seed=s,
-                                                quality={"rubric": float(q)}, cost_usd=c, level=1 + ti % 4,
+                                                quality={"judge_q": float(q)}, cost_usd=c, level=1 + ti % 4,
                                                 roles=(f"role{(ti + s) % 7}", f"{p}-r{n % 5}"),
                                                 abstention_rate=0.1 if (ti + s) % 3 == 0 else 0.0))
     return recs

@@ -21,8 +21,8 @@ def _paired(diffs_by_task: dict[str, list[float]], base: float = 0.5, **kw) -> T
     recs = []
     for task, ds in diffs_by_task.items():
         for s, d in enumerate(ds):
-            recs.append(make_record(task_id=task, seed=s, protocol="A", quality={"rubric": base + d}, **kw))
-            recs.append(make_record(task_id=task, seed=s, protocol="B", quality={"rubric": base}, **kw))
+            recs.append(make_record(task_id=task, seed=s, protocol="A", quality={"judge_q": base + d}, **kw))
+            recs.append(make_record(task_id=task, seed=s, protocol="B", quality={"judge_q": base}, **kw))
     return Trials(recs)
 
 
@@ -57,8 +57,8 @@ def test_equivalence_prints_the_interval_it_decides_with() -> None:
     for i, sh in enumerate(shifts):
         for s in range(10):
             q = 0.5 + rng.normal(0, 0.01)
-            recs.append(make_record(task_id=f"t{i}", seed=s, n_agents=4, quality={"rubric": q}))
-            recs.append(make_record(task_id=f"t{i}", seed=s, n_agents=256, quality={"rubric": q + sh}))
+            recs.append(make_record(task_id=f"t{i}", seed=s, n_agents=4, quality={"judge_q": q}))
+            recs.append(make_record(task_id=f"t{i}", seed=s, n_agents=256, quality={"judge_q": q + sh}))
     v = claims.equivalent(Trials(recs), "n_agents", 4, 256, margin=0.1)
     lo, hi = v.details["ci_tost"]
     assert v.passed == (-0.1 < lo and hi < 0.1)
@@ -82,7 +82,7 @@ def test_identical_differences_give_the_sign_flip_p_not_zero() -> None:
 
 
 def test_one_task_of_equal_scores_proves_nothing() -> None:
-    recs = [make_record(task_id="t0", protocol=p, n_agents=n, quality={"rubric": 0.0})
+    recs = [make_record(task_id="t0", protocol=p, n_agents=n, quality={"judge_q": 0.0})
             for p in ("a", "b", "c") for n in (4, 256)]
     v = claims.equivalent(Trials(recs), margin=0.1)
     assert v.passed is None and "1 task (3 pairs; observed mean difference +0)" in v.skip_reason and "needs at least 2 tasks" in v.skip_reason
@@ -178,14 +178,14 @@ def make_study() -> Trials:
 
 
 def test_beats_counts_unmatched_trials_and_never_falls_back_to_an_unpaired_test() -> None:
-    recs = [make_record(task_id=f"t{i}", seed=s, protocol=p, quality={"rubric": 0.5 + 0.1 * (p == "A") + 0.01 * s})
+    recs = [make_record(task_id=f"t{i}", seed=s, protocol=p, quality={"judge_q": 0.5 + 0.1 * (p == "A") + 0.01 * s})
             for i in range(6) for s in range(3) for p in "AB"]
-    recs += [make_record(task_id=f"t{i}", seed=9, protocol="A", quality={"rubric": 1.0}) for i in range(6)]
+    recs += [make_record(task_id=f"t{i}", seed=9, protocol="A", quality={"judge_q": 1.0}) for i in range(6)]
     v = claims.beats(Trials(recs), "A", "B")
     assert v.details["unmatched"] == 6 and "6 unmatched trials not tested" in v.message
     assert v.means["A"] == pytest.approx(0.61) and v.estimate == pytest.approx(0.1)  # pair means, not all trials
-    lone = [make_record(task_id=f"t{i}", seed=i, protocol="A", quality={"rubric": 0.9}) for i in range(40)]
-    lone += [make_record(task_id=f"t{i}", seed=100 + i, protocol="B", quality={"rubric": 0.1}) for i in range(40)]
+    lone = [make_record(task_id=f"t{i}", seed=i, protocol="A", quality={"judge_q": 0.9}) for i in range(40)]
+    lone += [make_record(task_id=f"t{i}", seed=100 + i, protocol="B", quality={"judge_q": 0.1}) for i in range(40)]
     w = claims.beats(Trials(lone), "A", "B")
     assert w.passed is None and w.p is None and "40 and 40 trials unmatched" in w.skip_reason
 
@@ -216,7 +216,7 @@ def test_ratio_matches_team_size_and_uses_t() -> None:
 
 def test_spread_declared_contrast_and_selection_adjusted_interval() -> None:
     rng = np.random.default_rng(4)
-    recs = [make_record(task_id=f"t{i}", protocol=p, seed=s, quality={"rubric": float(rng.normal(0.5, 0.1))})
+    recs = [make_record(task_id=f"t{i}", protocol=p, seed=s, quality={"judge_q": float(rng.normal(0.5, 0.1))})
             for i in range(8) for p in "abcd" for s in range(2)]
     t = Trials(recs)
     sel = claims.spread(t)
@@ -249,7 +249,7 @@ def test_unit_is_declared_per_claim() -> None:
     """unit= names what the claim generalises over: a field (domain here), or "stream" for
     records that carry a stream_id (skipped, saying so, where they do not)."""
     recs = [make_record(task_id=f"t{i}", domain=f"d{i % 6}", seed=0, protocol=p,
-                        quality={"rubric": 0.5 + 0.1 * (p == "A") + 0.01 * i}) for i in range(12) for p in "AB"]
+                        quality={"judge_q": 0.5 + 0.1 * (p == "A") + 0.01 * i}) for i in range(12) for p in "AB"]
     t = Trials(recs)
     by_domain = claims.beats(t, "A", "B", unit="domain")
     assert by_domain.unit.startswith("domains (12 domain x task x seed pairs")

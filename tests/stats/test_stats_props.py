@@ -59,8 +59,8 @@ def _paired_trials(qa, qb, shift=0.0):
     recs = []
     for i, (x, y) in enumerate(zip(qa, qb)):
         task = f"t{i % 8}"  # >= 5 tasks: the design can reach alpha 0.05 (2**-5 < 0.05)
-        recs.append(make_record(task_id=task, seed=i, protocol="A", quality={"rubric": x + shift}))
-        recs.append(make_record(task_id=task, seed=i, protocol="B", quality={"rubric": y + shift}))
+        recs.append(make_record(task_id=task, seed=i, protocol="A", quality={"judge_q": x + shift}))
+        recs.append(make_record(task_id=task, seed=i, protocol="B", quality={"judge_q": y + shift}))
     return Trials(recs)
 
 
