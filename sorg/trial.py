@@ -93,9 +93,9 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
     memory: list[PastTask] = []
     records: list[TrialRecord] = []
     stopped: tuple[str, str] | None = None
+    extra = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens)) if v}
     for pos, task in enumerate(tasks):
         tid = trial_id(task.id, protocol, model, n_agents, seed, name, pos)
-        extra = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens)) if v}
         team = Team(task=task, protocol=protocol, model=model, n_agents=n_agents, seed=seed,
                     client=client, trial_id=tid, memory=tuple(memory), **extra)
         t0 = time.perf_counter()

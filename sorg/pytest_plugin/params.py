@@ -58,12 +58,7 @@ def _as_list(value: Any, name: str, nodeid: str) -> list:
 
 def unknown_protocols(protocols: list[str]) -> tuple[list[str], set[str]]:
     """(the names in `protocols` that are not protocols, the known names)."""
-    try:
-        from sorg.protocols import PROTOCOLS
-
-        known = set(PROTOCOLS) or set(_opts.ALL_PROTOCOLS)
-    except Exception:  # a broken protocol module must not hide every test; trials show it
-        known = set(_opts.ALL_PROTOCOLS)
+    known = set(registered_protocols())
     return [p for p in protocols if p not in known], known
 
 
@@ -145,8 +140,11 @@ def registered_protocols() -> list[str]:
 
 
 def _stream_label(tasks: tuple[Any, ...]) -> str:
-    ids = [getattr(t, "id", str(t)) for t in tasks]
-    return ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}+{len(ids)}"
+    """A stream's test-id part: the stream's own name (`sorg.trial.stream_name`), or its one
+    task's id."""
+    from sorg.trial import stream_name
+
+    return stream_name(tasks) or tasks[0].id
 
 
 def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],

@@ -24,7 +24,6 @@ Why each rule:
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from sorg.agents import estimate_tokens, json_object
@@ -141,7 +140,3 @@ class JudgeQ(Scorer):
         return Score(None, {**base, "failed": True, "attempts": RETRIES + 1, "problem": problem,
                             "replies": [r[:500] for r in replies]})
 
-
-def describe() -> str:
-    """Every template the judge receives, rendered (for the prompt version)."""
-    return json.dumps([SYSTEM, RUBRIC, messages("M", "A", "P"), JUDGE_FORMAT], sort_keys=True)
