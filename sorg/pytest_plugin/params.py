@@ -173,9 +173,11 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
                                      per_level=ov.get("tasks_per_level", o.tasks_per_level)))
         if not tasks:
             usage_error(f"{nodeid}: the task selection (levels, domains) matched no task in the bank")
-    length = int(ov.get("stream_length", o.stream_length))
-    ordered = stream_order(tasks) if tasks != [None] else tasks
-    streams = [tuple(ordered[i:i + length]) for i in range(0, len(ordered), length)]
+    streams: list[tuple[Any, ...]] = []
+    if "stream" in wanted:  # only a test that takes `stream` gets the selected tasks cut into streams
+        length = int(ov.get("stream_length", o.stream_length))
+        ordered = stream_order(tasks)
+        streams = [tuple(ordered[i:i + length]) for i in range(0, len(ordered), length)]
     slug = _slugs(models)
     axes = {
         "model": [(m, slug[m]) for m in models],
