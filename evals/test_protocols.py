@@ -1,16 +1,15 @@
 """The study's protocols on streams of tasks of all four levels (the study's main table).
 
-Each test is one stream: one persistent team works through one task per level (L1..L4), in
-level order (two streams per protocol and seed at 4 agents, one at 8), and yields a record per task. A stream is one test, so `-k`, `--lf`
-and xdist never split or reorder it, and every protocol runs the same streams (comparisons stay
-paired task by task). Only `shared` shows the team its memory of the earlier tasks.
+One test per recorded chunk of the protocol sweep (`sweep.CHUNKS`, kind "streams"): each
+parametrized case is one stream, one persistent team working through 8 tasks (L1..L4 twice) and
+yielding a record per task. A stream is one test, so `-k`, `--lf` and xdist never split or
+reorder it, and every protocol runs the same streams (comparisons stay paired task by task).
+Only `shared` shows the team its memory of the earlier tasks.
 """
 
 from __future__ import annotations
 
-import pytest
-
-from sweep import PAPER_AND_CONTROLS, SEEDS, STREAM_LENGTH, STUDY_PROTOCOLS, TASKS_PER_LEVEL
+from sweep import chunk_tests
 
 
 def _check(records) -> None:
@@ -23,12 +22,8 @@ def _check(records) -> None:
         assert record.calls >= 1
 
 
-@pytest.mark.sorg(protocols=STUDY_PROTOCOLS, agents=[4], stream_length=STREAM_LENGTH, seeds=SEEDS,
-                  tasks_per_level=TASKS_PER_LEVEL)
-def test_stream_n4(sorg_stream, stream, protocol, n_agents, model, seed):
+def _stream(sorg_stream, stream, protocol, n_agents, model, seed):
     _check(sorg_stream(stream, protocol, model, n_agents, seed))
 
 
-@pytest.mark.sorg(protocols=PAPER_AND_CONTROLS, agents=[8], stream_length=STREAM_LENGTH, seeds=SEEDS)
-def test_stream_n8(sorg_stream, stream, protocol, n_agents, model, seed):
-    _check(sorg_stream(stream, protocol, model, n_agents, seed))
+globals().update(chunk_tests("streams", _stream))

@@ -7,7 +7,7 @@ and git never holds one huge file. The requests it makes are exactly those `pyte
 makes (the sample identity is built by `run_stream`, not by the caller), so the evals replay
 from these cassettes.
 
-    python scripts/record_sweep.py --chunk streams-n4 [--dry-run]
+    python scripts/record_sweep.py --chunk core-n4 [--dry-run]
 """
 
 from __future__ import annotations
@@ -21,29 +21,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from evals.sweep import MODEL, PAPER_AND_CONTROLS, SCALING_PROTOCOLS, STUDY_PROTOCOLS, TASKS_PER_LEVEL, SCALING_TASKS  # noqa: E402
-
-# chunk name -> (protocols, team sizes, levels, tasks per level, stream length, seeds)
-CHUNKS: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], int, int, tuple[int, ...]]] = {
-    "streams-n4": (tuple(STUDY_PROTOCOLS), (4,), (1, 2, 3, 4), 1, 4, (0, 1)),
-    # the second task of each level: a second stream per protocol and seed
-    "streams-n4-b": (tuple(STUDY_PROTOCOLS), (4,), (1, 2, 3, 4), TASKS_PER_LEVEL, 4, (0, 1)),
-    "streams-n8": (tuple(PAPER_AND_CONTROLS), (8,), (1, 2, 3, 4), 1, 4, (0, 1)),
-    "scaling-16": (tuple(SCALING_PROTOCOLS), (16,), (1,), 1, 1, (0,)),
-    # the second level-1 task at 8 and 16 agents (its 4-agent cells replay from streams-n4-b)
-    "scaling-b": (tuple(SCALING_PROTOCOLS), (8, 16), (1,), SCALING_TASKS, 1, (0,)),
-}
+sys.path.insert(0, str(ROOT / "evals"))
+from sweep import CHUNKS, MODEL, RECORDED_FILE  # noqa: E402
 
 
 def plan(chunk: str) -> list[tuple]:
-    """The (stream of tasks, protocol, n_agents, seed) cells of one chunk, in a fixed order."""
+    """The (stream of tasks, protocol, n_agents, seed) cells of one chunk, in a fixed order:
+    the same cells the chunk's eval test parametrizes (a single trial is a stream of one)."""
     from sorg.tasks import load_bank
     from sorg.tasks.bank import stream_order
 
-    protocols, sizes, levels, per_level, length, seeds = CHUNKS[chunk]
-    tasks = stream_order(load_bank().select(levels=levels, per_level=per_level))
-    streams = [tasks[i:i + length] for i in range(0, len(tasks), length)]
-    return [(st, p, n, s) for st in streams for n in sizes for s in seeds for p in protocols]
+    c = CHUNKS[chunk]
+    tasks = stream_order(load_bank().select(levels=c.levels, per_level=c.per_level))
+    streams = [tasks[i:i + c.stream_length] for i in range(0, len(tasks), c.stream_length)]
+    return [(st, p, n, s) for st in streams for n in c.sizes for s in range(c.seeds) for p in c.protocols]
+
+
+def note_run(chunk: str, summary: dict) -> None:
+    """Add this run to evals/recorded.json; the chunk counts as recorded (its eval test is
+    declared) once a run finished every cell with no error."""
+    data = json.loads(RECORDED_FILE.read_text(encoding="utf-8")) if RECORDED_FILE.exists() else {}
+    entry = data.setdefault(chunk, {"runs": [], "complete": False})
+    entry["runs"].append(summary)
+    entry["complete"] = bool(summary["complete"])
+    entry["live_wall_s"] = round(sum(r["wall_s"] for r in entry["runs"]), 1)
+    RECORDED_FILE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: int = 2) -> None:
@@ -56,12 +58,12 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
                          cassette_name=chunk, cache_dir=str(ROOT / ".sorg/cache"),
                          state_dir=state_dir)
     t0 = time.time()
-    calls = 0
+    calls = live = errors = 0
     gate = asyncio.Semaphore(parallel)
     done = 0
 
     async def one(stream, protocol: str, n: int, seed: int, fh) -> None:
-        nonlocal calls, done
+        nonlocal calls, done, live, errors
         async with gate:
             # Only scorers that call a model make requests; deterministic scores are computed
             # again from the answer whenever the evals replay.
@@ -69,6 +71,8 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
                                      scorers=[s for s in DEFAULT_SCORERS if s in SCORERS and SCORERS[s].needs_model])
         for rec in recs:
             calls += rec.calls + rec.scores.get("judge_q", {}).get("usage", {}).get("calls", 0)
+            live += rec.sources.get("live", 0)
+            errors += rec.status not in ("ok", "budget")
             fh.write(json.dumps(rec.to_dict()) + "\n")
         fh.flush()
         done += 1
@@ -82,8 +86,12 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
         # protocol speaks one agent at a time; the cassette is the same whatever the order.
         await asyncio.gather(*(one(*cell, fh) for cell in cells))
     client.close()
-    print(json.dumps({"chunk": chunk, "cells": len(cells), "calls": calls,
-                      "wall_s": round(time.time() - t0, 1)}))
+    summary = {"chunk": chunk, "cells": len(cells), "done": done, "errors": errors, "calls": calls,
+               "live_calls": live, "wall_s": round(time.time() - t0, 1),
+               "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "complete": done == len(cells) and errors == 0}
+    note_run(chunk, summary)
+    print(json.dumps(summary))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,9 @@ DERIVED = {
     "total_tokens": lambda r: r.prompt_tokens + r.completion_tokens,
     "tokens": lambda r: r.prompt_tokens + r.completion_tokens,
     "n_roles": lambda r: len(r.roles),
+    # Tokens (prompt + completion) per member of the team: the unit the study's "+11.8% from 8
+    # to 64 agents" can be in (a per-task total could not stay near 3,500 with 64 readers).
+    "tokens_per_agent": lambda r: (r.prompt_tokens + r.completion_tokens) / r.n_agents if r.n_agents else math.nan,
 }
 
 

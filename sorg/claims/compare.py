@@ -42,6 +42,26 @@ def _unit_diffs(pairs: Paired, unit: str) -> tuple[np.ndarray, np.ndarray, np.nd
     return a, b, a - b
 
 
+def _relative(xa: np.ndarray, xb: np.ndarray, g: int) -> dict[str, Any]:
+    """The relative gain mean(A) / mean(B) - 1 of unit means, with a 95% Fieller interval
+    (the set of q whose paired t test of A - (1 + q) B does not reject at 2.5% each side)."""
+    ma, mb = float(np.mean(xa)), float(np.mean(xb))
+    out: dict[str, Any] = {"relative_gain": ma / mb - 1.0 if mb else None}
+    if g >= 3 and mb:
+        from scipy import stats as sps
+
+        t2 = float(sps.t.ppf(0.975, g - 1)) ** 2
+        va, vb = float(np.var(xa, ddof=1)) / g, float(np.var(xb, ddof=1)) / g
+        cab = float(np.cov(xa, xb, ddof=1)[0, 1]) / g
+        # (ma - q mb)^2 <= t2 (va - 2 q cab + q^2 vb): a quadratic in q.
+        qa, qb, qc = mb * mb - t2 * vb, -2 * (ma * mb - t2 * cab), ma * ma - t2 * va
+        disc = qb * qb - 4 * qa * qc
+        if qa > 0 and disc >= 0:
+            lo, hi = sorted(((-qb - math.sqrt(disc)) / (2 * qa), (-qb + math.sqrt(disc)) / (2 * qa)))
+            out["relative_gain_ci"] = (lo - 1.0, hi - 1.0)
+    return out
+
+
 def _n_text(g: int, word: str, pairs: Paired, fields: Sequence[str], unit: str) -> str:
     zero = int(np.sum(np.round(pairs.diff, 12) == 0))
     bits = [f"{len(pairs)} {c.unit_text(fields)}"]
@@ -63,6 +83,7 @@ def beats(
     by: str = "protocol",
     alpha: float = 0.05,
     min_effect: float = 0.0,
+    min_rel_effect: float = 0.0,
     paired: bool = True,
     test: str = "wilcoxon",
     pair_by: Sequence[str] | None = None,
@@ -83,12 +104,23 @@ def beats(
     "wilcoxon" signed-rank, "t" with G - 1 df, or sign-flip "permutation") is of
     H0: difference <= min_effect, the null the statement prints. The CI is the t interval of
     the same unit differences. `n_boot` / `seed` are kept for compatibility and unused.
+
+    `min_rel_effect=r` states the margin relative to B (the paper's "+14%"): the unit
+    differences tested are A - (1 + r) B, so H0 is "A is at most (1 + r) times B", and the
+    estimate printed is the relative gain mean(A) / mean(B) - 1 with the interval of the same
+    t analysis (the ratio interval of a paired design, by Fieller's reasoning on A - q B).
     """
     if test not in _TESTS:
         raise ValueError(f"beats(test=...) must be one of {_TESTS}, got {test!r}")
+    if min_rel_effect and min_effect:
+        raise ValueError("beats() takes min_effect (absolute) or min_rel_effect (relative), not both")
+    if not (isinstance(min_rel_effect, (int, float)) and min_rel_effect > -1.0):
+        raise ValueError(f"beats(min_rel_effect=...) must be a number above -1, got {min_rel_effect!r}")
     la, lb = c.label(a), c.label(b)
     scope = f" ({c.scope_text(where)})" if where else ""
-    statement = f"{la} beats {lb} on {metric}" + (f" by more than {_f(min_effect)}" if min_effect else "") + scope
+    margin_text = (f" by more than {_f(min_effect)}" if min_effect else
+                   f" by at least {100 * min_rel_effect:g}% (relative)" if min_rel_effect else "")
+    statement = f"{la} beats {lb} on {metric}" + margin_text + scope
     name = name or f"beats: {la} > {lb} on {metric}{scope}"
     spec = {"design": "paired", "d": expected_d, "declared": True, "test": test} if expected_d else None
     t, incomplete = c.scoped(trials, where)
@@ -113,6 +145,9 @@ def beats(
     fields = c.pair_fields(union, exclude=[by, *fa, *fb], pair_by=pair_by, unit=ufield, seed=paired)
     pairs = t.pairs(fa, fb, metric, pair_by=fields, cluster_by=ufield)
     xa, xb, diff = _unit_diffs(pairs, unit)
+    raw = diff
+    if min_rel_effect:
+        diff = xa - (1.0 + min_rel_effect) * xb
     g = int(diff.size)
     if g == 0:
         return c.skip_v("beats", name, statement, alpha=alpha, spec=spec, unmatched=pairs.unmatched, reason=
@@ -124,16 +159,20 @@ def beats(
     if bad is not None:
         return bad
     res = paired_units(diff, test, "greater", popmean=min_effect)
-    est = float(np.mean(diff))
-    dz = stats.cohen_dz(diff)
+    est = float(np.mean(raw))
+    rel: dict[str, Any] = {}
+    if min_rel_effect:
+        rel = _relative(xa, xb, g)
+    dz = stats.cohen_dz(raw)
     dz_ci = stats.dz_ci(dz, g) if g >= 3 and math.isfinite(dz) else None
-    d_pow = expected_d if expected_d is not None else (dz if math.isfinite(dz) else math.nan)
+    d_margin = stats.cohen_dz(diff) if min_rel_effect else dz  # the tested difference's d, for power
+    d_pow = expected_d if expected_d is not None else (d_margin if math.isfinite(d_margin) else math.nan)
     basis = (f"at expected d_z={_f(expected_d)}" if expected_d is not None else f"at observed d_z={_f(dz)}") + \
         f", {g} {word}s, alpha {alpha:g}"
     zero_note = f"{res.n_zero} {word}s with zero difference dropped by the signed-rank test" if res.n_zero else ""
     details: dict[str, Any] = {
         "a": la, "b": lb, "metric": metric, "by": by, "scope": dict(where), "incomplete": incomplete,
-        "min_effect": min_effect, "clusters": g, "unit_word": word, "unit_field": ufield, "pair_by": fields,
+        "min_effect": min_effect, "min_rel_effect": min_rel_effect, **rel, "clusters": g, "unit_word": word, "unit_field": ufield, "pair_by": fields,
         "paired": paired, "n_pairs": len(pairs), "unmatched": pairs.unmatched, "unmatched_a": pairs.unmatched_a,
         "unmatched_b": pairs.unmatched_b, "zero_units": res.n_zero, "power_basis": basis,
         "power_spec": {"design": "paired", "test": test, "d": d_pow, "n": g,
@@ -141,11 +180,14 @@ def beats(
         "pair_means": {la: float(np.mean(pairs.a)), lb: float(np.mean(pairs.b))},
         **({"note": "; ".join(x for x in (res.note, zero_note) if x)} if (res.note or zero_note) else {}),
     }
+    h0 = (f"A - {1 + min_rel_effect:g} x B <= 0" if min_rel_effect else f"difference <= {_f(min_effect)}")
     v = Verdict(
-        name=name, kind="beats", statement=statement, alpha=alpha, test=f"{res.name} (one-sided, H0: difference <= "
-        f"{_f(min_effect)})", n=g, unit=_n_text(g, word, pairs, fields, unit),
-        means={la: float(np.mean(xa)), lb: float(np.mean(xb))}, estimate_name="difference", estimate=est,
-        ci=res.ci, ci_method=f"t interval ({max(g - 1, 0)} df)", effect_name="d_z",
+        name=name, kind="beats", statement=statement, alpha=alpha, test=f"{res.name} (one-sided, H0: {h0})", n=g, unit=_n_text(g, word, pairs, fields, unit),
+        means={la: float(np.mean(xa)), lb: float(np.mean(xb))},
+        **({"estimate_name": "relative gain", "estimate": rel.get("relative_gain"), "ci": rel.get("relative_gain_ci"),
+            "ci_method": f"Fieller interval of the paired ratio ({max(g - 1, 0)} df)"} if min_rel_effect else
+           {"estimate_name": "difference", "estimate": est, "ci": res.ci,
+            "ci_method": f"t interval ({max(g - 1, 0)} df)"}), effect_name="d_z",
         effect=dz if math.isfinite(dz) else None,
         effect_ci=dz_ci, p=res.p, power=power_units(d_pow, g, alpha, test) if math.isfinite(d_pow) else None,
         details=details)

@@ -180,7 +180,8 @@ def count(
     trials: Trials,
     metric: str = "unique_roles",
     *,
-    at_least: float,
+    at_least: float | None = None,
+    within: tuple[float, float] | None = None,
     agg: str | None = None,
     alpha: float = 0.05,
     unit: str = "task",
@@ -195,15 +196,27 @@ def count(
     passes when >= at_least, no p), "mean" (default otherwise: mean per unit, one-sided t with
     G - 1 df on unit means that the mean exceeds at_least, t interval), "any" (trials with
     metric > 0) and "sum" (descriptive).
+
+    `within=(lo, hi)` (agg "mean" only) states an interval instead of a floor: the mean per
+    unit lies inside it, shown by two one-sided t tests on the unit means (both must reject;
+    p is the larger), e.g. "about 45% abstain" as a declared interval around 0.45.
     """
     agg = agg or ("distinct" if metric in _ROLE_METRICS else "mean")
+    if (at_least is None) == (within is None):
+        raise ValueError("count() needs exactly one of at_least=... or within=(lo, hi)")
+    if within is not None:
+        if agg != "mean":
+            raise ValueError(f"count(within=...) needs agg='mean', got {agg!r}")
+        if not (len(within) == 2 and within[0] < within[1]):
+            raise ValueError(f"count(within=...) must be (lo, hi) with lo < hi, got {within!r}")
     if agg not in ("distinct", "mean", "any", "sum"):
         raise ValueError(f"count(agg=...) must be distinct, mean, any or sum, got {agg!r}")
     scope = f" ({c.scope_text(where)})" if where else ""
     labels = {"distinct": f"distinct {'roles' if metric in _ROLE_METRICS else metric}",
               "mean": f"mean {metric} per {c.unit_word(c.unit_field(unit))}", "any": f"trials with {metric} > 0",
               "sum": f"total {metric}"}
-    statement = f"{labels[agg]} {'>' if agg == 'mean' else '>='} {_f(at_least)}" + scope
+    statement = (f"{labels[agg]} within [{_f(within[0])}, {_f(within[1])}]" if within is not None else
+                 f"{labels[agg]} {'>' if agg == 'mean' else '>='} {_f(at_least)}") + scope
     name = name or f"count: {labels[agg]}{scope}"
     t, incomplete = c.scoped(trials, where)
     if not len(t):
@@ -212,6 +225,7 @@ def count(
     word = c.unit_word(ufield)
     n_units = len(np.unique(t.codes(ufield)[0]))
     details: dict[str, Any] = {"metric": metric, "agg": agg, "agg_label": labels[agg], "at_least": at_least,
+                               "within": list(within) if within is not None else None,
                                "scope": dict(where), "incomplete": incomplete, "clusters": n_units, "unit_word": word}
     if agg != "mean":
         if agg == "distinct" and metric in _ROLE_METRICS:
@@ -226,7 +240,7 @@ def count(
             value = float(len(set(x.tolist())) if agg == "distinct" else (x > 0).sum() if agg == "any" else x.sum())
         v = Verdict(name=name, kind="count", statement=statement, n=len(t), unit=f"trials in {n_units} {word}s",
                     estimate_name=labels[agg], estimate=value, alpha=alpha, criteria=f"{value:g} >= {_f(at_least)}",
-                    criteria_met=value >= at_least, details=details)
+                    criteria_met=value >= float(at_least or 0.0), details=details)
         return c.finish(v)
     cm = t.cell_means([ufield], metric, ufield)
     if not cm.keys.size:
@@ -235,15 +249,22 @@ def count(
     bad = c.design_check("count", name, statement, g, alpha, word, exact=False, what=f" ({int(cm.counts.sum())} trials)")
     if bad is not None:
         return bad
-    res = t_units(cm.means, "greater", popmean=at_least)
     mean = float(np.mean(cm.means))
     sd = float(np.std(cm.means, ddof=1))
-    d_pow = (mean - at_least) / sd if sd > 0 else None
+    if within is not None:
+        lo_r, hi_r = t_units(cm.means, "greater", popmean=within[0]), t_units(cm.means, "less", popmean=within[1])
+        res = lo_r if lo_r.p >= hi_r.p else hi_r  # the same t interval of the unit means either way
+        details.update(p_lower=lo_r.p, p_upper=hi_r.p)
+        d_pow = min(mean - within[0], within[1] - mean) / sd if sd > 0 else None
+    else:
+        res = t_units(cm.means, "greater", popmean=float(at_least or 0.0))
+        d_pow = (mean - float(at_least or 0.0)) / sd if sd > 0 else None
     details.update(clusters=g, power_basis=f"at the observed mean, {g} {word}s, alpha {alpha:g}",
                    power_spec={"design": "paired", "test": "t", "d": d_pow, "n": g},
                    **({"note": res.note} if res.note else {}))
     v = Verdict(name=name, kind="count", statement=statement,
-                test=f"one-sided t on {g} {word} means ({g - 1} df)", n=g, unit=f"{word}s ({int(cm.counts.sum())} trials)",
+                test=(f"two one-sided t tests on {g} {word} means ({g - 1} df)" if within is not None
+                      else f"one-sided t on {g} {word} means ({g - 1} df)"), n=g, unit=f"{word}s ({int(cm.counts.sum())} trials)",
                 estimate_name=labels[agg], estimate=mean, ci=res.ci, ci_method=f"t interval ({g - 1} df)",
                 p=res.p, alpha=alpha, power=power_units(d_pow, g, alpha, "t") if d_pow is not None else None,
                 details=details)

@@ -223,6 +223,9 @@ def _clus(v: Verdict) -> str:
 def _msg_beats(v: Verdict) -> str:
     a, b = v.details["a"], v.details["b"]
     ma, mb = v.means.get(a), v.means.get(b)
+    if v.details.get("min_rel_effect"):
+        return (f"{v.statement}: mean {_f(ma)} vs {_f(mb)} over the tested pairs (relative gain "
+                f"{_f(v.estimate, True)}, {_ci95(v, True)}), {v.test} on {v.n} {v.unit}, {_decision(v)}{_tail(v)}")
     return (
         f"{v.statement}: mean {_f(ma)} vs {_f(mb)} over the tested pairs ({_f(v.estimate, True)}, {_ci95(v, True)}), "
         f"{v.test} on {v.n} {v.unit}, {_decision(v)}{_tail(v)}"
