@@ -37,3 +37,7 @@ class TaskBankError(SorgError):
 
 class StoreCorrupt(SorgError):
     """A trial store (trials.jsonl) has a line that cannot be read; names file and line."""
+
+
+class LockTimeout(SorgError, TimeoutError):
+    """A lock shared between processes was not taken in time; names the file and its lock file."""

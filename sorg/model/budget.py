@@ -2,7 +2,8 @@
 
 Why a file: xdist workers are separate processes; a per-process budget would let 32 workers
 spend 32 times the limit. The ledger is a small JSON file (``budget-<run>.json`` next to the
-cache directory) updated under an fcntl lock. The run is named by SORG_RUN_ID, else xdist's
+cache directory) updated under a lock (`sorg.model.locks`: filelock, on the sidecar
+``budget-<run>.json.lock``). The run is named by SORG_RUN_ID, else xdist's
 PYTEST_XDIST_TESTRUNUID (the same in all workers of one session), else this process.
 
 The check is made before each live call and the cost added after it, so the calls already
@@ -12,7 +13,6 @@ is kept, further live calls raise BudgetExceeded.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 from sorg.errors import BudgetExceeded
+from sorg.model.locks import locked
 
 __all__ = ["Budget", "run_id"]
 
@@ -43,9 +44,8 @@ class Budget:
 
     def _update(self, add: float) -> float:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with locked(self.path):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
             try:
                 raw = os.read(fd, 1 << 16)
                 spent = float(json.loads(raw)["spent_usd"]) if raw.strip() else 0.0
@@ -57,9 +57,7 @@ class Budget:
                     os.write(fd, data)
                 return spent
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+                os.close(fd)
 
     def spent(self) -> float:
         """USD spent so far by all processes of this run."""

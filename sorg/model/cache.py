@@ -2,10 +2,11 @@
 
 Why guarded: diskcache opens a SQLite database and, on first open, creates its tables and
 sets pragmas; when many processes (32 xdist workers) open the same directory at the same
-moment SQLite can answer "database is locked". We serialise the *opening* with an fcntl lock
-on a sibling file and retry on that error; reads and writes after that rely on SQLite's own
-locking with a generous busy timeout, and are retried a few times as well. A cache failure
-never fails a model call: the reply is still returned (and recorded in the cassette).
+moment SQLite can answer "database is locked". We serialise the *opening* with a lock
+(`sorg.model.locks`: filelock) on a sibling file and retry on that error; reads and writes
+after that rely on SQLite's own locking with a generous busy timeout, and are retried a few
+times as well. A cache failure (a lock not taken in time included) never fails a model call:
+the reply is still returned (and recorded in the cassette).
 
 What is stored: the same entry dict a cassette line holds (reply whole, cost), keyed by the
 request hash; never a secret, never an error.
@@ -13,7 +14,6 @@ request hash; never a secret, never an error.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import random
 import sqlite3
@@ -21,6 +21,9 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
+
+from sorg.errors import LockTimeout
+from sorg.model.locks import locked
 
 __all__ = ["DiskCache", "open_cache"]
 
@@ -48,15 +51,8 @@ def open_cache(directory: str | os.PathLike[str]) -> Any:
     path = Path(directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.parent / f".{path.name}.open.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            return _retry(f"opening {path}", lambda: diskcache.Cache(str(path), timeout=60))
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with locked(path, lock_file=lock_path):
+        return _retry(f"opening {path}", lambda: diskcache.Cache(str(path), timeout=60))
 
 
 class DiskCache:
@@ -76,7 +72,7 @@ class DiskCache:
         try:
             cache = self._open()
             value = _retry("reading the cache", lambda: cache.get(key))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, LockTimeout) as exc:
             warnings.warn(f"disk cache {self.directory} unreadable, ignored: {exc}", RuntimeWarning, stacklevel=2)
             return None
         return value if isinstance(value, dict) else None
@@ -86,7 +82,7 @@ class DiskCache:
         try:
             cache = self._open()
             _retry("writing the cache", lambda: cache.set(key, dict(entry)))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, LockTimeout) as exc:
             warnings.warn(f"disk cache {self.directory} not written: {exc}", RuntimeWarning, stacklevel=2)
 
     def close(self) -> None:

@@ -19,8 +19,19 @@ more than once (``record="all"`` re-records by appending), the later line wins; 
 read in name order.
 
 Writing: each entry is one ``os.write`` of a whole line to a file opened with O_APPEND,
-under an exclusive ``fcntl`` lock, then fsync: several xdist workers can record into the
-same file at once without interleaving.
+under an exclusive lock, then fsync: several xdist workers can record into the same file at
+once without interleaving. The lock (`sorg.model.locks`: filelock, so Windows too) is taken on
+a sidecar ``<file>.jsonl.lock``, never on the cassette, and the cassette is opened only while
+it is held: compaction and rewrites replace the file, and a writer that waited for them
+appends to the new file, not to the one replaced.
+
+Reading takes no lock (`_read`). filelock's locks are exclusive (its reader/writer lock is a
+SQLite database, and only from filelock 3.21), and a shared one is not needed: every line but
+the last is whole in any read (appends are whole lines made one at a time, replacements are
+renames), so only a final line without its newline is in doubt, an append in progress or a
+crash's leftover. Only then is the file read again under the writers' lock, which waits for
+that append to end. So replay never waits for recording, and never writes beside the
+cassettes (no lock file; a read-only checkout replays).
 
 Damage: a line that is not a valid entry raises ``CassetteCorrupt`` naming the file and
 line (never a silent wrong replay, and the file is never rewritten, so no other entry is
@@ -32,16 +43,17 @@ the next entry starts on a line of its own.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from sorg.errors import CassetteCorrupt
+from sorg.errors import CassetteCorrupt, LockTimeout
 from sorg.model.identity import model_slug
+from sorg.model.locks import acquire, lock_path, locked
 
 __all__ = ["FORMAT_VERSION", "CassetteStore", "read_entries", "append_entry", "compact", "rewrite_file",
            "finish_rewrite", "REWRITE_SUFFIX"]
@@ -53,6 +65,8 @@ REWRITE_SUFFIX = ".rewrite-"
 FORMAT_VERSION = 1
 _REQUIRED = ("key", "model", "reply")
 _REPLY_REQUIRED = ("text", "prompt_tokens", "completion_tokens")
+#: Binary mode on Windows (os.open defaults to text mode there and would write CRLF); 0 elsewhere.
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 @dataclass(frozen=True)
@@ -95,14 +109,28 @@ def _check_entry(entry: Any, path: Path, lineno: int) -> dict[str, Any]:
     return entry
 
 
-def _read_locked(path: Path) -> bytes:
-    """The file's bytes under a shared lock, so a writer's append is never seen half done."""
-    with path.open("rb") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
-        try:
-            return fh.read()
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+def _read(path: Path) -> bytes:
+    """The file's bytes, with no writer's append seen half done (module doc, "Reading").
+
+    Read without a lock; if the last line lacks its newline, read again under the writers'
+    lock (waiting for an append in progress). If the lock file cannot be created (a read-only
+    checkout, where nobody records), the first read stands.
+    """
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return data
+    try:
+        lock = acquire(path)
+    except LockTimeout:
+        raise
+    except OSError:
+        return data
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:  # removed meanwhile (a rewrite left it empty)
+        return b""
+    finally:
+        lock.release()
 
 
 def read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -111,7 +139,7 @@ def read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     Raises CassetteCorrupt for a bad line; a truncated final line (crash mid-write) is
     skipped with a warning.
     """
-    return _entries_of(path, _read_locked(path))
+    return _entries_of(path, _read(path))
 
 
 def _entries_of(path: Path, data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -171,9 +199,8 @@ def append_entry(path: Path, entry: Mapping[str, Any]) -> None:
     """Append one entry as one line: atomic with respect to other writers (lock + O_APPEND)."""
     line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with locked(path):
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _O_BINARY, 0o644)
         try:
             _repair_tail(fd, path)
             written = os.write(fd, line)
@@ -182,73 +209,76 @@ def append_entry(path: Path, entry: Mapping[str, Any]) -> None:
                 raise OSError(f"{path}: short write ({written} of {len(line)} bytes)")
             os.fsync(fd)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            os.close(fd)
 
 
 def compact(path: Path) -> int:
     """Rewrite one cassette file keeping only the last entry per key; returns lines dropped.
 
-    For after a `record="all"` session (which appends), when no process is recording: the
-    file is replaced atomically (temp file, then rename) under the writers' lock, but a writer
-    already waiting on the old file's lock would append to the replaced file.
+    For after a `record="all"` session (which appends); safe while others record too: the
+    file is replaced atomically (temp file, then rename) under the writers' lock, and a writer
+    waiting for that lock opens the file after the rename, so it appends to the new file.
     """
-    fd = os.open(path, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            entries: dict[str, dict[str, Any]] = {}
-            total = 0
-            for _, entry in _entries_of(path, path.read_bytes()):  # we hold the lock already
-                total += 1
-                entries.pop(entry["key"], None)
-                entries[entry["key"]] = entry
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
-                for entry in entries.values():
-                    fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            return total - len(entries)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    path.stat()  # FileNotFoundError before any lock file is made
+    with locked(path):
+        entries: dict[str, dict[str, Any]] = {}
+        total = 0
+        for _, entry in _entries_of(path, path.read_bytes()):  # we hold the lock already
+            total += 1
+            entries.pop(entry["key"], None)
+            entries[entry["key"]] = entry
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+            for entry in entries.values():
+                fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _replace(tmp, path)
+        return total - len(entries)
 
 
 def rewrite_file(path: Path, keep: Any = None, entries: Any = None) -> tuple[int, int]:
     """Replace one cassette file atomically, under the writers' lock, with the last entry per
     key of `entries` (default: the file's own) whose (model, key) is in `keep` (default: all).
     Returns (entries before, entries after). An empty result removes the file."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with locked(path):
+        if entries is None:
+            data = path.read_bytes() if path.exists() else b""  # a missing file reads as empty
+            entries = (e for _, e in _entries_of(path, data))
+        last: dict[str, dict[str, Any]] = {}
+        before = 0
+        for entry in entries:
+            before += 1
+            last.pop(entry["key"], None)
+            last[entry["key"]] = entry
+        kept = [e for e in last.values() if keep is None or (e["model"], e["key"]) in keep]
+        if not kept:
+            path.unlink(missing_ok=True)
+            return before, 0
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+            for entry in kept:
+                fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _replace(tmp, path)
+        return before, len(kept)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """os.replace, retried for a few seconds on PermissionError: on Windows a file that a
+    reader (lock-free, see module doc) has open for a moment cannot be replaced."""
+    delay = 0.01
+    for _ in range(10):
         try:
-            source = entries if entries is not None else (e for _, e in _entries_of(path, path.read_bytes()))
-            last: dict[str, dict[str, Any]] = {}
-            before = 0
-            for entry in source:
-                before += 1
-                last.pop(entry["key"], None)
-                last[entry["key"]] = entry
-            kept = [e for e in last.values() if keep is None or (e["model"], e["key"]) in keep]
-            if not kept:
-                path.unlink()
-                return before, 0
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
-                for entry in kept:
-                    fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
             os.replace(tmp, path)
-            return before, len(kept)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            return
+        except PermissionError:
+            if os.name != "nt":
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    os.replace(tmp, path)
 
 
 def finish_rewrite(root: str | os.PathLike[str], run: str) -> list[Path]:
@@ -260,6 +290,7 @@ def finish_rewrite(root: str | os.PathLike[str], run: str) -> list[Path]:
         target = staged.with_name(staged.name[: -len(REWRITE_SUFFIX + run)])
         rewrite_file(target, entries=[e for _, e in read_entries(staged)])
         staged.unlink()
+        lock_path(staged).unlink(missing_ok=True)  # the staging file's lock: its writers are done
         done.append(target)
     return done
 
@@ -322,19 +353,15 @@ class CassetteStore:
         if model not in self._once:
             path = self.path_for(model)
             ledger.parent.mkdir(parents=True, exist_ok=True)
-            with ledger.open("a+", encoding="utf-8") as fh:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-                try:
+            with locked(ledger), ledger.open("a+", encoding="utf-8") as fh:
+                fh.seek(0)
+                created = set(json.loads(fh.read() or "[]"))
+                ok = str(path) in created or not path.exists()
+                if ok and str(path) not in created:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.touch()
                     fh.seek(0)
-                    created = set(json.loads(fh.read() or "[]"))
-                    ok = str(path) in created or not path.exists()
-                    if ok and str(path) not in created:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.touch()
-                        fh.seek(0)
-                        fh.truncate()
-                        fh.write(json.dumps(sorted(created | {str(path)})))
-                finally:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                    fh.truncate()
+                    fh.write(json.dumps(sorted(created | {str(path)})))
             self._once[model] = ok
         return self._once[model]

@@ -26,7 +26,6 @@ each call to the replica with the fewest of its calls in flight.
 from __future__ import annotations
 
 import atexit
-import fcntl
 import functools
 import importlib.util
 import json
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from sorg.errors import LocalModelUnavailable
+from sorg.model import locks
 
 __all__ = ["ensure_server", "ensure_servers", "server_count", "threads_per_server", "replica_dir",
            "stop_server", "status", "forget", "find_gguf", "model_version", "adapt_response_format"]
@@ -147,13 +147,11 @@ def _check_installed() -> None:
 @contextmanager
 def _locked(state_dir: Path) -> Iterator[None]:
     state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state_dir / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    # Held while a server starts (up to two tries of START_TIMEOUT_S): wait at least that long.
+    wait = locks.LOCK_TIMEOUT_S
+    with locks.locked(state_dir / "server.json", lock_file=state_dir / "server.lock",
+                      timeout=wait if wait < 0 else max(wait, 2 * START_TIMEOUT_S + 60)):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _read_state(state_dir: Path) -> dict[str, Any] | None:

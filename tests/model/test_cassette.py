@@ -1,4 +1,4 @@
-"""Cassettes: record, replay, modes, misses that explain themselves, damage, parallel writers."""
+"""Cassettes: record, replay, modes, misses that explain themselves, damage, parallel writers, locks."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sorg.errors import CassetteCorrupt, CassetteMiss
+from sorg.errors import CassetteCorrupt, CassetteMiss, LockTimeout
 from sorg.model.cassette import FORMAT_VERSION, CassetteStore, append_entry, compact, read_entries
+from sorg.model.locks import lock_path
 from sorg.model.client import ModelClient
 from sorg.model.identity import request_key
 from sorg.model.types import Request
@@ -242,24 +243,102 @@ def test_cassette_name_must_be_a_plain_stem(tmp_path: Path) -> None:
 
 
 def test_reader_waits_for_a_writer_holding_the_lock(tmp_path: Path, fake_backend) -> None:
-    import fcntl
+    """A final line without its newline may be an append in progress: the reader re-reads
+    under the writers' lock, so it sees the line whole, never half of it."""
     import threading
     import time
+    import warnings
+
+    from filelock import FileLock
 
     path = _record_two(tmp_path)
+    whole = path.read_bytes().splitlines(keepends=True)[-1]
+    third = whole.replace(b'"sample":"2"', b'"sample":"3"')
     done = threading.Event()
-    with path.open("ab") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # a writer mid-append
-        reader = threading.Thread(target=lambda: (list(read_entries(path)), done.set()))
+    seen: list = []
+    with FileLock(str(lock_path(path))):  # a writer mid-append: half its line is in the file
+        with path.open("ab") as fh:
+            fh.write(third[:40])
+        def read() -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # no "truncated final line": it was waited for
+                seen.extend(e["sample"] for _, e in read_entries(path))
+            done.set()
+        reader = threading.Thread(target=read)
         reader.start()
         time.sleep(0.2)
         assert not done.is_set()
-        fh.write(b'{"half a line')  # what a reader without the lock could have seen
-        fh.flush()
-        fh.truncate(path.stat().st_size - len(b'{"half a line'))
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-    reader.join(5)
-    assert done.is_set()
+        with path.open("ab") as fh:
+            fh.write(third[40:])
+    reader.join(30)
+    assert done.is_set() and seen == ["1", "2", "3"]
+
+
+def test_reader_takes_no_lock_when_every_line_is_whole(tmp_path: Path, fake_backend, monkeypatch) -> None:
+    """Replay neither waits for a recording process nor writes a lock file beside the cassettes."""
+    from filelock import FileLock
+
+    from sorg.model import locks
+
+    path = _record_two(tmp_path)
+    lock_path(path).unlink()
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT_S", 0.05)  # taking the lock would raise LockTimeout
+    replay = _client(tmp_path, record="none")
+    assert replay.complete(make_request(sample="1")).source == "cassette"
+    assert not lock_path(path).exists()
+    with FileLock(str(lock_path(path))):
+        assert [e["sample"] for _, e in read_entries(path)] == ["1", "2"]
+
+
+def test_a_writer_that_cannot_take_the_lock_names_the_cassette(tmp_path: Path, monkeypatch) -> None:
+    from filelock import FileLock
+
+    from sorg.model import locks
+
+    path = tmp_path / "fake--m" / "default.jsonl"
+    path.parent.mkdir(parents=True)
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT_S", 0.05)
+    with FileLock(str(lock_path(path))), pytest.raises(LockTimeout) as err:
+        _writer((str(path), 0, 1))
+    assert str(path) in str(err.value) and str(lock_path(path)) in str(err.value)
+    assert isinstance(err.value, TimeoutError)
+    assert not path.exists()
+
+
+def _compactor(args: tuple[str, int]) -> None:
+    path, rounds = args
+    for _ in range(rounds):
+        compact(Path(path))
+
+
+def test_writers_racing_compaction_lose_no_line(tmp_path: Path) -> None:
+    """Compaction replaces the file; a writer that waited for it appends to the new file
+    (with a lock on the cassette itself it appended to the replaced one: lines lost)."""
+    path = tmp_path / "c" / "fake--m" / "default.jsonl"
+    _writer((str(path), 99, 1))
+    writers, per = 3, 40
+    with mp.get_context("fork").Pool(writers + 1) as pool:
+        jobs = [pool.apply_async(_writer, ((str(path), w, per),)) for w in range(writers)]
+        jobs.append(pool.apply_async(_compactor, ((str(path), 40),)))
+        for job in jobs:
+            job.get(timeout=300)
+    entries = [e for _, e in read_entries(path)]
+    assert len(entries) == len({e["key"] for e in entries}) == writers * per + 1
+    assert path.read_bytes().endswith(b"\n")
+
+
+def _once(args: tuple[str, str]) -> bool:
+    root, ledger = args
+    return CassetteStore(root).may_record_once("fake/m", Path(ledger))
+
+
+def test_record_once_ledger_shared_by_processes(tmp_path: Path) -> None:
+    """Processes of one run asking at once all may record into the file the first one created."""
+    args = (str(tmp_path / "c"), str(tmp_path / "run" / "once.json"))
+    with mp.get_context("fork").Pool(4) as pool:
+        assert pool.map(_once, [args] * 4) == [True] * 4
+    assert json.loads(Path(args[1]).read_text()) == [str(tmp_path / "c" / "fake--m" / "default.jsonl")]
+    assert not _once((args[0], str(tmp_path / "other-run.json")))  # another run: the file is old
 
 
 @pytest.mark.parametrize("kw, match", [({"record": "sometimes"}, "record must be one of"),
