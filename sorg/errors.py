@@ -37,3 +37,8 @@ class TaskBankError(SorgError):
 
 class StoreCorrupt(SorgError):
     """A trial store (trials.jsonl) has a line that cannot be read; names file and line."""
+
+
+class RegistryError(SorgError):
+    """A protocol or scorer cannot be registered (two parts under one name, an object that is
+    not a part, an entry point that does not load); the message names where it came from."""
