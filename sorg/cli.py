@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -134,9 +135,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     import sorg.scoring.coverage  # noqa: F401  (registers `coverage`)
     from sorg.scoring import SCORERS
+    from sorg.errors import TaskBankError
     from sorg.tasks import load_bank
 
-    bank = load_bank()
+    try:
+        bank = load_bank(args.bank)
+    except TaskBankError as exc:
+        print(f"sorg score: {exc}", file=sys.stderr)
+        return 2
     ids = sorted(t.id for t in bank)
     if args.task_id not in bank:
         near = difflib.get_close_matches(args.task_id, ids, n=5, cutoff=0.5)
@@ -236,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sc = sub.add_parser("score", help="every deterministic scorer's score and details for one answer, as JSON")
     sc.add_argument("task_id", help="a task id of the bank, e.g. evt-l2-01")
     sc.add_argument("answer_file", help="a text file holding the answer (- for stdin)")
+    sc.add_argument("--bank", default=os.environ.get("SORG_BANK") or None,
+                    help="a directory of your own task files (default: $SORG_BANK, else the packaged bank)")
     sc.set_defaults(fn=_cmd_score)
     lo = sub.add_parser("local", help="the embedded model's server")
     lo.add_argument("action", choices=["start", "stop", "status"])

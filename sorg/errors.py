@@ -41,3 +41,8 @@ class StoreCorrupt(SorgError):
 
 class LockTimeout(SorgError, TimeoutError):
     """A lock shared between processes was not taken in time; names the file and its lock file."""
+
+
+class RegistryError(SorgError):
+    """A protocol or scorer cannot be registered (two parts under one name, an object that is
+    not a part, an entry point that does not load); the message names where it came from."""

@@ -66,6 +66,11 @@ def _record(v: str) -> str:
     return v
 
 
+def _bank(v: str) -> str | None:
+    """A directory of task files, or None for the packaged bank."""
+    return None if v.strip().lower() in ("", "packaged", "none") else v.strip()
+
+
 def _protocols(v: str) -> list[str]:
     """'all' stays 'all' here: it means every protocol registered when the sweep is built."""
     return ["all"] if v.strip().lower() in ("all", "*") else _list(v)
@@ -153,11 +158,15 @@ SPECS: tuple[Spec, ...] = (
          "only into a cassette file that does not exist yet, rewrite = call everything live and replace each "
          "file it called into with exactly this run's calls"),
     Spec("models", "local/smollm2-135m", _list, "comma-separated model strings (litellm names, local/..., fake/...)"),
-    Spec("protocols", "all", _protocols, "comma-separated protocol names, or 'all' for the eight"),
+    Spec("protocols", "all", _protocols,
+         "comma-separated protocol names, or 'all' for every registered protocol (your own too)"),
     Spec("agents", "4,8", _ints, "comma-separated team sizes"),
     Spec("levels", "1,2,3,4", _opt_levels, "comma-separated task complexity levels (1-4)"),
     Spec("domains", "all", _opt_list, "comma-separated task domains, or 'all'"),
     Spec("tasks_per_level", "all", _opt_int, "tasks per level (spread over domains), or 'all'"),
+    Spec("bank", "packaged", _bank,
+         "directory of your own task files (<domain>.json, the schema of sorg/tasks/schema.json) that the "
+         "sweep and the sorg_bank fixture use instead of the packaged bank, or 'packaged'"),
     Spec("seeds", "1", _pos_int, "seeds (independent samples) per cell: seeds 0..N-1"),
     Spec("judge_model", "self", _opt_str,
          "model the judge_q scorer calls; 'self' = each trial's own model (flagged self-judged in records and report)"),
@@ -212,6 +221,7 @@ class SorgOptions:
     retries: int = 4
     shard: str = ""
     claims_only: bool = False
+    bank: str | None = None  # a directory of task files; None: the packaged bank
 
 
 def addoptions(parser: Any) -> None:
@@ -247,7 +257,7 @@ def resolve(config: Any, env: dict[str, str] | None = None, cli: bool = True) ->
         except ValueError as exc:
             raise ValueError(f"sorg: bad value {raw!r} for {s.flag} (from {source}): {exc}") from None
     root = str(config.rootpath)
-    for key in ("cache_dir", "report_dir", "cassette_dir"):
+    for key in ("cache_dir", "report_dir", "cassette_dir", "bank"):
         if values[key] is not None:
             values[key] = os.path.join(root, os.path.expanduser(values[key]))
     if values["claims_only"] and not values["run_id"]:

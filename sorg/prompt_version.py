@@ -51,22 +51,29 @@ def _render() -> list[Any]:
     from sorg.trial import arun_stream
 
     client = _ProbeClient()
+    failed: list[Any] = []  # a user's part that fails on the probe must not fail every trial
 
     async def go() -> None:
         _rendering.on = True
         for name in sorted(PROTOCOLS):
             for n in (4, 1):
-                await arun_stream(list(_PROBE_TASKS), name, "probe/model", n, 0, client=client, scorers=())
+                try:
+                    await arun_stream(list(_PROBE_TASKS), name, "probe/model", n, 0, client=client, scorers=())
+                except Exception as exc:
+                    failed.append(["protocol", name, n, type(exc).__name__])
         for name in sorted(SCORERS):
             if SCORERS[name].needs_model:
                 ctx = ScoreContext(task=_PROBE_TASKS[0], answer="probe answer", trial_id="probe",
                                    model="probe/model", client=client)
-                await SCORERS[name].score(ctx)
+                try:
+                    await SCORERS[name].score(ctx)
+                except Exception as exc:
+                    failed.append(["scorer", name, type(exc).__name__])
 
     # A thread of its own: the version is first asked for from inside a running trial's loop.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, go()).result()
-    return [[list(r.messages), r.response_format, r.temperature, r.max_tokens] for r in client.requests]
+    return [[list(r.messages), r.response_format, r.temperature, r.max_tokens] for r in client.requests] + failed
 
 
 _cache: dict[tuple[str, ...], str] = {}

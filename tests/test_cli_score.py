@@ -82,3 +82,17 @@ def test_score_runs_as_a_command(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", str(tmp_path / "no.txt")],
                          capture_output=True, text=True, cwd=REPO)
     assert bad.returncode != 0 and "no.txt" in bad.stderr
+
+
+def test_score_reads_a_bank_of_your_own(tmp_path: Path, capsys) -> None:
+    from tests.plugin.user_project import BANK
+
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "garden.json").write_text(BANK, encoding="utf-8")
+    f = tmp_path / "answer.txt"
+    f.write_text("Sow peas and radishes.", encoding="utf-8")
+    rc, out, err = _run(capsys, "score", "gdn-l1-01", str(f), "--bank", str(tmp_path / "bank"))
+    assert rc == 0, err
+    assert json.loads(out)["scores"]["coverage"]["details"]["passed"] == ["veg"]
+    rc, out, err = _run(capsys, "score", "gdn-l1-01", str(f), "--bank", str(tmp_path / "nowhere"))
+    assert rc == 2 and "no such task file or directory" in err

@@ -4,6 +4,10 @@ The paper's four evaluated protocols (`coordinator`, `sequential`, `broadcast`, 
 four bio-inspired ones as we define them (`stigmergic`, `ripple`, `morphogenetic`, `clonal`),
 two controls (`fixed_roles`, `single`) and two extras of ours (`hierarchical`, `dynamic`,
 `study = False`). The name is what appears in test ids, trial records and reports.
+
+`PROTOCOLS` is a registry (`sorg.protocols.register`): a user's protocol joins it with
+`@protocol` or an entry point in group `sorg.protocols`, and is then run, swept by
+`--sorg-protocols=all` and reported like these.
 """
 
 from __future__ import annotations
@@ -16,17 +20,19 @@ from sorg.protocols.dynamic import Dynamic
 from sorg.protocols.fixed_roles import FixedRoles
 from sorg.protocols.hierarchical import Hierarchical
 from sorg.protocols.morphogenetic import Morphogenetic
+from sorg.protocols.register import PROTOCOLS, FunctionProtocol, protocol
 from sorg.protocols.ripple import Ripple
 from sorg.protocols.sequential import Sequential
 from sorg.protocols.shared import Shared
 from sorg.protocols.single import Single
 from sorg.protocols.stigmergic import Stigmergic
 
-PROTOCOLS: dict[str, Protocol] = {
-    p.name: p
-    for p in (Coordinator(), Sequential(), Broadcast(), Shared(), Stigmergic(), Ripple(),
-              Morphogenetic(), Clonal(), FixedRoles(), Single(), Hierarchical(), Dynamic())
-}
+_SHIPPED = (Coordinator, Sequential, Broadcast, Shared, Stigmergic, Ripple, Morphogenetic, Clonal, FixedRoles,
+            Single, Hierarchical, Dynamic)
+for _cls in _SHIPPED:
+    PROTOCOLS.register(_cls.name, _cls, "sorg.protocols (packaged)")
+#: The protocols sorg ships, in registry order (a user's own come after them).
+PACKAGED: tuple[str, ...] = tuple(cls.name for cls in _SHIPPED)
 #: The paper's four evaluated protocols.
 PAPER = ("coordinator", "sequential", "broadcast", "shared")
 #: The paper's bio-inspired protocols, defined by us from their names.
@@ -40,4 +46,5 @@ def study_protocols() -> list[str]:
     return [name for name, p in PROTOCOLS.items() if getattr(p, "study", True)]
 
 
-__all__ = ["BIO", "CONTROLS", "PAPER", "PROTOCOLS", "Protocol", "Team", "study_protocols"]
+__all__ = ["BIO", "CONTROLS", "PACKAGED", "PAPER", "PROTOCOLS", "FunctionProtocol", "Protocol", "Team", "protocol",
+           "study_protocols"]

@@ -51,7 +51,10 @@ def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def sorg_bank(request: pytest.FixtureRequest) -> Any:
-    """The validated task bank (`sorg.tasks.load_bank()`)."""
+    """The run's validated task bank: the `--sorg-bank` directory when set, else the packaged
+    one; the sweep's `task` and `stream` are drawn from the same bank. To use your own tasks,
+    set `--sorg-bank` (ini `sorg_bank`): overriding this fixture does not change the sweep,
+    which is built at collection, before any fixture runs."""
     return _bank(request.config)
 
 

@@ -57,14 +57,16 @@ def _as_list(value: Any, name: str, nodeid: str) -> list:
 
 
 def unknown_protocols(protocols: list[str]) -> tuple[list[str], set[str]]:
-    """(the names in `protocols` that are not protocols, the known names)."""
+    """(the names in `protocols` that are not protocols, the known names); a RegistryError
+    goes on (`registered_protocols`)."""
     known = set(registered_protocols())
     return [p for p in protocols if p not in known], known
 
 
 def _check_protocols(protocols: list[str], nodeid: str) -> None:
     """Unknown protocol names fail at collection, naming the test (not 700 trials later)."""
-    unknown, known = unknown_protocols(protocols)
+    known = set(_registered_or_fail())
+    unknown = [p for p in protocols if p not in known]
     if unknown:
         usage_error(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
 
@@ -106,6 +108,8 @@ def sweep_is_slice(run: _opts.SorgOptions, conf: _opts.SorgOptions) -> bool:
     def axis(o: _opts.SorgOptions) -> list[set]:
         return [set(o.models), set(o.protocols), set(o.agents), set(o.levels), set(o.domains or ["*"]),
                 {o.tasks_per_level or 10**9}, set(range(o.seeds))]
+    if run.bank != conf.bank:  # another task bank is another sweep
+        return False
     narrower = False
     for r, c in zip(axis(run), axis(conf)):
         if r == c:
@@ -130,13 +134,34 @@ def stream_order(tasks: list[Any]) -> list[Any]:
 
 
 def registered_protocols() -> list[str]:
-    """'all': every protocol registered now (a user's too), in registry order."""
+    """'all': every protocol registered now (a user's too: decorators in conftests and the
+    modules they import, entry points of group `sorg.protocols`), in registry order.
+
+    A RegistryError (an entry point that does not load, two protocols under one name) goes
+    on: it is the user's to fix, and callers show it as a one-line usage error.
+    """
+    from sorg.errors import RegistryError
+
     try:
         from sorg.protocols import PROTOCOLS
-
-        return list(PROTOCOLS) or list(_opts.ALL_PROTOCOLS)
     except Exception:  # a broken protocol module must not hide every test; trials show it
         return list(_opts.ALL_PROTOCOLS)
+    try:
+        return list(PROTOCOLS) or list(_opts.ALL_PROTOCOLS)
+    except RegistryError:
+        raise
+    except Exception:
+        return list(_opts.ALL_PROTOCOLS)
+
+
+def _registered_or_fail() -> list[str]:
+    """`registered_protocols()`, a RegistryError as a one-line collection error."""
+    from sorg.errors import RegistryError
+
+    try:
+        return registered_protocols()
+    except RegistryError as exc:
+        usage_error(str(exc))
 
 
 def _stream_label(tasks: tuple[Any, ...]) -> str:
@@ -155,7 +180,7 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
     models = _as_list(ov.get("models", o.models), "models", nodeid)
     protocols = _as_list(ov.get("protocols", o.protocols), "protocols", nodeid)
     if protocols == ["all"]:
-        protocols = registered_protocols()
+        protocols = _registered_or_fail()
     agents = [int(a) for a in _as_list(ov.get("agents", o.agents), "agents", nodeid)]
     seeds_v = ov.get("seeds", o.seeds)
     seeds = list(range(int(seeds_v))) if isinstance(seeds_v, int) else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)]

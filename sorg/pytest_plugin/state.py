@@ -67,21 +67,46 @@ def _sorg_opts(config: pytest.Config) -> _opts.SorgOptions:
 
 
 def _check_startup(config: pytest.Config) -> None:
-    """Options and `--sorg-protocols` names, checked once before collection (a UsageError here
-    is one line, and under xdist it stops the run before a worker starts)."""
+    """Options, `--sorg-protocols` names and `--sorg-bank`, checked once before collection (a
+    UsageError here is one line, and under xdist it stops the run before a worker starts)."""
+    from sorg.errors import RegistryError, TaskBankError
+
     o = _sorg_opts(config)
-    unknown, known = _params.unknown_protocols([p for p in o.protocols if p != "all"])
+    try:
+        unknown, known = _params.unknown_protocols([p for p in o.protocols if p != "all"])
+    except RegistryError as exc:
+        raise pytest.UsageError(f"sorg: {exc}") from None
     if unknown:
-        raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))}")
+        raise pytest.UsageError(
+            f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))} "
+            "(a protocol of your own registers with @sorg.protocols.protocol in a conftest.py, or an entry point "
+            "in group sorg.protocols)")
+    if o.bank:
+        try:
+            _load_bank(config)
+        except TaskBankError as exc:
+            raise pytest.UsageError(f"sorg: --sorg-bank: {exc}") from None
 
 
-def _bank(config: pytest.Config) -> Any:
+def _load_bank(config: pytest.Config) -> Any:
+    """The run's task bank: `--sorg-bank` DIR when given, else the packaged one. Raises
+    TaskBankError naming file, task and field."""
     st = _state(config)
     if st.bank is None:
         from sorg.tasks import load_bank
 
-        st.bank = load_bank()
+        st.bank = load_bank(_sorg_opts(config).bank)
     return st.bank
+
+
+def _bank(config: pytest.Config) -> Any:
+    """`_load_bank`, a bad bank as a one-line error (collection, or the test that asked)."""
+    from sorg.errors import TaskBankError
+
+    try:
+        return _load_bank(config)
+    except TaskBankError as exc:
+        _params.usage_error(f"--sorg-bank: {exc}" if _sorg_opts(config).bank else str(exc))
 
 
 def _store(config: pytest.Config) -> Any:

@@ -5,17 +5,22 @@ scorer judges): which qualities a study measures is a choice, not a constant of 
 runner. Each scorer writes `quality.<name>` (a number in [0, 1], or nothing when it failed)
 and its own details (`scores.<name>`) into the trial record. A scorer that needs a model
 calls it through `ctx.client`, the same model door the agents use, so its calls are cached
-and recorded in cassettes like any agent's.
+and recorded in cassettes like any agent's. A user's scorer registers the same way from their
+own project (`@register_scorer`, or an entry point in group `sorg.scorers`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import inspect
+import sys
 from typing import Any, Callable, Mapping, TypeVar
 
+from sorg.errors import RegistryError
+from sorg.registry import Registry, origin_of
 from sorg.tasks.task import Task
 
-__all__ = ["Score", "ScoreContext", "Scorer", "SCORERS", "register_scorer", "get_scorer"]
+__all__ = ["FunctionScorer", "Score", "ScoreContext", "Scorer", "SCORERS", "register_scorer", "get_scorer"]
 
 
 @dataclass(frozen=True)
@@ -58,21 +63,75 @@ class Scorer:
         raise NotImplementedError(f"scorer {self.name!r} implements neither score nor compute")
 
 
-SCORERS: dict[str, Scorer] = {}
+class FunctionScorer(Scorer):
+    """A deterministic scorer written as one function `(task, answer) -> Score | float | None`."""
 
-S = TypeVar("S", bound=type)
+    def __init__(self, fn: Callable[[Task, str], Any], name: str) -> None:
+        self.fn = fn
+        self.name = name
+        self._sorg_definition = fn
+        self.__doc__ = fn.__doc__
+
+    def compute(self, task: Task, answer: str) -> Score:
+        got = self.fn(task, answer)
+        return got if isinstance(got, Score) else Score(None if got is None else float(got))
 
 
-def register_scorer(cls: S) -> S:
-    """Class decorator: register an instance of `cls` under `cls.name` (a user's scorer too).
+_WHAT = ("a scorer is a subclass (or instance) of sorg.scoring.Scorer with `compute(task, answer)` or "
+         "`async score(ctx)`, or a function `(task, answer) -> Score | float`")
 
-    Re-registering a name replaces it (a conftest reloaded by xdist registers again).
+
+def _as_scorer(obj: Any, name: str, where: str) -> Scorer:
+    """The scorer instance `obj` stands for, or a RegistryError naming `where`."""
+    if isinstance(obj, type):
+        if not issubclass(obj, Scorer):
+            raise RegistryError(f"{where}: {origin_of(obj)} is not a scorer ({_WHAT})")
+        try:
+            inst = obj()
+        except Exception as exc:
+            raise RegistryError(f"{where}: cannot make {origin_of(obj)}(): {type(exc).__name__}: {exc}") from exc
+    elif isinstance(obj, Scorer):
+        inst = obj
+    elif callable(obj) and not inspect.iscoroutinefunction(obj):
+        inst = FunctionScorer(obj, name)
+    else:
+        raise RegistryError(f"{where}: {obj!r} is not a scorer ({_WHAT})")
+    if type(inst).score is Scorer.score and type(inst).compute is Scorer.compute:
+        raise RegistryError(f"{where}: scorer {name!r} ({origin_of(inst)}) defines neither compute nor score")
+    if inst.name and inst.name != name:
+        raise RegistryError(f"{where}: {origin_of(inst)} is named {inst.name!r} but registered as {name!r}")
+    if not inst.name:
+        inst.name = name
+    return inst
+
+
+#: Every registered scorer by name (entry points of group `sorg.scorers` join on first read).
+SCORERS: Registry[Scorer] = Registry("scorer", "sorg.scorers", _as_scorer)
+
+S = TypeVar("S")
+
+
+def register_scorer(obj: Any = None, *, name: str | None = None) -> Any:
+    """Register a scorer: `@register_scorer` on a Scorer subclass (named by its `name`), or
+    `@register_scorer("name")` on a subclass or a function `(task, answer) -> Score | float`.
+    Returns what it decorates, unchanged. RegistryError for a name another definition holds
+    (the same definition imported again replaces itself) or an object that is not a scorer.
     """
-    inst = cls()
-    if not getattr(inst, "name", ""):
-        raise ValueError(f"{cls.__name__}: a scorer needs a non-empty `name`")
-    SCORERS[inst.name] = inst
-    return cls
+    if isinstance(obj, str) or obj is None:
+        chosen = obj if isinstance(obj, str) else name
+
+        def decorate(target: S) -> S:
+            return register_scorer(target, name=chosen)
+
+        return decorate
+    module = getattr(obj, "__module__", "?")
+    where = f"@register_scorer in {getattr(sys.modules.get(module), '__file__', None) or module}"
+    chosen = name or getattr(obj, "name", "") or ("" if isinstance(obj, type) else getattr(obj, "__name__", ""))
+    if not chosen:
+        raise RegistryError(f"{where}: {origin_of(obj)}: a scorer needs a non-empty `name` "
+                            f"(a `name` attribute, or @register_scorer(\"name\"))")
+    SCORERS.register(chosen, obj, where)
+    return obj
 
 
 def get_scorer(name: str) -> Scorer:

@@ -20,7 +20,7 @@ from sorg.model.backends import RawReply, register_backend, unregister_backend
 from sorg.model.client import ModelClient
 from sorg.record import TrialRecord
 from sorg.tasks import load_bank
-from sorg.protocols import PROTOCOLS
+from sorg.protocols import PACKAGED
 from sorg.trial import run_trial
 
 TASK = load_bank().select(levels=(2,), per_level=1)[0]
@@ -68,7 +68,7 @@ def backend():
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(texts=st.lists(REPLY, min_size=1, max_size=6),
-       protocol=st.sampled_from(sorted(PROTOCOLS)),
+       protocol=st.sampled_from(sorted(PACKAGED)),
        n=st.sampled_from([1, 3]))
 def test_fuzzed_replies_are_recorded_faithfully_and_scored_in_range(backend, tmp_path_factory, texts, protocol, n):
     backend.texts, backend.i, backend.sent = texts, 0, []
