@@ -70,7 +70,8 @@ def test_unreadable_answer_file_names_it(tmp_path: Path, capsys, kind: str) -> N
 
 def test_score_runs_as_a_command(tmp_path: Path) -> None:
     f = tmp_path / "a.txt"
-    f.write_text("Use POST /users to create a user.", encoding="utf-8")
+    f.write_text("Use POST /users with a JSON body holding email and password. It returns 201 Created, or 400 Bad Request.",
+                 encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", str(f)],
                          capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr

@@ -7,16 +7,21 @@ library, so scoring cassette-replayed trials needs no litellm.
 
 from sorg.tasks.bank import Bank, load_bank
 from sorg.tasks.rubric import RubricResult, ItemResult, score_details, score_rubric
-from sorg.tasks.task import Constraint, Element, Rubric, Task
+from sorg.tasks.levels import LEVELS, level_problems
+from sorg.tasks.task import Constraint, Element, Gap, Rubric, Stakeholder, Task
 
 __all__ = [
     "Bank",
     "Constraint",
     "Element",
+    "Gap",
     "ItemResult",
+    "LEVELS",
     "Rubric",
     "RubricResult",
+    "Stakeholder",
     "Task",
+    "level_problems",
     "load_bank",
     "score_details",
     "score_rubric",

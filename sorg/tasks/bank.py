@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from sorg.errors import TaskBankError
-from sorg.tasks.task import Constraint, Element, Rubric, Task
+from sorg.tasks.levels import level_problems
+from sorg.tasks.task import Constraint, Element, Gap, Rubric, Stakeholder, Task
 
 __all__ = ["Bank", "load_bank", "BANK_DIR", "SCHEMA_PATH", "validate_schema"]
 
@@ -280,6 +281,30 @@ def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
     return errors
 
 
+def _level_errors(raw: dict[str, Any], domain: str) -> list[tuple[str, str]]:
+    """The task's domains, steps, stakeholders and missing information: consistent with its
+    file and rubric, and fitting its level's definition (`sorg.tasks.levels`)."""
+    errors: list[tuple[str, str]] = []
+    domains = raw["domains"]
+    if domains[0] != domain:
+        errors.append(("domains[0]", f"must be the file's domain {domain!r}, not {domains[0]!r}"))
+    for field, values in (("domains", domains), ("steps", raw["steps"]),
+                          ("stakeholders", [s["name"] for s in raw["stakeholders"]])):
+        seen: set[str] = set()
+        for i, v in enumerate(values):
+            key = v.lower()
+            if key in seen:
+                errors.append((f"{field}[{i}]", f"duplicate {v!r}"))
+            seen.add(key)
+    element_ids = {e["id"] for e in raw["rubric"]["elements"]}
+    for i, gap in enumerate(raw["missing"]):
+        if gap["element"] not in element_ids:
+            errors.append((f"missing[{i}].element", f"{gap['element']!r} is not a rubric element of this task "
+                                                     f"(elements: {', '.join(sorted(element_ids))})"))
+    errors.extend(level_problems(raw["level"], raw["prompt"], domains, raw["steps"], raw["stakeholders"], raw["missing"]))
+    return errors
+
+
 def _build_task(raw: dict[str, Any], domain: str, source: str) -> Task:
     rubric = raw["rubric"]
     elements = tuple(
@@ -309,6 +334,10 @@ def _build_task(raw: dict[str, Any], domain: str, source: str) -> Task:
         prompt=raw["prompt"],
         rubric=Rubric(elements=elements, constraints=constraints),
         source=source,
+        domains=tuple(raw["domains"]),
+        steps=tuple(raw["steps"]),
+        stakeholders=tuple(Stakeholder(name=x["name"], wants=x["wants"]) for x in raw["stakeholders"]),
+        missing=tuple(Gap(what=x["what"], element=x["element"]) for x in raw["missing"]),
     )
 
 
@@ -333,7 +362,7 @@ def _load_file(path: Path) -> list[Task]:
         task_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index}"
         errors = validate_schema(raw, {"$ref": "#/definitions/task"}, schema)
         if not errors:
-            errors = _semantic_errors(raw)
+            errors = _semantic_errors(raw) or _level_errors(raw, data["domain"])
         if errors:
             raise _fail(shown, task_id, *errors[0])
         tasks.append(_build_task(raw, data["domain"], shown))

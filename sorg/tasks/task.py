@@ -39,8 +39,27 @@ class Rubric:
 
 
 @dataclass(frozen=True)
+class Stakeholder:
+    """A person named in the task's prompt and what they want (at level 4, demands conflict)."""
+
+    name: str
+    wants: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Information the prompt withholds that an answer needs; `element` is the rubric element
+    whose patterns detect that the answer notices it (flags it, states an assumption, asks)."""
+
+    what: str
+    element: str
+
+
+@dataclass(frozen=True)
 class Task:
-    """One mission for a team. `level` is complexity 1-4; `source` is the file it came from."""
+    """One mission for a team. `level` is complexity 1-4 (`sorg.tasks.levels` defines each);
+    `source` is the file it came from. `domains` (the task's own domain first), `steps`,
+    `stakeholders` and `missing` describe what makes it that level."""
 
     id: str
     domain: str
@@ -49,3 +68,7 @@ class Task:
     prompt: str
     rubric: Rubric
     source: str = ""
+    domains: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    stakeholders: tuple[Stakeholder, ...] = ()
+    missing: tuple[Gap, ...] = ()

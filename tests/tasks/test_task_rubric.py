@@ -12,12 +12,12 @@ from sorg.tasks.task import Constraint, Element, Rubric, Task
 
 GOOD_ANSWERS = {
     "evt-l4-01": """## Budget
-- Venue rental: $40,000
-- Catering: $35,000
-- Speaker fees: $20,000
-- AV equipment: $10,000
-- Marketing: $10,000
-- Contingency: $5,000
+- Venue rental: $10,000
+- Catering (in-house, $80 per head a day): $72,000
+- Speaker fees: $12,000
+- AV equipment: $6,000
+- Marketing: $8,000
+- Contingency: $12,000
 Total: $120,000
 
 ## Day 1 schedule
@@ -34,7 +34,10 @@ Total: $120,000
 3. Speaker Mia Chen
 4. Keynote: Sam Ortiz
 
-Risk: a speaker cancels. Mitigation: keep a backup speaker on call.""",
+Risk: a speaker cancels. Mitigation: keep a backup speaker on call.
+
+Trade-off: Lena Brooks agrees to $80 a head, Dana keeps her 10% contingency, and Raj gets $20,000 rather than half.
+The city is not stated, so we assume Chicago.""",
     "cur-l2-02": """Opening activity (10 min): a warm-up where pupils fold paper into halves and quarters.
 Main activity (35 min): pizza fractions game in groups, naming numerator and denominator.
 Check understanding (15 min): exit ticket quiz with three fraction questions.""",
@@ -73,7 +76,10 @@ Timeline:
 
 Sales targets: 2,000 units in Berlin, 1,500 in Paris, 1,000 in Madrid.
 Risk: permits are delayed. Mitigation: start the permit process early and keep a backup city.
-Risk: supply shortage. Mitigation: a second supplier as fallback.""",
+Risk: supply shortage. Mitigation: a second supplier as fallback.
+
+Compromise: Berlin gets 40%, not 60%, and the teaser phase shrinks to 3 weeks for Kenji.
+The three cities are not named in the brief; we assume Berlin, Paris and Madrid.""",
     "inc-l4-01": """Shifts:
 - Weekday day shift 08:00-20:00, Mon-Fri (60 h)
 - Weekday night shift 20:00-08:00, Mon-Fri (60 h)
@@ -96,9 +102,12 @@ Handover: a 15-minute handoff brief at every shift change.
 
 Tooling:
 - PagerDuty: $1,200
-- Status page: $300""",
-    "sw-l1-02": "Use POST /users to create a user.",
-    "res-l1-02": "Hand out a short survey card after each visit asking: How satisfied were you with your coffee, from 1 to 5?",
+- Status page: $300
+
+Trade-off: 5-minute response for SEV1 only; nobody is on call twice in a row.
+Time zones are not given; we assume one office and local rest rules.""",
+    "sw-l1-02": "Use POST /users with a JSON body holding email and password. It returns 201 Created, or 400 Bad Request.",
+    "res-l1-02": "Hand out a short survey card after each visit asking: How satisfied were you with your coffee, from 1 to 5? Would you recommend us?",
 }
 
 
@@ -119,24 +128,25 @@ def test_good_answer_scores_one_and_empty_scores_zero(bank, task_id: str) -> Non
 
 def test_partial_answer_gets_partial_credit_with_stated_weights(bank) -> None:
     task = bank.get("evt-l4-01")
-    # Elements only, no numbers: 7 elements of weight 1; constraints weigh 2 + 1 + 1 + 1.
+    # Elements only, no numbers, no trade-off and no flagged gap: 7 of 9 elements of weight 1;
+    # constraints weigh 2 + 1 + 1 + 1.
     text = ("We book a venue and catering, invite speakers, rent AV gear, run marketing and keep "
             "a contingency fund. The main risk is rain.")
     details = score_details(task, text)
-    assert set(details.passed) == {e.id for e in task.rubric.elements}
-    assert details.score == pytest.approx(7 / 12)
+    assert set(details.passed) == {e.id for e in task.rubric.elements} - {"conflict", "city_gap"}
+    assert details.score == pytest.approx(7 / 14)
     assert {i.id for i in details.constraints} == {c.id for c in task.rubric.constraints}
     assert isinstance(details, RubricResult)
     d = details.to_dict()
-    assert d["task_id"] == "evt-l4-01" and len(d["items"]) == 11
+    assert d["task_id"] == "evt-l4-01" and len(d["items"]) == 13
 
 
 def test_details_explain_constraints(bank) -> None:
     task = bank.get("evt-l4-01")
-    broken = GOOD_ANSWERS["evt-l4-01"].replace("Contingency: $5,000", "Contingency: $6,000")
+    broken = GOOD_ANSWERS["evt-l4-01"].replace("Contingency: $12,000", "Contingency: $13,000")
     details = score_details(task, broken)
     assert "budget_total" in details.failed
-    assert details.score == pytest.approx(10 / 12)
+    assert details.score == pytest.approx(12 / 14)
 
 
 def test_budget_split_across_sections_does_not_add_up(bank) -> None:
@@ -318,7 +328,8 @@ def test_mask_echo_blanks_only_copied_runs() -> None:
 
 def test_paraphrase_of_a_task_still_counts(bank) -> None:
     task = bank.get("evt-l1-01")
-    assert score_rubric(task, "Book the lakeside lodge: it is quiet and big enough for thirty people.") == 1.0
+    assert score_rubric(task, "Book the lakeside lodge: it is quiet and big enough for thirty people, "
+                              "and a shuttle bus takes everyone there.") == 1.0
 
 
 def test_adversarial_long_lines_score_in_linear_time(bank) -> None:
