@@ -281,10 +281,21 @@ def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
     return errors
 
 
+#: The fields that describe a task's level in the study's terms (`sorg.tasks.levels`).
+_DESCRIBED = ("domains", "steps", "stakeholders", "missing")
+
+
 def _level_errors(raw: dict[str, Any], domain: str) -> list[tuple[str, str]]:
     """The task's domains, steps, stakeholders and missing information: consistent with its
     file and rubric, and fitting its level's definition (`sorg.tasks.levels`)."""
     errors: list[tuple[str, str]] = []
+    given = [k for k in _DESCRIBED if k in raw]
+    if not given:
+        return errors  # a task that does not describe itself in the study's terms (a user's bank)
+    if len(given) != len(_DESCRIBED):
+        lacking = [k for k in _DESCRIBED if k not in raw]
+        return [(lacking[0], f"is required when {', '.join(given)} {'is' if len(given) == 1 else 'are'} given: "
+                             f"a task describes its level with all of {', '.join(_DESCRIBED)} or none")]
     domains = raw["domains"]
     if domains[0] != domain:
         errors.append(("domains[0]", f"must be the file's domain {domain!r}, not {domains[0]!r}"))
@@ -334,10 +345,10 @@ def _build_task(raw: dict[str, Any], domain: str, source: str) -> Task:
         prompt=raw["prompt"],
         rubric=Rubric(elements=elements, constraints=constraints),
         source=source,
-        domains=tuple(raw["domains"]),
-        steps=tuple(raw["steps"]),
-        stakeholders=tuple(Stakeholder(name=x["name"], wants=x["wants"]) for x in raw["stakeholders"]),
-        missing=tuple(Gap(what=x["what"], element=x["element"]) for x in raw["missing"]),
+        domains=tuple(raw.get("domains", (domain,))),
+        steps=tuple(raw.get("steps", ())),
+        stakeholders=tuple(Stakeholder(name=x["name"], wants=x["wants"]) for x in raw.get("stakeholders", ())),
+        missing=tuple(Gap(what=x["what"], element=x["element"]) for x in raw.get("missing", ())),
     )
 
 

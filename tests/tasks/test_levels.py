@@ -149,3 +149,33 @@ def test_complexity_rises_with_level() -> None:
         assert means == sorted(means) and len(set(means)) == 4, (attr, means)
     stakeholders = [mean(level, "stakeholders") for level in (1, 2, 3, 4)]
     assert stakeholders[3] >= 2 > stakeholders[0]
+
+
+_USER_TASK = {"id": "gdn-l1-01", "level": 1, "title": "Beds", "prompt": "Plan three vegetable beds for a small garden.",
+              "rubric": {"elements": [{"id": "veg", "description": "names a vegetable", "patterns": ["tomato|bean"]}]}}
+
+
+def test_a_user_task_need_not_describe_its_level_in_the_studys_terms(tmp_path) -> None:
+    """A user's bank loads without domains/steps/stakeholders/missing (the study's level terms
+    are the packaged bank's, checked above); such a task's domains default to its file's."""
+    import json
+
+    (tmp_path / "garden.json").write_text(json.dumps({"domain": "garden", "tasks": [_USER_TASK]}), encoding="utf-8")
+    (task,) = load_bank(tmp_path)
+    assert task.domains == ("garden",) and task.steps == () and task.missing == ()
+
+
+def test_a_task_describes_its_level_with_all_four_fields_or_none(tmp_path) -> None:
+    import json
+
+    from sorg.errors import TaskBankError
+
+    partial = {**_USER_TASK, "steps": ["pick beds", "pick crops", "water"]}
+    (tmp_path / "garden.json").write_text(json.dumps({"domain": "garden", "tasks": [partial]}), encoding="utf-8")
+    with pytest.raises(TaskBankError, match=r"garden\.json.*gdn-l1-01.*domains.*all of domains, steps"):
+        load_bank(tmp_path)
+
+
+def test_every_packaged_task_describes_its_level() -> None:
+    for task in TASKS:
+        assert task.steps and task.domains[0] == task.domain, task.id
