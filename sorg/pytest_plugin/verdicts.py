@@ -206,6 +206,7 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
     row: dict[str, Any] = {"nodeid": nid, "outcome": word, "message": message}
     if v is not None:
         row["verdict"] = v.to_dict()
+        row["power_plan"] = power_plan(v)
     hook = config.hook
     now = time.time()
     kw = {k: 1 for k in e["keywords"]}
@@ -219,6 +220,20 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
         hook.pytest_runtest_logreport(report=rep)
     hook.pytest_runtest_logfinish(nodeid=nid, location=loc)
     return row
+
+
+def power_plan(v: Any, target: float = 0.8) -> dict[str, Any]:
+    """What the claim needs for `target` power at its Holm-adjusted alpha (`claims.plan`), so
+    the report can say, claim by claim, where the sweep is still too small."""
+    from sorg import claims as _claims
+
+    if v.passed is None and v.skip_reason:
+        return {"target": target, "n_now": 0, "n_needed": None, "unit": "", "short": None,
+                "note": "not judged"}
+    pl = _claims.plan(v, power=target)
+    short = None if pl.n_needed is None else pl.n_now < pl.n_needed
+    return {"target": target, "n_now": pl.n_now, "n_needed": pl.n_needed, "unit": pl.unit, "short": short,
+            "basis": pl.basis, "note": pl.note}
 
 
 def order(entries: list[dict]) -> list[dict]:

@@ -32,9 +32,19 @@ def claims_table(rows: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
             fmt_p(v.get("p")),
             fmt_p(v.get("p_holm")),
             fmt_power(v.get("power")),
+            power_need(r.get("power_plan")),
         ])
-    return tabulate(body, headers=["claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power"],
-                    tablefmt=fmt, disable_numparse=True)
+    return tabulate(body, headers=["claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power",
+                                   "for 80% power"], tablefmt=fmt, disable_numparse=True)
+
+
+def power_need(plan: Mapping[str, Any] | None) -> str:
+    """"short: needs 23 tasks" where the sweep is below 80% power at the observed effect, "ok"
+    where it reaches it, "-" where no power model applies (descriptive or not judged)."""
+    if not plan or plan.get("n_needed") is None:
+        return "-"
+    need = f"{plan['n_needed']} {plan.get('unit') or 'units'}"
+    return f"short: needs {need}" if plan.get("short") else f"ok ({need})"
 
 
 def _num(x: Any, digits: int = 3) -> str:
