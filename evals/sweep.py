@@ -59,7 +59,7 @@ class Chunk:
     levels: tuple[int, ...]
     per_level: int
     stream_length: int
-    seeds: int
+    seeds: tuple[int, ...]
 
     @property
     def slug(self) -> str:
@@ -68,29 +68,31 @@ class Chunk:
     def mark(self) -> pytest.MarkDecorator:
         """The `sorg` marker that makes a test sweep exactly this chunk's cells."""
         kw: dict[str, Any] = dict(protocols=list(self.protocols), agents=list(self.sizes), levels=list(self.levels),
-                                  tasks_per_level=self.per_level, seeds=self.seeds)
+                                  tasks_per_level=self.per_level, seeds=list(self.seeds))
         if self.kind == "streams":
             kw["stream_length"] = self.stream_length
         return pytest.mark.sorg(**kw)
 
 
-def _streams(name: str, protocols: list[str], size: int) -> Chunk:
-    return Chunk(name, "streams", tuple(protocols), (size,), (1, 2, 3, 4), TASKS_PER_LEVEL, STREAM_LENGTH, SEEDS)
+def _streams(name: str, protocols: list[str], size: int, seeds: tuple[int, ...]) -> Chunk:
+    return Chunk(name, "streams", tuple(protocols), (size,), (1, 2, 3, 4), TASKS_PER_LEVEL, STREAM_LENGTH, seeds)
 
 
 def _scaling(name: str, sizes: tuple[int, ...], tasks: int = SCALING_TASKS) -> Chunk:
-    return Chunk(name, "scaling", tuple(SCALING_PROTOCOLS), sizes, (1,), tasks, 1, 1)
+    return Chunk(name, "scaling", tuple(SCALING_PROTOCOLS), sizes, (1,), tasks, 1, (0,))
 
 
-#: Every chunk, in the order they are recorded (cheapest evidence for the most claims first).
+#: Every chunk, in the order they are recorded (cheapest evidence for the most claims first). The
+#: protocol sweep is cut by seed: each seed is a complete replicate of every stream, so a sweep
+#: recorded up to any seed is a balanced design the claims can judge.
 CHUNKS: dict[str, Chunk] = {c.name: c for c in (
-    _streams("core-n4", PAPER_AND_CONTROLS, 4),
-    _streams("core-n8", PAPER_AND_CONTROLS, 8),
+    *(_streams(f"core-n4-s{s}", PAPER_AND_CONTROLS, 4, (s,)) for s in range(SEEDS)),
+    *(_streams(f"core-n8-s{s}", PAPER_AND_CONTROLS, 8, (s,)) for s in range(SEEDS)),
     _scaling("scale-4-16", (4, 8, 16)),
     _scaling("scale-32", (32,)),
     _scaling("scale-64", (64,)),
     _scaling("scale-256", (256,), tasks=1),
-    _streams("bio-n4", BIO, 4),
+    _streams("bio-n4", BIO, 4, tuple(range(SEEDS))),
 )}
 
 

@@ -7,7 +7,7 @@ and git never holds one huge file. The requests it makes are exactly those `pyte
 makes (the sample identity is built by `run_stream`, not by the caller), so the evals replay
 from these cassettes.
 
-    python scripts/record_sweep.py --chunk core-n4 [--dry-run]
+    python scripts/record_sweep.py --chunk core-n4-s0 [--dry-run]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def plan(chunk: str) -> list[tuple]:
     c = CHUNKS[chunk]
     tasks = stream_order(load_bank().select(levels=c.levels, per_level=c.per_level))
     streams = [tasks[i:i + c.stream_length] for i in range(0, len(tasks), c.stream_length)]
-    return [(st, p, n, s) for st in streams for n in c.sizes for s in range(c.seeds) for p in c.protocols]
+    return [(st, p, n, s) for st in streams for n in c.sizes for s in c.seeds for p in c.protocols]
 
 
 def note_run(chunk: str, summary: dict) -> None:

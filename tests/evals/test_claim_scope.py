@@ -153,6 +153,6 @@ def test_capability_threshold_is_free_vs_fixed_roles_within_each_model() -> None
 
 
 def test_a_claim_over_an_unrecorded_chunk_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SORG_STUDY_CHUNKS", "core-n4")
+    monkeypatch.setenv("SORG_STUDY_CHUNKS", "core-n4-s0")
     v = _verdict("test_tokens_8_to_64")
     assert v.skipped and "scale-4-16" in v.skip_reason and "record_sweep.py --chunk" in v.skip_reason
