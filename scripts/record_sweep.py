@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -81,11 +82,17 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
               f"calls={sum(r.calls for r in recs)} sources={[dict(r.sources) for r in recs][-1]} "
               f"t={time.time() - t0:.0f}s", flush=True)
 
-    with out.open("a", encoding="utf-8") as fh:
-        # Cells run `parallel` at a time, so both embedded servers stay busy even when a
-        # protocol speaks one agent at a time; the cassette is the same whatever the order.
-        await asyncio.gather(*(one(*cell, fh) for cell in cells))
-    client.close()
+    try:
+        with out.open("a", encoding="utf-8") as fh:
+            # Cells run `parallel` at a time, so both embedded servers stay busy even when a
+            # protocol speaks one agent at a time; the cassette is the same whatever the order.
+            await asyncio.gather(*(one(*cell, fh) for cell in cells))
+    finally:  # an interrupted run is noted too: its live time counts toward the chunk's
+        client.close()
+        _finish(chunk, cells, done, errors, calls, live, t0)
+
+
+def _finish(chunk: str, cells: list, done: int, errors: int, calls: int, live: int, t0: float) -> None:
     summary = {"chunk": chunk, "cells": len(cells), "done": done, "errors": errors, "calls": calls,
                "live_calls": live, "wall_s": round(time.time() - t0, 1),
                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -94,9 +101,56 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
     print(json.dumps(summary))
 
 
+async def _fake_reply(req):
+    """A plausible reply of each kind (the shape benchmarks/protocol_calls.py uses), so a chunk's
+    calls and prompt tokens can be counted before any live call."""
+    from sorg.model.backends import RawReply
+
+    fmt = req.response_format and req.response_format["json_schema"]["name"]
+    if fmt == "plan":
+        text = json.dumps({"assignments": [{"role": f"lead {i}", "subtask": f"write part {i}"} for i in range(4)]})
+    elif fmt == "judge_q":
+        text = json.dumps({"rationale": "ok", **{d: 3 for d in req.response_format["json_schema"]["schema"]["required"][1:]}})
+    elif fmt:
+        text = json.dumps({"role": "analyst", "contribution": "Venue: $1200. Catering: $800. " * 4, "abstain": False})
+    else:
+        text = "Final plan: venue $1200, catering $800."
+    return RawReply(text=text, prompt_tokens=sum(len(m["content"]) for m in req.messages) // 4, completion_tokens=60)
+
+
+def estimate(chunks: list[str]) -> list[dict]:
+    """Calls and prompt tokens of each chunk, counted on a fake model, and the live hours they
+    project at the rate measured on the chunks recorded so far (evals/recorded.json)."""
+    from sorg.model.backends import register_backend
+    from sorg.model.client import ModelClient
+    from sorg.scoring import SCORERS
+    from sorg.trial import DEFAULT_SCORERS, arun_stream
+
+    register_backend("fakeplan", _fake_reply)
+    client = ModelClient(cassette_dir=None, cache_dir=None, concurrency=64)
+    scorers = [s for s in DEFAULT_SCORERS if s in SCORERS and SCORERS[s].needs_model]
+    runs = [r for entry in (json.loads(RECORDED_FILE.read_text()) if RECORDED_FILE.exists() else {}).values()
+            for r in entry["runs"] if r.get("live_calls")]
+    rate = sum(r["live_calls"] for r in runs) / sum(r["wall_s"] for r in runs) if runs else None
+    rows = []
+    for chunk in chunks:
+        calls = tokens = 0
+        for stream, protocol, n, seed in plan(chunk):
+            recs = asyncio.run(arun_stream(stream, protocol, "fakeplan/m", n, seed, client=client, scorers=scorers))
+            for r in recs:
+                judge = r.scores.get("judge_q", {}).get("usage", {})
+                calls += r.calls + judge.get("calls", 0)
+                tokens += r.prompt_tokens + judge.get("prompt_tokens", 0)
+        rows.append({"chunk": chunk, "cells": len(plan(chunk)), "calls": calls, "prompt_tokens": tokens,
+                     "hours": round(calls / rate / 3600, 2) if rate else None})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--chunk", required=True, choices=sorted(CHUNKS))
+    ap.add_argument("--chunk", choices=sorted(CHUNKS), help="the chunk to record (or to --dry-run / --plan)")
+    ap.add_argument("--plan", action="store_true",
+                    help="count every chunk's calls on a fake model and project live hours from the measured rate")
     ap.add_argument("--dry-run", action="store_true", help="print the cells and exit")
     ap.add_argument("--out", default=str(ROOT / ".sorg" / "recording.jsonl"))
     ap.add_argument("--parallel", type=int, default=2, help="cells recorded at once (default 2)")
@@ -105,11 +159,24 @@ def main(argv: list[str] | None = None) -> int:
                          "second set of servers, so two chunks record at once (set "
                          "SORG_LOCAL_SERVERS=1 SORG_LOCAL_THREADS=1 for each on 2 cores)")
     args = ap.parse_args(argv)
+    if args.plan:
+        from tabulate import tabulate
+
+        rows = estimate([args.chunk] if args.chunk else list(CHUNKS))
+        print(tabulate(rows, headers="keys"))
+        total = [r["hours"] for r in rows if r["hours"] is not None]
+        print(json.dumps({"chunks": len(rows), "calls": sum(r["calls"] for r in rows),
+                          "hours": round(sum(total), 1) if total else None}))
+        return 0
+    if not args.chunk:
+        ap.error("--chunk is required (or --plan)")
     if args.dry_run:
         for stream, protocol, n, seed in plan(args.chunk):
             print([t.id for t in stream], protocol, n, seed)
         return 0
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    # A kill (SIGTERM) unwinds like Ctrl-C, so the run's live time is noted before it stops.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     asyncio.run(record(args.chunk, Path(args.out), args.state_dir, args.parallel))
     return 0
 
