@@ -37,6 +37,37 @@ def origin_of(part: Any) -> str:
     return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', '?')}"
 
 
+def instance(obj: Any, base: type, where: str, kind: str, what: str,
+             wrap: Callable[[Any], Any] | None = None) -> Any:
+    """The `base` instance `obj` stands for: itself, its class instantiated, or `wrap(obj)` (a
+    function made a part); a RegistryError naming `where` otherwise. Shared by the protocol and
+    scorer registries, whose parts are registered the same ways."""
+    if isinstance(obj, type):
+        if not issubclass(obj, base):
+            raise RegistryError(f"{where}: {origin_of(obj)} is not a {kind} ({what})")
+        try:
+            return obj()
+        except Exception as exc:
+            raise RegistryError(f"{where}: cannot make {origin_of(obj)}(): {type(exc).__name__}: {exc}") from exc
+    if isinstance(obj, base):
+        return obj
+    if wrap is not None:
+        made = wrap(obj)
+        if made is not None:
+            return made
+    raise RegistryError(f"{where}: {obj!r} is not a {kind} ({what})")
+
+
+def named(inst: Any, name: str, where: str) -> Any:
+    """`inst` carrying the name it is registered under (an instance attribute); a RegistryError
+    when it already carries another."""
+    if inst.name and inst.name != name:
+        raise RegistryError(f"{where}: {origin_of(inst)} is named {inst.name!r} but registered as {name!r}")
+    if not inst.name:
+        inst.name = name
+    return inst
+
+
 class Registry(MutableMapping[str, T]):
     """Name -> part, in registration order; the entry points of `group` join on first read.
 

@@ -23,7 +23,7 @@ from typing import Any, Callable, TypeVar
 
 from sorg.errors import RegistryError
 from sorg.protocols.base import Protocol, Team
-from sorg.registry import Registry, origin_of
+from sorg.registry import Registry, instance, named, origin_of
 
 __all__ = ["FunctionProtocol", "PROTOCOLS", "protocol"]
 
@@ -48,26 +48,11 @@ class FunctionProtocol(Protocol):
 
 def _as_protocol(obj: Any, name: str, where: str) -> Protocol:
     """The protocol instance `obj` stands for, or a RegistryError naming `where`."""
-    if isinstance(obj, type):
-        if not issubclass(obj, Protocol):
-            raise RegistryError(f"{where}: {origin_of(obj)} is not a protocol ({_WHAT})")
-        try:
-            inst = obj()
-        except Exception as exc:
-            raise RegistryError(f"{where}: cannot make {origin_of(obj)}(): {type(exc).__name__}: {exc}") from exc
-    elif isinstance(obj, Protocol):
-        inst = obj
-    elif inspect.iscoroutinefunction(obj):
-        inst = FunctionProtocol(obj, name)
-    else:
-        raise RegistryError(f"{where}: {obj!r} is not a protocol ({_WHAT})")
+    inst = instance(obj, Protocol, where, "protocol", _WHAT,
+                    wrap=lambda f: FunctionProtocol(f, name) if inspect.iscoroutinefunction(f) else None)
     if type(inst).run is Protocol.run or not inspect.iscoroutinefunction(inst.run):
         raise RegistryError(f"{where}: protocol {name!r} ({origin_of(inst)}) needs `async def run(self, team) -> str`")
-    if inst.name and inst.name != name:
-        raise RegistryError(f"{where}: {origin_of(inst)} is named {inst.name!r} but registered as {name!r}")
-    if not inst.name:
-        inst.name = name  # an instance attribute: the class stays unnamed
-    return inst
+    return named(inst, name, where)
 
 
 #: Every registered protocol by name, in registration order (the packaged ones first).

@@ -17,7 +17,7 @@ import sys
 from typing import Any, Callable, Mapping, TypeVar
 
 from sorg.errors import RegistryError
-from sorg.registry import Registry, origin_of
+from sorg.registry import Registry, instance, named, origin_of
 from sorg.tasks.task import Task
 
 __all__ = ["FunctionScorer", "Score", "ScoreContext", "Scorer", "SCORERS", "register_scorer", "get_scorer"]
@@ -83,26 +83,11 @@ _WHAT = ("a scorer is a subclass (or instance) of sorg.scoring.Scorer with `comp
 
 def _as_scorer(obj: Any, name: str, where: str) -> Scorer:
     """The scorer instance `obj` stands for, or a RegistryError naming `where`."""
-    if isinstance(obj, type):
-        if not issubclass(obj, Scorer):
-            raise RegistryError(f"{where}: {origin_of(obj)} is not a scorer ({_WHAT})")
-        try:
-            inst = obj()
-        except Exception as exc:
-            raise RegistryError(f"{where}: cannot make {origin_of(obj)}(): {type(exc).__name__}: {exc}") from exc
-    elif isinstance(obj, Scorer):
-        inst = obj
-    elif callable(obj) and not inspect.iscoroutinefunction(obj):
-        inst = FunctionScorer(obj, name)
-    else:
-        raise RegistryError(f"{where}: {obj!r} is not a scorer ({_WHAT})")
+    inst = instance(obj, Scorer, where, "scorer", _WHAT, wrap=lambda f: FunctionScorer(f, name)
+                    if callable(f) and not inspect.iscoroutinefunction(f) else None)
     if type(inst).score is Scorer.score and type(inst).compute is Scorer.compute:
         raise RegistryError(f"{where}: scorer {name!r} ({origin_of(inst)}) defines neither compute nor score")
-    if inst.name and inst.name != name:
-        raise RegistryError(f"{where}: {origin_of(inst)} is named {inst.name!r} but registered as {name!r}")
-    if not inst.name:
-        inst.name = name
-    return inst
+    return named(inst, name, where)
 
 
 #: Every registered scorer by name (entry points of group `sorg.scorers` join on first read).

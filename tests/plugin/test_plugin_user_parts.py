@@ -8,20 +8,10 @@ from __future__ import annotations
 import json
 
 from tests.plugin import user_project
+from tests.plugin.projects import CONFTEST as FAKE_CONFTEST
 from tests.plugin.projects import FAKE
 
-CONFTEST = '''
-import pytest
-import sorg_fake
-
-@pytest.fixture(scope="session")
-def sorg_runner():
-    return sorg_fake.fake_run_trial
-
-@pytest.fixture(scope="session")
-def sorg_client():
-    return None
-''' + user_project.PROTOCOL
+CONFTEST = FAKE_CONFTEST + user_project.PROTOCOL
 
 INI = '''
 [pytest]
