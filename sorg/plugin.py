@@ -178,7 +178,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     rep = yield
     props = item.user_properties
     if any(k == TRIAL_PROP for k, _ in props):
-        ids = [v.get("trial_id") for k, v in props if k == TRIAL_PROP]
+        ids = [v.get("trial_id") for k, v in props if k == TRIAL_PROP and isinstance(v, dict)]
         props[:] = [(k, v) for k, v in props if k != TRIAL_PROP] + [("sorg_trial_id", i) for i in ids]
     return rep
 

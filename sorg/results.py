@@ -373,14 +373,14 @@ class Trials:
     @property
     def records(self) -> list[TrialRecord]:
         recs = self._table.records
-        return [recs[i] for i in self._idx]
+        return [recs[i] for i in self._idx.tolist()]
 
     def __len__(self) -> int:
         return int(self._idx.size)
 
     def __iter__(self) -> Iterator[TrialRecord]:
         recs = self._table.records
-        return (recs[i] for i in self._idx)
+        return (recs[i] for i in self._idx.tolist())
 
     def __bool__(self) -> bool:
         return self._idx.size > 0

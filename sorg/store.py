@@ -28,7 +28,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, TextIO
 
 from sorg.errors import StoreCorrupt
 from sorg.record import RECORD_VERSION, TrialRecord
@@ -190,7 +190,7 @@ class TrialStore:
         self.run_dir = self.report_dir / self.run_id
         self.path = self.run_dir / TRIALS_FILE
         self.fsync_every_s = fsync_every_s
-        self._fh = None
+        self._fh: TextIO | None = None
         self._seen: dict[str, str] | None = None  # trial id -> status of its kept record
         self._last_sync = 0.0
         self._dirty = False

@@ -19,7 +19,7 @@ import numpy as np
 from sorg import stats
 from sorg.claims import _common as c
 from sorg.claims.verdict import Verdict, _f
-from sorg.inference import rounded, t_interval, wilcoxon_units
+from sorg.inference import UnitResult, rounded, t_interval, wilcoxon_units
 from sorg.power import power_units
 from sorg.results import Trials
 
@@ -111,7 +111,7 @@ def spread(
         cols = [rounded(groups[lab][1][np.searchsorted(groups[lab][0], common)]) for lab in labels]
         matrix = np.column_stack(cols)
         if k >= 3:
-            res = stats.friedman(matrix)
+            res: stats.TestResult | UnitResult = stats.friedman(matrix)
             test_name = f"Friedman chi-square blocked by {word}"
             if math.isfinite(res.statistic):
                 extra["kendall_w"] = float(res.statistic / (matrix.shape[0] * (k - 1)))

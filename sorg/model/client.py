@@ -46,7 +46,7 @@ from sorg.model.backends import ProviderError, RawReply, find_backend
 from sorg.model.cassette import FORMAT_VERSION, CassetteStore
 from sorg.model.identity import field_digests, request_key
 from sorg.model.redact import clean_params, redact_text, secret_values
-from sorg.model.types import Completion, RecordMode, Request
+from sorg.model.types import Completion, RecordMode, Request, Source
 
 __all__ = ["ModelClient", "LOCAL_PREFIX"]
 
@@ -232,7 +232,7 @@ class ModelClient:
                 miss = CassetteMiss(self._miss_message(req, key))
                 # The model was never recorded: every trial of it misses; the plugin reports
                 # such a fault once for the run rather than once per trial.
-                miss.run_wide = not store.entries(req.model)  # type: ignore[attr-defined]
+                miss.run_wide = not store.entries(req.model)
                 raise miss
         if self.record not in _LIVE_FIRST:
             cache = self._disk_cache()
@@ -473,7 +473,7 @@ class ModelClient:
         )
 
 
-def _completion(entry: Mapping[str, Any], source: str, key: str, model: str) -> Completion:
+def _completion(entry: Mapping[str, Any], source: Source, key: str, model: str) -> Completion:
     reply = entry["reply"]
     return Completion(
         text=reply["text"],
@@ -484,7 +484,7 @@ def _completion(entry: Mapping[str, Any], source: str, key: str, model: str) -> 
         # cassettes reproduce those of the live run.
         latency_s=entry.get("latency_s", 0.0),
         model=model,
-        source=source,  # type: ignore[arg-type]
+        source=source,
         key=key,
         finish_reason=reply.get("finish_reason"),
         model_version=reply.get("model_version") or "",

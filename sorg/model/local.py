@@ -304,7 +304,7 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = 
                     f"Stop it with `sorg local stop` and rerun: finished trials are kept.")
             if _alive(state["pid"]):
                 _kill(state["pid"])  # alive but not answering: replace it
-            kept = {k: state[k] for k in ("users", "pinned") if k in state}
+            kept: dict[str, Any] = {k: state[k] for k in ("users", "pinned") if k in state}
             state = {**_start(folder, gguf), **kept, "restarts": restarts}
         elif state is None:
             state = _start(folder, gguf)

@@ -28,12 +28,14 @@ import dataclasses
 import hashlib
 import random
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
 
 from sorg import agents
 from sorg.model.types import Request
 from sorg.record import AgentReply
 from sorg.tasks.task import Task
+
+T = TypeVar("T")
 
 
 def sub_seed(seed: int, *parts: object) -> int:
@@ -127,7 +129,7 @@ class Team:
         self.models_seen.append(getattr(done, "model_version", "") or done.model)
         return reply
 
-    async def together(self, calls: Sequence[Callable[[], Awaitable[AgentReply]]]) -> list[AgentReply]:
+    async def together(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         """Turns that do not depend on each other, run concurrently (the door bounds how many).
 
         Each call is *started* in list order, so the order numbers (and the record) do not

@@ -82,7 +82,7 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
     wanted = [a for a in SWEEP_ARGS if a in metafunc.fixturenames]
     if not wanted or metafunc.definition.get_closest_marker("sorg_claim"):
         return None
-    explicit = set()
+    explicit: set[str] = set()
     for m in metafunc.definition.iter_markers("parametrize"):
         names = m.args[0] if m.args else m.kwargs.get("argnames", ())
         explicit.update(n.strip() for n in (names.split(",") if isinstance(names, str) else names))
@@ -187,7 +187,7 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
         "n_agents": [(n, f"n{n}") for n in agents],
         "seed": [(s, f"s{s}") for s in seeds],
     }
-    order = [a for a in ("model", "task", "stream", "protocol", "n_agents", "seed") if a in wanted]
+    order: list[str] = [a for a in ("model", "task", "stream", "protocol", "n_agents", "seed") if a in wanted]
     combos: list[tuple[list, list]] = [([], [])]
     for a in order:
         combos = [(vals + [v], ids + [i]) for vals, ids in combos for v, i in axes[a]]

@@ -349,7 +349,7 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
     text = answer if isinstance(answer, str) else ""
     plan = _plan(task)
     raw_sections, unwrapped = answer_sections(text)
-    normed = [n for s in raw_sections if (n := normalise_section(s))]
+    normed = [norm for s in raw_sections if (norm := normalise_section(s))]
     unique = sorted(set(normed))
     verdicts = [plan.verdict(s) for s in unique]
 

@@ -109,7 +109,7 @@ def cluster_bootstrap(
     codes_all, k = cluster_codes(labels)
     if k == 0:
         return (float("nan"), float("nan")), np.array([])
-    sums = []
+    sums: list[np.ndarray] = []
     start = 0
     for vals, _ in groups:
         v = np.asarray(vals, dtype=float)

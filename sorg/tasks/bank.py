@@ -184,7 +184,7 @@ def _schema() -> dict[str, Any]:
 # semantic checks and building records
 
 
-class FrozenParams(dict):  # type: ignore[type-arg]
+class FrozenParams(dict[str, Any]):
     """A constraint's params: read-only, yet a real dict.
 
     Why a dict subclass rather than MappingProxyType: tasks travel (pickled to xdist workers,
