@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-dir", type=Path, help="embedded server state dir (default: a temp dir)")
     args = ap.parse_args(argv)
 
-    from sorg.model.local import ensure_servers, threads_per_server, stop_server
+    from sorg.model.local import ensure_servers, stop_server, threads_per_server
 
     global STATE
     STATE = args.state_dir or Path(tempfile.mkdtemp(prefix="sorg-bench-live-"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import pytest
 
 from sorg import claims
+
 from sweep import MODEL as EMBEDDED
 from sweep import PAPER, SCALING_PROTOCOLS, SCALING_SIZES
 

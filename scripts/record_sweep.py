@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from evals.sweep import MODEL, PAPER_AND_CONTROLS, SCALING_PROTOCOLS, STUDY_PROTOCOLS, TASKS_PER_LEVEL, SCALING_TASKS  # noqa: E402
+from evals.sweep import MODEL, PAPER_AND_CONTROLS, SCALING_PROTOCOLS, SCALING_TASKS, STUDY_PROTOCOLS, TASKS_PER_LEVEL  # noqa: E402
 
 # chunk name -> (protocols, team sizes, levels, tasks per level, stream length, seeds)
 CHUNKS: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], int, int, tuple[int, ...]]] = {

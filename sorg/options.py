@@ -9,8 +9,9 @@ README from drifting apart. Parsing errors name the setting and where its value 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, get_args
+from typing import Any, get_args
 
 from sorg.model.types import RecordMode
 

@@ -26,7 +26,8 @@ module level (no litellm, scipy, numpy, matplotlib).
 from __future__ import annotations
 
 import shutil
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,10 +36,18 @@ from sorg.pytest_plugin import faults as _faults
 from sorg.pytest_plugin import params as _params
 from sorg.pytest_plugin import records as _records
 from sorg.pytest_plugin import sweep as _sweep
-from sorg.pytest_plugin.fixtures import (TRIAL_PROP, sorg_bank, sorg_client, sorg_options, sorg_runner,  # noqa: F401
-                                         sorg_stream, sorg_stream_runner, sorg_trial)
-from sorg.pytest_plugin.state import (_STATE, _bank, _check_startup, _declared, _is_worker, _sorg_opts, _state,
-                                      _store)
+from sorg.pytest_plugin.fixtures import (  # noqa: F401
+    TRIAL_PROP,
+    sorg_bank,
+    sorg_client,
+    sorg_options,
+    sorg_runner,
+    sorg_stream,
+    sorg_stream_runner,
+    sorg_trial,
+)
+from sorg.pytest_plugin.state import _STATE, _bank, _check_startup, _declared, _is_worker, _sorg_opts, _state, _store
+
 TRIAL_ID_PROP = "sorg_trial_id"
 SWEEP_ARGS = _params.SWEEP_ARGS
 trial_payload = _records.trial_payload

@@ -23,7 +23,8 @@ import contextvars
 import threading
 import time
 from collections import Counter
-from typing import Any, Coroutine, Sequence, TypeVar
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from sorg import metrics
 from sorg.errors import BudgetExceeded, ModelError

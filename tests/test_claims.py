@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "stats"))
-from sorg_synth import make_record, synth  # noqa: E402
-
 from sorg import claims, stats  # noqa: E402
 from sorg.claims.verdict import _fp  # noqa: E402
 from sorg.results import Trials  # noqa: E402
+
+from sorg_synth import make_record, synth  # noqa: E402
 
 N_BOOT = 400
 

@@ -11,7 +11,8 @@ would treat trials of one task as independent.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -8,7 +8,8 @@ quantity with no spread across units gets the sign-flip p (2**-G), never p = 0.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

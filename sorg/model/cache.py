@@ -19,8 +19,9 @@ import random
 import sqlite3
 import time
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["DiskCache", "open_cache"]
 

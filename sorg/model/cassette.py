@@ -36,9 +36,10 @@ import fcntl
 import json
 import os
 import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from sorg.errors import CassetteCorrupt
 from sorg.model.identity import model_slug

@@ -37,8 +37,9 @@ import random
 import threading
 import time
 import weakref
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
-from typing import Any, Coroutine, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from sorg import progress
 from sorg.errors import CassetteMiss, ModelError
@@ -164,7 +165,7 @@ class ModelClient:
         #: Counts live calls for the run's progress line (`sorg.progress.Meter`; the plugin
         #: passes the run's, so a client made elsewhere never shows on a sweep's terminal).
         self.meter = meter
-        self._sems: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
+        self._sems: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
         #: Calls that went past replay (to a backend or litellm): a trial runner keeps its
@@ -451,7 +452,7 @@ class ModelClient:
                 if not exc.retryable:
                     raise ModelError(self._error(req, last, attempt + 1, secrets)) from None
                 retry_after = exc.retry_after
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 last = f"no reply within {self._timeout(req):g} s (timeout)"
             except (ConnectionError, OSError) as exc:
                 last = f"connection error: {exc}"

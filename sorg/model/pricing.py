@@ -17,8 +17,9 @@ import os
 import sys
 import tomllib
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["Prices", "find_pyproject", "load_price_table", "BUILTIN_PRICES"]
 

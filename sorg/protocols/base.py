@@ -27,8 +27,9 @@ import asyncio
 import dataclasses
 import hashlib
 import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from sorg import agents
 from sorg.model.types import Request

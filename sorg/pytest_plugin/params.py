@@ -8,7 +8,8 @@ collection failures, never as tracebacks, and never after a trial has run.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import pytest
 

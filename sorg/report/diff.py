@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from sorg.report.fmt import ci_usable, est_ci, fmt, verdict_clusters
 from sorg.store import resolve_run_dir

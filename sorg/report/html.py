@@ -17,9 +17,10 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from sorg.report.fmt import ci_usable, est_ci, fmt, fmt_p, fmt_power, honest_message, no_ci, verdict_clusters
 from sorg.report.meta import finite, write_text

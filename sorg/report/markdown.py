@@ -6,7 +6,8 @@ terminal; degenerate intervals read "no CI (1 task)" (`sorg.report.fmt`).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, verdict_clusters
 from sorg.report.fmt import fmt as fnum

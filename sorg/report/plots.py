@@ -8,8 +8,9 @@ Plots need matplotlib (the `plot` extra) and are skipped without it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sorg.report.fmt import ci_usable
 

@@ -10,8 +10,9 @@ and recorded in cassettes like any agent's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from sorg.tasks.task import Task
 

@@ -75,8 +75,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sorg.scoring.base import Score, Scorer, register_scorer
 from sorg.tasks.rubric import (

@@ -8,7 +8,7 @@ and as the large-sample limit.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 #: Asymptotic relative efficiency of Wilcoxon signed-rank / Mann-Whitney U vs the t test
 #: under normal data; used to turn t-test power into rank-test power.

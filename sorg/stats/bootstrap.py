@@ -9,7 +9,7 @@ reports still use it for descriptive per-protocol means.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

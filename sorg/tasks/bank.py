@@ -17,9 +17,10 @@ import difflib
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from sorg.errors import TaskBankError
 from sorg.tasks.task import Constraint, Element, Rubric, Task
@@ -201,10 +202,10 @@ class FrozenParams(dict[str, Any]):
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenParams, (dict(self),))
 
-    def __copy__(self) -> "FrozenParams":
+    def __copy__(self) -> FrozenParams:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "FrozenParams":
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenParams:
         return self
 
     def __hash__(self) -> int:  # type: ignore[override]

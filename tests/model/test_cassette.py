@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,8 +15,6 @@ from sorg.errors import CassetteCorrupt, CassetteMiss
 from sorg.model.cassette import FORMAT_VERSION, CassetteStore, append_entry, compact, read_entries
 from sorg.model.client import ModelClient
 from sorg.model.identity import request_key
-from sorg.model.types import Request
-
 from tests.model.helpers import make_request
 
 REPO = Path(__file__).resolve().parents[2]
