@@ -50,7 +50,9 @@ def test_sequential_beats_coordinator(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M judged by itself (2026-12-02 sweep): judge Q of the four paper protocols spans 0.582 (broadcast) to 0.607 (shared), gap +0.025 (simultaneous 95% CI -0.02..+0.071) over 8 tasks; Friedman p=0.58, not < 0.0001; d 0.70 < 0.8: the self-judge gives near-constant Q (accuracy 1 on 70% of trials)'))
+    'SmolLM2-135M judged by itself (2026-12-02 sweep): judge Q of the four paper protocols spans 0.582 (broadcast) to '
+    '0.607 (shared), gap +0.025 (simultaneous 95% CI -0.02..+0.071) over 8 tasks; Friedman p=0.58, not < 0.0001; d '
+    '0.70 < 0.8: the self-judge gives near-constant Q (accuracy 1 on 70% of trials)'))
 @claims.claim
 def test_protocols_differ(trials):
     """Study: the paper's four protocols differ in Q by 44% between best and worst (Cohen's
@@ -67,7 +69,9 @@ MARGIN = 0.075
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M: Q at 16 agents 0.609 vs 0.617 at 4 (difference -0.008) on 2 level-1 tasks x 4 protocols; TOST on task means with 1 df p=0.11 (Holm 0.43): equivalence within +-0.075 cannot be shown with 2 tasks (90% CI -0.156..+0.14)'))
+    'SmolLM2-135M: Q at 16 agents 0.609 vs 0.617 at 4 (difference -0.008) on 2 level-1 tasks x 4 protocols; TOST on '
+    'task means with 1 df p=0.11 (Holm 0.43): equivalence within +-0.075 cannot be shown with 2 tasks (90% CI '
+    '-0.156..+0.14)'))
 @claims.claim
 def test_no_degradation_4_to_16(trials):
     """Study: Q holds as teams grow (no degradation from 4 to 256 agents, p=0.61).
@@ -92,7 +96,9 @@ def test_no_degradation_4_to_256(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M: slope of log cost on log team size 1.096 (95% CI 1.066..1.126) over 4..16 agents on 2 tasks; cost +397% from 4 to 16 agents: each added agent sees more of the team until the 2,048-token context budget binds, so cost grows slightly faster than team size here'))
+    'SmolLM2-135M: slope of log cost on log team size 1.096 (95% CI 1.066..1.126) over 4..16 agents on 2 tasks; cost '
+    '+397% from 4 to 16 agents: each added agent sees more of the team until the 2,048-token context budget binds, so '
+    'cost grows slightly faster than team size here'))
 @claims.claim
 def test_cost_grows_sublinearly(trials):
     """Study: cost grows sub-linearly with team size (tokens +11.8% from 8 to 64 agents).
@@ -127,7 +133,8 @@ def test_agents_abstain(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M: coordinator and sequential tie on judge Q (0.596 vs 0.596, 95% CI -0.036..+0.036) over 8 tasks, 15 of 24 pairs with zero difference; exact Wilcoxon p=0.69: the self-judge cannot tell them apart'))
+    'SmolLM2-135M: coordinator and sequential tie on judge Q (0.596 vs 0.596, 95% CI -0.036..+0.036) over 8 tasks, 15 '
+    'of 24 pairs with zero difference; exact Wilcoxon p=0.69: the self-judge cannot tell them apart'))
 @claims.claim
 def test_weak_model_prefers_rigid_structure(trials):
     """Study: models below a capability threshold reverse the effect: they do better with
@@ -172,7 +179,9 @@ def test_open_cost_24x_lower(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "SmolLM2-135M: the coordinator's answers cover more of the checklist per unit of answer than sequential's (coverage 0.299 vs 0.17, difference -0.129, 95% CI -0.242..-0.016, 8 tasks): the reverse of the study's headline, as the capability threshold predicts for a weak model"))
+    "SmolLM2-135M: the coordinator's answers cover more of the checklist per unit of answer than sequential's "
+    "(coverage 0.299 vs 0.17, difference -0.129, 95% CI -0.242..-0.016, 8 tasks): the reverse of the study's "
+    "headline, as the capability threshold predicts for a weak model"))
 @claims.claim
 def test_coverage_sequential_vs_coordinator(trials):
     """The headline contrast on the deterministic score: does sequential's answer cover more of

@@ -1,9 +1,10 @@
 """The study's protocols on streams of tasks of all four levels (the study's main table).
 
 Each test is one stream: one persistent team works through one task per level (L1..L4), in
-level order (two streams per protocol and seed at 4 agents, one at 8), and yields a record per task. A stream is one test, so `-k`, `--lf`
-and xdist never split or reorder it, and every protocol runs the same streams (comparisons stay
-paired task by task). Only `shared` shows the team its memory of the earlier tasks.
+level order (two streams per protocol and seed at 4 agents, one at 8), and yields a record per
+task. A stream is one test, so `-k`, `--lf` and xdist never split or reorder it, and every
+protocol runs the same streams (comparisons stay paired task by task). Only `shared` shows the
+team its memory of the earlier tasks.
 """
 
 from __future__ import annotations

@@ -184,7 +184,8 @@ def sign_flip_units(x: ArrayLike, alternative: str = "greater", popmean: float =
     g = int(d.size)
     mean = float(d.mean()) + popmean if g else float("nan")
     if g == 0 or np.all(d == 0):
-        return UnitResult("sign-flip permutation", 1.0, float("nan"), g, g, mean, t_interval(d + popmean, level), max(g - 1, 0))
+        return UnitResult("sign-flip permutation", 1.0, float("nan"), g, g, mean, t_interval(d + popmean, level),
+                          max(g - 1, 0))
     obs = float(d.sum())
     if g <= 16:
         signs = 1 - 2 * ((np.arange(2**g)[:, None] >> np.arange(g)) & 1)
@@ -197,7 +198,8 @@ def sign_flip_units(x: ArrayLike, alternative: str = "greater", popmean: float =
         hi = (1 + float(np.sum(sums >= obs))) / (1 + n_perm)
         lo = (1 + float(np.sum(sums <= obs))) / (1 + n_perm)
     p = hi if alternative == "greater" else lo if alternative == "less" else min(1.0, 2 * min(hi, lo))
-    return UnitResult("sign-flip permutation", p, obs, g, int((d == 0).sum()), mean, t_interval(d + popmean, level), g - 1)
+    return UnitResult("sign-flip permutation", p, obs, g, int((d == 0).sum()), mean, t_interval(d + popmean, level),
+                      g - 1)
 
 
 def paired_units(diff: ArrayLike, test: str, alternative: str = "greater", popmean: float = 0.0, *,

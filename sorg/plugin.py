@@ -9,8 +9,9 @@ How a run flows, and why:
   (every test using `sorg_trial`) and the declared claims (`@claims.claim`); after `-k`,
   `-m`, `--lf`, `--deselect`, pytest-split and `--sorg-shard`, what was selected
   (`sorg.pytest_plugin.sweep`). Claims leave the item list: they judge the whole sweep.
-- Trials: the `sorg_trial` fixture (`sorg.pytest_plugin.fixtures`) attaches each record, encoded, to its test's report (the
-  one channel that reaches the controller under xdist). The controller appends it to
+- Trials: the `sorg_trial` fixture (`sorg.pytest_plugin.fixtures`) attaches each record,
+  encoded, to its test's report (the one channel that reaches the controller under xdist).
+  The controller appends it to
   `reports/<run-id>/trials.jsonl` (`sorg.store`) and notes the finished test in
   `nodes.jsonl` (`sorg.manifest`).
 - Claims: after the run loop the controller judges every declared claim once, only if every
@@ -258,7 +259,8 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
     ctrl_c = (isinstance(stop, KeyboardInterrupt) and not (session.shouldstop or session.shouldfail)
               and type(stop).__name__ != "Interrupted")
     if st.usage_errors or (isinstance(stop, session.Interrupted) and "during collection" in str(stop)):
-        raise stop if stop is not None else session.Interrupted(f"{st.usage_errors} sorg usage error(s) during collection")
+        raise stop if stop is not None else session.Interrupted(
+            f"{st.usage_errors} sorg usage error(s) during collection")
     try:
         if st.plan is not None and (st.plan.claims or st.plan.declared) and not ctrl_c:
             stopped = str(session.shouldfail or session.shouldstop or (stop or ""))

@@ -153,7 +153,8 @@ class Trials:
 
     __slots__ = ("_table", "_idx")
 
-    def __init__(self, records: Iterable[TrialRecord] = (), *, _table: _Table | None = None, _idx: np.ndarray | None = None):
+    def __init__(self, records: Iterable[TrialRecord] = (), *, _table: _Table | None = None,
+                 _idx: np.ndarray | None = None):
         if _table is None:
             recs = list(records)
             for i, r in enumerate(recs):
@@ -286,7 +287,8 @@ class Trials:
             codes, uniq = self._table.codes(n.replace("__", "."))
             space *= max(len(uniq), 1)
             if space >= 2**62:
-                raise ValueError(f"too many combinations of {list(names)} to key on ({space:.3g}); group by fewer fields")
+                raise ValueError(f"too many combinations of {list(names)} to key on ({space:.3g}); "
+                                 "group by fewer fields")
             key = key * max(len(uniq), 1) + codes[self._idx]
             uniqs.append(uniq)
         return key, uniqs

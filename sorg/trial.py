@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from sorg import metrics
 from sorg.errors import BudgetExceeded, ModelError
 from sorg.protocols import PROTOCOLS
-from sorg.protocols.base import CONTEXT_TOKENS, MAX_TOKENS, PastTask, Team
+from sorg.protocols.base import PastTask, Team
 from sorg.record import TrialRecord
 from sorg.scoring import SCORERS, Score, ScoreContext, get_scorer
 from sorg.tasks.task import Task
@@ -94,11 +94,12 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
     memory: list[PastTask] = []
     records: list[TrialRecord] = []
     stopped: tuple[str, str] | None = None
+    # Only the settings the run gives: otherwise Team's own defaults apply (the prompt version reads them there).
+    extra: dict[str, Any] = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens)) if v}
     for pos, task in enumerate(tasks):
         tid = trial_id(task.id, protocol, model, n_agents, seed, name, pos)
         team = Team(task=task, protocol=protocol, model=model, n_agents=n_agents, seed=seed,
-                    client=client, trial_id=tid, memory=tuple(memory),
-                    context_tokens=context_tokens or CONTEXT_TOKENS, max_tokens=max_tokens or MAX_TOKENS)
+                    client=client, trial_id=tid, memory=tuple(memory), **extra)
         t0 = time.perf_counter()
         status, error, answer = "ok", "", ""
         scores: dict[str, Score] = {}

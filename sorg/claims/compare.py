@@ -118,7 +118,8 @@ def beats(
     if g == 0:
         return c.skip_v("beats", name, statement, alpha=alpha, spec=spec, unmatched=pairs.unmatched, reason=
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell shared by {la} and {lb} "
-                        f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); a paired claim needs shared {word}s")
+                        f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); "
+                        f"a paired claim needs shared {word}s")
     unmatched = (f" ({len(pairs)} pairs, {pairs.unmatched} unmatched trials; observed mean difference per {word} "
                  f"{_f(float(np.mean(diff)), True)}, {int(np.sum(diff > 0))} of {g} positive)")
     bad = c.design_check("beats", name, statement, g, alpha, word, exact=test != "t", spec=spec, what=unmatched)

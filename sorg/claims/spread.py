@@ -93,7 +93,8 @@ def spread(
     groups = _per_group(t, by, metric, ufield)
     if len(groups) < 2:
         return c.skip_v("spread", name, statement, alpha=alpha, spec=spec, reason=
-                        f"need at least 2 {by} groups with {metric!r} values in this run, found {sorted(groups) or 'none'}")
+                        f"need at least 2 {by} groups with {metric!r} values in this run, "
+                        f"found {sorted(groups) or 'none'}")
     labels = list(groups)
     k = len(labels)
     if test == "friedman" and k < 3:

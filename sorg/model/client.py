@@ -140,7 +140,8 @@ class ModelClient:
         if record not in _MODES:
             raise ValueError(f"record must be one of {_MODES}, got {record!r}")
         if retries < 0 or concurrency < 1 or timeout_s <= 0:
-            raise ValueError(f"need retries >= 0, concurrency >= 1, timeout_s > 0; got {retries}, {concurrency}, {timeout_s}")
+            raise ValueError("need retries >= 0, concurrency >= 1, timeout_s > 0; "
+                             f"got {retries}, {concurrency}, {timeout_s}")
         self.record: RecordMode = record
         self.cassettes = CassetteStore(cassette_dir, cassette_name) if cassette_dir is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -165,7 +166,8 @@ class ModelClient:
         #: Counts live calls for the run's progress line (`sorg.progress.Meter`; the plugin
         #: passes the run's, so a client made elsewhere never shows on a sweep's terminal).
         self.meter = meter
-        self._sems: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = weakref.WeakKeyDictionary()
+        self._sems: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+            weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
         #: Calls that went past replay (to a backend or litellm): a trial runner keeps its
@@ -273,7 +275,8 @@ class ModelClient:
             theirs = nearest.get("req") or {}
             diff = [f for f in mine if theirs.get(f, mine[f]) != mine[f]]
             shown = ", ".join(
-                f"{f} ({theirs.get(f)!r} recorded, {mine[f]!r} asked)" if f not in ("messages", "params", "response_format")
+                f"{f} ({theirs.get(f)!r} recorded, {mine[f]!r} asked)"
+                if f not in ("messages", "params", "response_format")
                 else f"{f} (content differs)" for f in diff
             ) or "none of the summarised fields (the request hash scheme changed?)"
             lines.append(

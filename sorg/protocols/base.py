@@ -122,7 +122,8 @@ class Team:
             agent=agent, round=round_, role_raw=role_raw, role=agents.clean_role(role_raw, self.task.prompt),
             abstain=parsed.abstain if role is None else False,
             contribution=parsed.contribution, builds_on=parsed.builds_on,
-            defers_to=parsed.defers_to if defers_to is None else defers_to, parse_failed=parsed.parse_failed, raw=done.text,
+            defers_to=parsed.defers_to if defers_to is None else defers_to, parse_failed=parsed.parse_failed,
+            raw=done.text,
             kind=kind, prompt_tokens=done.prompt_tokens,
             completion_tokens=done.completion_tokens, cost_usd=done.cost_usd, source=done.source,
         )

@@ -43,7 +43,8 @@ def _mark_overrides(metafunc: pytest.Metafunc) -> dict[str, Any]:
         bad = set(mark.kwargs) - set(MARK_KEYS)
         if bad:
             usage_error(
-                f"{metafunc.definition.nodeid}: unknown @pytest.mark.sorg keyword(s) {sorted(bad)}; known: {', '.join(MARK_KEYS)}")
+                f"{metafunc.definition.nodeid}: unknown @pytest.mark.sorg keyword(s) {sorted(bad)}; "
+                f"known: {', '.join(MARK_KEYS)}")
         out.update(mark.kwargs)
     return out
 
@@ -159,7 +160,8 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
         protocols = registered_protocols()
     agents = [int(a) for a in _as_list(ov.get("agents", o.agents), "agents", nodeid)]
     seeds_v = ov.get("seeds", o.seeds)
-    seeds = list(range(int(seeds_v))) if isinstance(seeds_v, int) else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)]
+    seeds = (list(range(int(seeds_v))) if isinstance(seeds_v, int)
+             else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)])
     if "protocol" in wanted:
         _check_protocols(protocols, nodeid)
     tasks: list[Any] = [None]

@@ -72,7 +72,8 @@ def _check_startup(config: pytest.Config) -> None:
     o = _sorg_opts(config)
     unknown, known = _params.unknown_protocols([p for p in o.protocols if p != "all"])
     if unknown:
-        raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))}")
+        raise pytest.UsageError(f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; "
+                                f"known: {', '.join(sorted(known))}")
 
 
 def _bank(config: pytest.Config) -> Any:

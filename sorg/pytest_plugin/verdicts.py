@@ -202,7 +202,8 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
                 outcome, longrepr = "skipped", None
                 extra["wasxfail"] = xf["reason"]
         elif xf["strict"]:
-            outcome, longrepr = "failed", f"[XPASS(strict)] {xf['reason']}" + (f"\n{v.message}" if v is not None else "")
+            outcome = "failed"
+            longrepr = f"[XPASS(strict)] {xf['reason']}" + (f"\n{v.message}" if v is not None else "")
         else:
             extra["wasxfail"] = xf["reason"]
     word = ("xfailed" if outcome == "skipped" else "xpassed") if "wasxfail" in extra else outcome

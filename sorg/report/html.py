@@ -91,7 +91,11 @@ def cell_rows(trials: Sequence[Mapping[str, Any]], quality_keys: Sequence[str]) 
     for t in trials:
         groups[(t["model"], t["protocol"], t["n_agents"], t["level"], t["stream"])].append(t)
     rows = []
-    for key, ts in sorted(groups.items(), key=lambda kv: tuple(str(x).zfill(6) if isinstance(x, int) else str(x) for x in kv[0])):
+
+    def _order(kv: tuple[Any, Any]) -> tuple[str, ...]:
+        return tuple(str(x).zfill(6) if isinstance(x, int) else str(x) for x in kv[0])
+
+    for key, ts in sorted(groups.items(), key=_order):
         ok = [t for t in ts if t.get("status") == "ok"]
         row: dict[str, Any] = dict(zip(_FILTERS, key))
         row.update(trials=len(ok), incomplete=len(ts) - len(ok), tasks=len({t["task_id"] for t in ok}),

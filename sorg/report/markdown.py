@@ -34,8 +34,8 @@ def claims_table(rows: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
             fmt_p(v.get("p_holm")),
             fmt_power(v.get("power")),
         ])
-    return tabulate(body, headers=["claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power"],
-                    tablefmt=fmt, disable_numparse=True)
+    headers = ["claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power"]
+    return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
 
 
 def _num(x: Any, digits: int = 3) -> str:
@@ -78,7 +78,8 @@ def render_md(s: Mapping[str, Any]) -> str:
     lines = [f"# sorg run {s['run_id']}", ""]
     lines.append(f"- trials: {s['trials']} ({', '.join(f'{k}: {v}' for k, v in s['status'].items()) or 'none'})")
     lines.append(f"- model calls by source: {', '.join(f'{k}: {v}' for k, v in s['calls_by_source'].items()) or '-'}")
-    lines.append(f"- models: {', '.join(s['models']) or '-'}; versions reported: {', '.join(s['model_versions']) or '-'}")
+    lines.append(f"- models: {', '.join(s['models']) or '-'}; "
+                 f"versions reported: {', '.join(s['model_versions']) or '-'}")
     lines.append(f"- prompt versions: {', '.join(s['prompt_versions']) or '-'}")
     lines.append(f"- total cost: ${s['total_cost_usd']:.6f}; total tokens: {s['total_tokens']}")
     if meta:

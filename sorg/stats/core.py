@@ -186,7 +186,8 @@ def tost_paired(diff: ArrayLike, margin: float, alpha: float = 0.05) -> dict:
     d = d[np.isfinite(d)]
     n = int(d.size)
     if n < 2:
-        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"), "ci": (float("nan"), float("nan")), "n": n}
+        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"),
+                "ci": (float("nan"), float("nan")), "n": n}
     m = float(d.mean())
     se = float(d.std(ddof=1)) / math.sqrt(n)
     df = n - 1
@@ -213,7 +214,8 @@ def tost_welch(a: ArrayLike, b: ArrayLike, margin: float, alpha: float = 0.05) -
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
     n = int(x.size + y.size)
     if x.size < 2 or y.size < 2:
-        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"), "ci": (float("nan"), float("nan")), "n": n}
+        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"),
+                "ci": (float("nan"), float("nan")), "n": n}
     m = float(x.mean() - y.mean())
     vx, vy = float(x.var(ddof=1)) / x.size, float(y.var(ddof=1)) / y.size
     se = math.sqrt(vx + vy)

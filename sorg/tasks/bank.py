@@ -251,9 +251,12 @@ def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
             if problem:
                 errors.append((f"{base}.patterns[{j}]", f"must be a non-empty list of regexes ({problem})"))
             elif _UNBOUNDED.search(pattern):
-                errors.append((f"{base}.patterns[{j}]", f"regex {pattern!r} has an unbounded wildcard (.* or .+), which takes quadratic time on long answers; bound it, e.g. .{{0,60}}"))
+                errors.append((f"{base}.patterns[{j}]",
+                               f"regex {pattern!r} has an unbounded wildcard (.* or .+), which takes quadratic "
+                               "time on long answers; bound it, e.g. .{0,60}"))
             elif re.search(pattern, "", re.IGNORECASE | re.MULTILINE):
-                errors.append((f"{base}.patterns[{j}]", f"regex {pattern!r} matches empty text, so every answer would pass"))
+                errors.append((f"{base}.patterns[{j}]",
+                               f"regex {pattern!r} matches empty text, so every answer would pass"))
     for i, c in enumerate(rubric.get("constraints", [])):
         base = f"rubric.constraints[{i}]"
         if c["id"] in seen:
@@ -269,7 +272,8 @@ def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
             if "max" in p and p["max"] < p["min"]:
                 errors.append((f"{base}.params.max", f"must be >= min ({p['min']}), not {p['max']}"))
             if p.get("scope") == "answer" and "max" in p:
-                errors.append((f"{base}.params.max", "not allowed with scope 'answer' (an upper bound over the whole answer would make the score drop when text is added)"))
+                errors.append((f"{base}.params.max", "not allowed with scope 'answer' (an upper bound over the "
+                               "whole answer would make the score drop when text is added)"))
         elif c["kind"] == "range":
             if "min" not in p and "max" not in p:
                 errors.append((f"{base}.params", "a range needs min, max or both"))
