@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-dir", type=Path, help="embedded server state dir (default: a temp dir)")
     args = ap.parse_args(argv)
 
-    from sorg.model.local import ensure_servers, threads_per_server, stop_server
+    from sorg.model.local import ensure_servers, stop_server, threads_per_server
 
     global STATE
     STATE = args.state_dir or Path(tempfile.mkdtemp(prefix="sorg-bench-live-"))
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         raw2 = asyncio.run(_raw(api_bases, n, 2 * n, c, mt))
         raw_s, raw_tok = (raw1[0] + raw2[0]) / 2, (raw1[1] + raw2[1]) / 2
         out: dict = {
-            "calls": n, "concurrency": c, "max_tokens": mt, "servers": len(api_bases), "threads_per_server": threads_per_server(),
+            "calls": n, "concurrency": c, "max_tokens": mt, "servers": len(api_bases),
+            "threads_per_server": threads_per_server(),
             "raw_calls_per_s": round(n / raw_s, 3), "sorg_calls_per_s": round(n / srg[0], 3),
             "raw_tokens_per_s": round(raw_tok / raw_s, 2), "sorg_tokens_per_s": round(srg[1] / srg[0], 2),
             # time per call, sorg over raw; token counts differ a little (sampling), calls do not

@@ -37,7 +37,8 @@ PROMPT = "You are agent {i} of 8. The task: plan a two-day offsite for 40 people
 def _request(i: int) -> Request:
     return Request(model=MODEL, messages=({"role": "system", "content": "You are a careful planner."},
                                           {"role": "user", "content": PROMPT.format(i=i)}),
-                   temperature=0.7, max_tokens=160, seed=i & 0x7FFFFFFF, sample=f"task-{i % 48}|sequential|n8|s{i}|agent|a{i % 8}|r0",
+                   temperature=0.7, max_tokens=160, seed=i & 0x7FFFFFFF,
+                   sample=f"task-{i % 48}|sequential|n8|s{i}|agent|a{i % 8}|r0",
                    label=f"bench-{i}")
 
 
@@ -100,7 +101,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        payload = json.dumps({"choices": [{"message": {"content": "reply to " + body[:40].decode(errors="replace")}}]}).encode()
+        content = "reply to " + body[:40].decode(errors="replace")
+        payload = json.dumps({"choices": [{"message": {"content": content}}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

@@ -71,7 +71,8 @@ def study_claims(t: Trials) -> list[claims.Verdict]:
         claims.beats(t, "sequential", "coordinator", alpha=0.001),
         claims.spread(t, min_rel_gap=0.2, min_d=0.5),
         claims.beats(t, "sequential", "shared", alpha=0.001),
-        *(claims.equivalent(t, "n_agents", 4, 256, margin=0.03, protocol=p) for p in ("sequential", "coordinator", "shared")),
+        *(claims.equivalent(t, "n_agents", 4, 256, margin=0.03, protocol=p)
+          for p in ("sequential", "coordinator", "shared")),
         claims.growth(t, "n_agents", "cost_usd", below=1.0),
         claims.count(t, "unique_roles", at_least=100),
         claims.count(t, "abstention_rate", at_least=0.0),
@@ -169,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     big = Trials(paper_scale_trials())
     scale = paper_scale_claims(big)
     for kind, r in scale.items():
-        print(f"100k trials / 25k tasks: {kind:15s} {r['cpu_s']:6.2f} s CPU, peak {r['peak_mb']:7.1f} MB", file=sys.stderr)
+        print(f"100k trials / 25k tasks: {kind:15s} {r['cpu_s']:6.2f} s CPU, peak {r['peak_mb']:7.1f} MB",
+              file=sys.stderr)
     x = np.random.default_rng(0).normal(size=100_000)
     tracemalloc.start()
     c0 = time.process_time()

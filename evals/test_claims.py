@@ -16,11 +16,11 @@ ways. No threshold is loosened to make a claim pass.
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 import paper
-import sweep
+
 from sorg import claims
+
+import sweep
 
 #: The paper's quality: the judge's Q from four 4-point dimensions.
 QUALITY = "quality.judge_q"

@@ -110,7 +110,8 @@ async def _fake_reply(req):
     if fmt == "plan":
         text = json.dumps({"assignments": [{"role": f"lead {i}", "subtask": f"write part {i}"} for i in range(4)]})
     elif fmt == "judge_q":
-        text = json.dumps({"rationale": "ok", **{d: 3 for d in req.response_format["json_schema"]["schema"]["required"][1:]}})
+        dims = req.response_format["json_schema"]["schema"]["required"][1:]
+        text = json.dumps({"rationale": "ok", **{d: 3 for d in dims}})
     elif fmt:
         text = json.dumps({"role": "analyst", "contribution": "Venue: $1200. Catering: $800. " * 4, "abstain": False})
     else:

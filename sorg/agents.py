@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 #: The JSON an agent is asked for. Small on purpose: the embedded model is 135M parameters.
 _LINKS: dict[str, Any] = {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": 3}

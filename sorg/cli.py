@@ -10,8 +10,9 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -20,7 +21,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     run_dir = resolve_run_dir(args.run_dir)
     if not (run_dir / TRIALS_FILE).exists():
-        print(f"sorg report: {run_dir} has no {TRIALS_FILE} (give a run directory, e.g. reports/latest)", file=sys.stderr)
+        print(f"sorg report: {run_dir} has no {TRIALS_FILE} (give a run directory, e.g. reports/latest)",
+              file=sys.stderr)
         return 2
     if args.html:
         from sorg.report.html import write_html
@@ -88,7 +90,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             raise
         except BaseException as exc:  # pytest.skip (a BaseException) and bugs alike: shown, not fatal
             v = claims.skip(f"{type(exc).__name__}: {exc}", name=name)
-        verdicts.append(v.named(name) if isinstance(v, claims.Verdict) else claims.skip("did not return a Verdict", name=name))
+        verdicts.append(v.named(name) if isinstance(v, claims.Verdict)
+                        else claims.skip("did not return a Verdict", name=name))
         names.append(name)
     verdicts = claims.finalize(verdicts)
     if ok:
@@ -97,7 +100,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         per_trial_calls = sum(r.calls for r in ok) / len(ok)
         source = f"pilot: {run_dir} ({len(ok)} ok trials"
     else:
-        per_trial_cost, per_trial_tokens, per_trial_calls = args.per_trial_usd, args.per_trial_tokens, args.per_trial_calls
+        per_trial_cost, per_trial_tokens = args.per_trial_usd, args.per_trial_tokens
+        per_trial_calls = args.per_trial_calls
         source = "stated estimates ("
     # A unit (pair, task, trial per group) costs this many trials in the pilot's design.
     rows = []
@@ -112,8 +116,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         need_trials = None if pl.n_needed is None else math.ceil(pl.n_needed * per_unit)
         if pl.trials_needed is not None:  # units are tasks: the pilot's trials per task
             need_trials = pl.trials_needed
-        rows.append([name.rsplit("::", 1)[-1], pl.design, pl.unit, pl.n_now, pl.n_needed if pl.n_needed is not None else "-",
-                     f"{pl.effect:.3f}" if isinstance(pl.effect, float) else (pl.effect if pl.effect is not None else "-"),
+        rows.append([name.rsplit("::", 1)[-1], pl.design, pl.unit, pl.n_now,
+                     pl.n_needed if pl.n_needed is not None else "-",
+                     f"{pl.effect:.3f}" if isinstance(pl.effect, float)
+                     else (pl.effect if pl.effect is not None else "-"),
                      f"{pl.alpha:.2g}",
                      "-" if need_trials is None else int(need_trials),
                      "-" if need_trials is None else int(need_trials * per_trial_calls),
@@ -134,8 +140,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import json
 
     import sorg.scoring.coverage  # noqa: F401  (registers `coverage`)
-    from sorg.scoring import SCORERS
     from sorg.errors import TaskBankError
+    from sorg.scoring import SCORERS
     from sorg.tasks import load_bank
 
     try:

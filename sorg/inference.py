@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 #: Declared precision of metric differences: ranks and ties are taken on values rounded here.
 DECIMALS = 12
@@ -47,7 +47,7 @@ class UnitResult:
     note: str = ""
 
 
-def rounded(x: Sequence[float], decimals: int = DECIMALS) -> np.ndarray:
+def rounded(x: ArrayLike, decimals: int = DECIMALS) -> np.ndarray:
     """Finite values rounded to the declared precision (near-ties become ties)."""
     a = np.asarray(x, dtype=float)
     return np.round(a[np.isfinite(a)], decimals)
@@ -97,7 +97,7 @@ def signed_rank_null(doubled_ranks: np.ndarray) -> np.ndarray:
     return dist
 
 
-def wilcoxon_units(diff: Sequence[float], alternative: str = "greater", *, decimals: int = DECIMALS,
+def wilcoxon_units(diff: ArrayLike, alternative: str = "greater", *, decimals: int = DECIMALS,
                    level: float = 0.95) -> UnitResult:
     """Wilcoxon signed-rank over unit differences, exact (midranks, zeros dropped) up to
     EXACT_MAX non-zero units, else normal with tie correction. The interval is the t interval
@@ -148,7 +148,7 @@ def _tiny(sd: float, scale: float) -> bool:
     return sd <= 1e-12 * max(1.0, abs(scale))
 
 
-def t_units(x: Sequence[float], alternative: str = "greater", popmean: float = 0.0, *,
+def t_units(x: ArrayLike, alternative: str = "greater", popmean: float = 0.0, *,
             decimals: int = DECIMALS, level: float = 0.95) -> UnitResult:
     """One-sample t over unit values with G - 1 df; zero spread gives the sign-flip p."""
     from scipy import stats as st
@@ -175,7 +175,7 @@ def t_units(x: Sequence[float], alternative: str = "greater", popmean: float = 0
     return UnitResult("t", min(1.0, p), tstat, g, 0, mean, t_interval(d, level), g - 1)
 
 
-def sign_flip_units(x: Sequence[float], alternative: str = "greater", popmean: float = 0.0, *,
+def sign_flip_units(x: ArrayLike, alternative: str = "greater", popmean: float = 0.0, *,
                     n_perm: int = 20000, seed: int = 20260328, decimals: int = DECIMALS,
                     level: float = 0.95) -> UnitResult:
     """Permutation test of the mean by flipping unit signs: exact for G <= 16, else Monte
@@ -184,7 +184,8 @@ def sign_flip_units(x: Sequence[float], alternative: str = "greater", popmean: f
     g = int(d.size)
     mean = float(d.mean()) + popmean if g else float("nan")
     if g == 0 or np.all(d == 0):
-        return UnitResult("sign-flip permutation", 1.0, float("nan"), g, g, mean, t_interval(d + popmean, level), max(g - 1, 0))
+        return UnitResult("sign-flip permutation", 1.0, float("nan"), g, g, mean, t_interval(d + popmean, level),
+                          max(g - 1, 0))
     obs = float(d.sum())
     if g <= 16:
         signs = 1 - 2 * ((np.arange(2**g)[:, None] >> np.arange(g)) & 1)
@@ -197,10 +198,11 @@ def sign_flip_units(x: Sequence[float], alternative: str = "greater", popmean: f
         hi = (1 + float(np.sum(sums >= obs))) / (1 + n_perm)
         lo = (1 + float(np.sum(sums <= obs))) / (1 + n_perm)
     p = hi if alternative == "greater" else lo if alternative == "less" else min(1.0, 2 * min(hi, lo))
-    return UnitResult("sign-flip permutation", p, obs, g, int((d == 0).sum()), mean, t_interval(d + popmean, level), g - 1)
+    return UnitResult("sign-flip permutation", p, obs, g, int((d == 0).sum()), mean, t_interval(d + popmean, level),
+                      g - 1)
 
 
-def paired_units(diff: Sequence[float], test: str, alternative: str = "greater", popmean: float = 0.0, *,
+def paired_units(diff: ArrayLike, test: str, alternative: str = "greater", popmean: float = 0.0, *,
                  level: float = 0.95) -> UnitResult:
     """Dispatch: "wilcoxon", "t" or "permutation" on unit differences shifted by popmean."""
     d = np.asarray(diff, dtype=float)
@@ -215,7 +217,7 @@ def paired_units(diff: Sequence[float], test: str, alternative: str = "greater",
     raise ValueError(f"unknown paired test {test!r} (wilcoxon, t, permutation)")
 
 
-def tost_units(diff: Sequence[float], margin: float, alpha: float = 0.05, *, decimals: int = DECIMALS) -> dict:
+def tost_units(diff: ArrayLike, margin: float, alpha: float = 0.05, *, decimals: int = DECIMALS) -> dict:
     """TOST on unit differences with t(G - 1): both one-sided nulls (<= -margin, >= +margin)
     must fall. Zero spread gives sign-flip p-values (2**-G at best). Returns p, p_lower,
     p_upper, mean, ci (the 1 - 2 alpha t interval, None with < 2 units or no spread), n."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 SWEEP_FILE = "sweep.json"
 NODES_FILE = "nodes.jsonl"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sorg.manifest import NODES_FILE, read_nodes, read_sweep, write_sweep
 from sorg.store import CLAIMS_FILE, TRIALS_FILE, encode, iter_records, resolve_run_dir

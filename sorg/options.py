@@ -9,14 +9,17 @@ README from drifting apart. Parsing errors name the setting and where its value 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, get_args
+
+from sorg.model.types import RecordMode
 
 #: The registered protocols, used when `sorg.protocols` is not importable (collection must not
 #: fail because one module is broken; the trial then reports the real error).
 ALL_PROTOCOLS = ("coordinator", "sequential", "broadcast", "shared", "stigmergic", "ripple", "morphogenetic",
                  "clonal", "fixed_roles", "single", "hierarchical", "dynamic")
-RECORD_MODES = ("none", "new", "all", "once", "rewrite")
+RECORD_MODES: tuple[RecordMode, ...] = get_args(RecordMode)
 
 
 def _list(v: str) -> list[str]:
@@ -59,11 +62,12 @@ def _opt_str(v: str) -> str | None:
     return None if v.strip().lower() in ("", "none") else v.strip()
 
 
-def _record(v: str) -> str:
+def _record(v: str) -> RecordMode:
     v = v.strip().lower()
-    if v not in RECORD_MODES:
-        raise ValueError(f"{v!r} is not one of {', '.join(RECORD_MODES)}")
-    return v
+    for mode in RECORD_MODES:
+        if v == mode:
+            return mode
+    raise ValueError(f"{v!r} is not one of {', '.join(RECORD_MODES)}")
 
 
 def _bank(v: str) -> str | None:
@@ -198,7 +202,7 @@ SPECS: tuple[Spec, ...] = (
 class SorgOptions:
     """Resolved settings of one pytest run (paths absolute, lists parsed)."""
 
-    record: str
+    record: RecordMode
     models: list[str]
     protocols: list[str]
     agents: list[int]
@@ -234,7 +238,7 @@ def addoptions(parser: Any) -> None:
         parser.addini(s.ini, f"{s.help} (default {s.default!r})", default=None)
 
 
-def resolve(config: Any, env: dict[str, str] | None = None, cli: bool = True) -> SorgOptions:
+def resolve(config: Any, env: Mapping[str, str] | None = None, cli: bool = True) -> SorgOptions:
     """Command line > environment variable > ini key > default, each parsed and checked.
     `cli=False, env={}` gives the project's configured settings (ini and defaults) alone.
 

@@ -9,8 +9,9 @@ How a run flows, and why:
   (every test using `sorg_trial`) and the declared claims (`@claims.claim`); after `-k`,
   `-m`, `--lf`, `--deselect`, pytest-split and `--sorg-shard`, what was selected
   (`sorg.pytest_plugin.sweep`). Claims leave the item list: they judge the whole sweep.
-- Trials: the `sorg_trial` fixture (`sorg.pytest_plugin.fixtures`) attaches each record, encoded, to its test's report (the
-  one channel that reaches the controller under xdist). The controller appends it to
+- Trials: the `sorg_trial` fixture (`sorg.pytest_plugin.fixtures`) attaches each record,
+  encoded, to its test's report (the one channel that reaches the controller under xdist).
+  The controller appends it to
   `reports/<run-id>/trials.jsonl` (`sorg.store`) and notes the finished test in
   `nodes.jsonl` (`sorg.manifest`).
 - Claims: after the run loop the controller judges every declared claim once, only if every
@@ -26,7 +27,8 @@ module level (no litellm, scipy, numpy, matplotlib).
 from __future__ import annotations
 
 import shutil
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,10 +37,18 @@ from sorg.pytest_plugin import faults as _faults
 from sorg.pytest_plugin import params as _params
 from sorg.pytest_plugin import records as _records
 from sorg.pytest_plugin import sweep as _sweep
-from sorg.pytest_plugin.fixtures import (TRIAL_PROP, sorg_bank, sorg_client, sorg_options, sorg_runner,  # noqa: F401
-                                         sorg_stream, sorg_stream_runner, sorg_trial)
-from sorg.pytest_plugin.state import (_STATE, _bank, _check_startup, _declared, _is_worker, _sorg_opts, _state,
-                                      _store)
+from sorg.pytest_plugin.fixtures import (  # noqa: F401
+    TRIAL_PROP,
+    sorg_bank,
+    sorg_client,
+    sorg_options,
+    sorg_runner,
+    sorg_stream,
+    sorg_stream_runner,
+    sorg_trial,
+)
+from sorg.pytest_plugin.state import _STATE, _bank, _check_startup, _declared, _is_worker, _sorg_opts, _state, _store
+
 TRIAL_ID_PROP = "sorg_trial_id"
 SWEEP_ARGS = _params.SWEEP_ARGS
 trial_payload = _records.trial_payload
@@ -178,7 +188,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     rep = yield
     props = item.user_properties
     if any(k == TRIAL_PROP for k, _ in props):
-        ids = [v.get("trial_id") for k, v in props if k == TRIAL_PROP]
+        ids = [v.get("trial_id") for k, v in props if k == TRIAL_PROP and isinstance(v, dict)]
         props[:] = [(k, v) for k, v in props if k != TRIAL_PROP] + [("sorg_trial_id", i) for i in ids]
     return rep
 
@@ -249,7 +259,8 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
     ctrl_c = (isinstance(stop, KeyboardInterrupt) and not (session.shouldstop or session.shouldfail)
               and type(stop).__name__ != "Interrupted")
     if st.usage_errors or (isinstance(stop, session.Interrupted) and "during collection" in str(stop)):
-        raise stop if stop is not None else session.Interrupted(f"{st.usage_errors} sorg usage error(s) during collection")
+        raise stop if stop is not None else session.Interrupted(
+            f"{st.usage_errors} sorg usage error(s) during collection")
     try:
         if st.plan is not None and (st.plan.claims or st.plan.declared) and not ctrl_c:
             stopped = str(session.shouldfail or session.shouldstop or (stop or ""))

@@ -18,8 +18,9 @@ import math
 import os
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 SHARE_ENV = "SORG_RUN_SHARE"
 _METER_SUFFIX = ".meter.json"

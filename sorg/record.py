@@ -8,8 +8,9 @@ trial. `to_dict` / `from_dict` round-trip exactly through JSON.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 RECORD_VERSION = 2
 
@@ -109,7 +110,7 @@ class TrialRecord:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TrialRecord":
+    def from_dict(cls, data: Mapping[str, Any]) -> TrialRecord:
         """Inverse of `to_dict`; raises KeyError/TypeError naming the bad field."""
         d = dict(data)
         d["per_agent"] = tuple(UsageRow(**r) for r in d.get("per_agent", ()))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -155,7 +156,8 @@ class Trials:
 
     __slots__ = ("_table", "_idx")
 
-    def __init__(self, records: Iterable[TrialRecord] = (), *, _table: _Table | None = None, _idx: np.ndarray | None = None):
+    def __init__(self, records: Iterable[TrialRecord] = (), *, _table: _Table | None = None,
+                 _idx: np.ndarray | None = None):
         if _table is None:
             recs = list(records)
             for i, r in enumerate(recs):
@@ -171,7 +173,7 @@ class Trials:
 
     # ---------------------------------------------------------------- loading
     @classmethod
-    def from_jsonl(cls, path: str | Path) -> "Trials":
+    def from_jsonl(cls, path: str | Path) -> Trials:
         """Read a trial store (`trials.jsonl`, one TrialRecord dict per line).
 
         A bad line (bad UTF-8 or JSON, a record of another version) raises StoreCorrupt naming
@@ -201,7 +203,7 @@ class Trials:
                 seen.add(recs[-1].trial_id)
         return cls(recs)
 
-    def _sub(self, idx: np.ndarray) -> "Trials":
+    def _sub(self, idx: np.ndarray) -> Trials:
         return Trials(_table=self._table, _idx=idx)
 
     # ---------------------------------------------------------------- queries
@@ -219,7 +221,7 @@ class Trials:
             return sub == want_codes[0]
         return np.isin(sub, want_codes)
 
-    def where(self, **filters: Any) -> "Trials":
+    def where(self, **filters: Any) -> Trials:
         """Trials whose fields equal the given value (or any of a list of values, or satisfy
         a predicate: `where(n_agents=lambda n: n >= 8)`).
 
@@ -234,11 +236,11 @@ class Trials:
             mask &= self._mask(name.replace("__", "."), value)
         return self._sub(idx[mask])
 
-    def only_ok(self) -> "Trials":
+    def only_ok(self) -> Trials:
         """Trials that finished (status "ok"); the only ones claims judge."""
         return self.where(status="ok")
 
-    def incomplete(self) -> "Trials":
+    def incomplete(self) -> Trials:
         """Trials cut short (status "error" / "budget"): reported, never judged."""
         codes, uniq = self._table.codes("status")
         bad = [i for i, u in enumerate(uniq) if u != "ok"]
@@ -259,7 +261,7 @@ class Trials:
         present = np.unique(codes[self._idx])
         return sorted((uniq[c] for c in present), key=lambda x: (type(x).__name__, x))
 
-    def groups(self, by: str | Sequence[str]) -> dict[Any, "Trials"]:
+    def groups(self, by: str | Sequence[str]) -> dict[Any, Trials]:
         """Split by one field (keys are values) or several (keys are tuples)."""
         names = [by] if isinstance(by, str) else list(by)
         if not names:
@@ -288,7 +290,8 @@ class Trials:
             codes, uniq = self._table.codes(n.replace("__", "."))
             space *= max(len(uniq), 1)
             if space >= 2**62:
-                raise ValueError(f"too many combinations of {list(names)} to key on ({space:.3g}); group by fewer fields")
+                raise ValueError(f"too many combinations of {list(names)} to key on ({space:.3g}); "
+                                 "group by fewer fields")
             key = key * max(len(uniq), 1) + codes[self._idx]
             uniqs.append(uniq)
         return key, uniqs
@@ -348,7 +351,7 @@ class Trials:
         """Whether `name` is a trial field or metric this collection can read."""
         return _known(name.replace("__", "."))
 
-    def cell_means(self, names: Sequence[str], metric: str, unit: str = "task_id") -> "CellMeans":
+    def cell_means(self, names: Sequence[str], metric: str, unit: str = "task_id") -> CellMeans:
         """Mean `metric` per cell (combination of `names`; NaN trials left out), with each
         cell's trial count and the code of its unit (`unit`, e.g. task_id; a cell is assumed
         to lie within one unit, as it does when `names` includes the unit field)."""
@@ -376,14 +379,14 @@ class Trials:
     @property
     def records(self) -> list[TrialRecord]:
         recs = self._table.records
-        return [recs[i] for i in self._idx]
+        return [recs[i] for i in self._idx.tolist()]
 
     def __len__(self) -> int:
         return int(self._idx.size)
 
     def __iter__(self) -> Iterator[TrialRecord]:
         recs = self._table.records
-        return (recs[i] for i in self._idx)
+        return (recs[i] for i in self._idx.tolist())
 
     def __bool__(self) -> bool:
         return self._idx.size > 0

@@ -27,8 +27,9 @@ import json
 import os
 import time
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, TextIO
 
 from sorg.errors import StoreCorrupt
 from sorg.record import RECORD_VERSION, TrialRecord
@@ -41,7 +42,7 @@ LATEST = "latest"
 def new_run_id(now: _dt.datetime | None = None) -> str:
     """A sortable, filesystem-safe run id: UTC time to the second plus the pid (two runs
     started in the same second from different processes do not collide)."""
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     return f"{now:%Y%m%d-%H%M%S}-{os.getpid()}"
 
 
@@ -190,7 +191,7 @@ class TrialStore:
         self.run_dir = self.report_dir / self.run_id
         self.path = self.run_dir / TRIALS_FILE
         self.fsync_every_s = fsync_every_s
-        self._fh = None
+        self._fh: TextIO | None = None
         self._seen: dict[str, str] | None = None  # trial id -> status of its kept record
         self._last_sync = 0.0
         self._dirty = False

@@ -23,7 +23,8 @@ import contextvars
 import threading
 import time
 from collections import Counter
-from typing import Any, Coroutine, Sequence, TypeVar
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from sorg import metrics
 from sorg.errors import BudgetExceeded, ModelError
@@ -93,7 +94,8 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
     memory: list[PastTask] = []
     records: list[TrialRecord] = []
     stopped: tuple[str, str] | None = None
-    extra = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens)) if v}
+    # Only the settings the run gives: otherwise Team's own defaults apply (the prompt version reads them there).
+    extra: dict[str, Any] = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens)) if v}
     for pos, task in enumerate(tasks):
         tid = trial_id(task.id, protocol, model, n_agents, seed, name, pos)
         team = Team(task=task, protocol=protocol, model=model, n_agents=n_agents, seed=seed,

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "stats"))
-from sorg_synth import make_record, synth  # noqa: E402
-
 from sorg import claims, stats  # noqa: E402
+from sorg.claims.verdict import _fp  # noqa: E402
 from sorg.results import Trials  # noqa: E402
+
+from sorg_synth import make_record, synth  # noqa: E402
 
 N_BOOT = 400
 
@@ -347,7 +348,7 @@ def test_tiny_p_values_are_written_as_bounds(study: Trials) -> None:
     v = claims.finalize([claims.beats(study, "sequential", "shared", test="t", n_boot=N_BOOT)])[0]
     assert v.p < 1e-10
     assert "p=0 " not in v.message and "p=0.0000" not in v.message
-    assert claims._fp(0.0) == "<1e-300" and claims._fp(3.2e-7) == "3.2e-07" and claims._fp(0.0004) == "0.0004"
+    assert _fp(0.0) == "<1e-300" and _fp(3.2e-7) == "3.2e-07" and _fp(0.0004) == "0.0004"
 
 
 def test_spread_friedman_blocks_by_task(study: Trials) -> None:

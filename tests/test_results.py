@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "stats"))
-from sorg_synth import make_record, synth  # noqa: E402
-
 from sorg.errors import StoreCorrupt  # noqa: E402
 from sorg.results import Trials  # noqa: E402
+
+from sorg_synth import make_record, synth  # noqa: E402
 
 
 @pytest.fixture

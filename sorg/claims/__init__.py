@@ -21,7 +21,7 @@ from sorg.claims.compare import beats, equivalent
 from sorg.claims.scale import count, growth, ratio
 from sorg.claims.session import Plan, finalize, plan, required_n
 from sorg.claims.spread import spread
-from sorg.claims.verdict import Verdict, _ci, _f, _fp, claim
+from sorg.claims.verdict import Verdict, claim
 
 
 def skip(reason: str, name: str = "skipped claim", statement: str = "") -> Verdict:
@@ -32,4 +32,4 @@ def skip(reason: str, name: str = "skipped claim", statement: str = "") -> Verdi
 
 
 __all__ = ["DESIGN_FACTORS", "Plan", "Verdict", "beats", "claim", "count", "equivalent", "finalize", "growth",
-           "plan", "ratio", "required_n", "skip", "spread", "_ci", "_f", "_fp"]
+           "plan", "ratio", "required_n", "skip", "spread"]

@@ -8,7 +8,8 @@ refuses to judge a claim whose unit count cannot produce a p below its alpha.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

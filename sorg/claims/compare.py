@@ -11,7 +11,8 @@ would treat trials of one task as independent.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,8 @@ def beats(
     if g == 0:
         return c.skip_v("beats", name, statement, alpha=alpha, spec=spec, unmatched=pairs.unmatched, reason=
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell shared by {la} and {lb} "
-                        f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); a paired claim needs shared {word}s")
+                        f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); "
+                        f"a paired claim needs shared {word}s")
     unmatched = (f" ({len(pairs)} pairs, {pairs.unmatched} unmatched trials; observed mean difference per {word} "
                  f"{_f(float(np.mean(diff)), True)}, {int(np.sum(diff > 0))} of {g} positive)")
     bad = c.design_check("beats", name, statement, g, alpha, word, exact=test != "t", spec=spec, what=unmatched)
@@ -172,7 +174,8 @@ def beats(
     zero_note = f"{res.n_zero} {word}s with zero difference dropped by the signed-rank test" if res.n_zero else ""
     details: dict[str, Any] = {
         "a": la, "b": lb, "metric": metric, "by": by, "scope": dict(where), "incomplete": incomplete,
-        "min_effect": min_effect, "min_rel_effect": min_rel_effect, **rel, "clusters": g, "unit_word": word, "unit_field": ufield, "pair_by": fields,
+        "min_effect": min_effect, "min_rel_effect": min_rel_effect, **rel, "clusters": g, "unit_word": word,
+        "unit_field": ufield, "pair_by": fields,
         "paired": paired, "n_pairs": len(pairs), "unmatched": pairs.unmatched, "unmatched_a": pairs.unmatched_a,
         "unmatched_b": pairs.unmatched_b, "zero_units": res.n_zero, "power_basis": basis,
         "power_spec": {"design": "paired", "test": test, "d": d_pow, "n": g,
@@ -182,7 +185,8 @@ def beats(
     }
     h0 = (f"A - {1 + min_rel_effect:g} x B <= 0" if min_rel_effect else f"difference <= {_f(min_effect)}")
     v = Verdict(
-        name=name, kind="beats", statement=statement, alpha=alpha, test=f"{res.name} (one-sided, H0: {h0})", n=g, unit=_n_text(g, word, pairs, fields, unit),
+        name=name, kind="beats", statement=statement, alpha=alpha, test=f"{res.name} (one-sided, H0: {h0})", n=g,
+        unit=_n_text(g, word, pairs, fields, unit),
         means={la: float(np.mean(xa)), lb: float(np.mean(xb))},
         **({"estimate_name": "relative gain", "estimate": rel.get("relative_gain"), "ci": rel.get("relative_gain_ci"),
             "ci_method": f"Fieller interval of the paired ratio ({max(g - 1, 0)} df)"} if min_rel_effect else

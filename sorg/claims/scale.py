@@ -8,7 +8,8 @@ quantity with no spread across units gets the sign-flip p (2**-G), never p = 0.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,8 @@ def growth(
     r = loglog_slope_units(t.values(factor), y, units, wkey, below)
     if not math.isfinite(r["slope"]):
         return c.skip_v("growth", name, statement, alpha=alpha, reason=
-                        f"cannot fit a slope: {r['n']} trials with positive {metric!r} ({r['dropped']} dropped as <= 0 or missing)")
+                        f"cannot fit a slope: {r['n']} trials with positive {metric!r} "
+                        f"({r['dropped']} dropped as <= 0 or missing)")
     means = {f"{factor}={lv}": float(np.nanmean(t.where(**{factor: lv}).values(metric))) for lv in levels}
     m_lo, m_hi = means[f"{factor}={levels[0]}"], means[f"{factor}={levels[-1]}"]
     g = r["clusters"]
@@ -115,7 +117,8 @@ def ratio(
         raise ValueError("ratio() needs at_least=... and/or at_most=...")
     ln, ld = c.label(num), c.label(den)
     scope = f" ({c.scope_text(where)})" if where else ""
-    bounds = ([f">= {_f(at_least)}"] if at_least is not None else []) + ([f"<= {_f(at_most)}"] if at_most is not None else [])
+    bounds = (([f">= {_f(at_least)}"] if at_least is not None else [])
+              + ([f"<= {_f(at_most)}"] if at_most is not None else []))
     statement = f"{metric} ratio {ln} / {ld} {' and '.join(bounds)}" + scope
     name = name or f"ratio: {metric} {ln}/{ld}{scope}"
     t, incomplete = c.scoped(trials, where)
@@ -132,7 +135,8 @@ def ratio(
     dropped = int(cn.counts.sum() - cn.counts[i_n].sum() + cd.counts.sum() - cd.counts[i_d].sum())
     if not common.size:
         return c.skip_v("ratio", name, statement, alpha=alpha, reason=
-                        f"no {' x '.join(c.unit_word(f) for f in fields)} cell with {metric!r} values for both {ln} and {ld}")
+                        f"no {' x '.join(c.unit_word(f) for f in fields)} cell with {metric!r} values "
+                        f"for both {ln} and {ld}")
     uc = cn.unit[i_n]
     uniq, inv = np.unique(uc, return_inverse=True)
     g = int(uniq.size)
@@ -246,7 +250,8 @@ def count(
     if not cm.keys.size:
         return c.skip_v("count", name, statement, alpha=alpha, reason=f"no {metric!r} values in this run")
     g = int(cm.keys.size)
-    bad = c.design_check("count", name, statement, g, alpha, word, exact=False, what=f" ({int(cm.counts.sum())} trials)")
+    bad = c.design_check("count", name, statement, g, alpha, word, exact=False,
+                         what=f" ({int(cm.counts.sum())} trials)")
     if bad is not None:
         return bad
     mean = float(np.mean(cm.means))
@@ -264,7 +269,8 @@ def count(
                    **({"note": res.note} if res.note else {}))
     v = Verdict(name=name, kind="count", statement=statement,
                 test=(f"two one-sided t tests on {g} {word} means ({g - 1} df)" if within is not None
-                      else f"one-sided t on {g} {word} means ({g - 1} df)"), n=g, unit=f"{word}s ({int(cm.counts.sum())} trials)",
+                      else f"one-sided t on {g} {word} means ({g - 1} df)"), n=g,
+                unit=f"{word}s ({int(cm.counts.sum())} trials)",
                 estimate_name=labels[agg], estimate=mean, ci=res.ci, ci_method=f"t interval ({g - 1} df)",
                 p=res.p, alpha=alpha, power=power_units(d_pow, g, alpha, "t") if d_pow is not None else None,
                 details=details)

@@ -19,7 +19,7 @@ import numpy as np
 from sorg import stats
 from sorg.claims import _common as c
 from sorg.claims.verdict import Verdict, _f
-from sorg.inference import rounded, t_interval, wilcoxon_units
+from sorg.inference import UnitResult, rounded, t_interval, wilcoxon_units
 from sorg.power import power_units
 from sorg.results import Trials
 
@@ -93,7 +93,8 @@ def spread(
     groups = _per_group(t, by, metric, ufield)
     if len(groups) < 2:
         return c.skip_v("spread", name, statement, alpha=alpha, spec=spec, reason=
-                        f"need at least 2 {by} groups with {metric!r} values in this run, found {sorted(groups) or 'none'}")
+                        f"need at least 2 {by} groups with {metric!r} values in this run, "
+                        f"found {sorted(groups) or 'none'}")
     labels = list(groups)
     k = len(labels)
     if test == "friedman" and k < 3:
@@ -111,7 +112,7 @@ def spread(
         cols = [rounded(groups[lab][1][np.searchsorted(groups[lab][0], common)]) for lab in labels]
         matrix = np.column_stack(cols)
         if k >= 3:
-            res = stats.friedman(matrix)
+            res: stats.TestResult | UnitResult = stats.friedman(matrix)
             test_name = f"Friedman chi-square blocked by {word}"
             if math.isfinite(res.statistic):
                 extra["kendall_w"] = float(res.statistic / (matrix.shape[0] * (k - 1)))

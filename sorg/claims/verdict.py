@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class Verdict:
     def skipped(self) -> bool:
         return self.passed is None
 
-    def named(self, name: str) -> "Verdict":
+    def named(self, name: str) -> Verdict:
         """The same verdict under another name (the plugin uses the test's node id)."""
         return dataclasses.replace(self, name=name)
 
@@ -169,13 +170,13 @@ def _ci(ci: tuple[float, float] | None, signed: bool = False) -> str:
     return f"{_f(ci[0], signed)}..{_f(ci[1], signed)}"
 
 
-def _units_word(v: "Verdict") -> str:
+def _units_word(v: Verdict) -> str:
     k = v.details.get("clusters")
     word = v.details.get("unit_word", "task")
     return f"{k} {word}{'s' if k != 1 else ''}" if k is not None else "these units"
 
 
-def _ci95(v: "Verdict", signed: bool = False) -> str:
+def _ci95(v: Verdict, signed: bool = False) -> str:
     """'95% CI a..b (method over k tasks)' or 'no CI (1 task)' when the data give none."""
     if v.ci is None or not all(c is not None and math.isfinite(c) for c in v.ci):
         return f"no CI ({_units_word(v)})"

@@ -14,8 +14,9 @@ exception from a registered backend is a bug in that backend and propagates unch
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sorg.model.types import Request
 

@@ -19,8 +19,9 @@ import random
 import sqlite3
 import time
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from sorg.errors import LockTimeout
 from sorg.model.locks import locked

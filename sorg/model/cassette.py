@@ -47,9 +47,10 @@ import json
 import os
 import time
 import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from sorg.errors import CassetteCorrupt, LockTimeout
 from sorg.model.identity import model_slug

@@ -37,8 +37,9 @@ import random
 import threading
 import time
 import weakref
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
-from typing import Any, Coroutine, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from sorg import progress
 from sorg.errors import CassetteMiss, ModelError
@@ -46,7 +47,7 @@ from sorg.model.backends import ProviderError, RawReply, find_backend
 from sorg.model.cassette import FORMAT_VERSION, CassetteStore
 from sorg.model.identity import field_digests, request_key
 from sorg.model.redact import clean_params, redact_text, secret_values
-from sorg.model.types import Completion, RecordMode, Request
+from sorg.model.types import Completion, RecordMode, Request, Source
 
 __all__ = ["ModelClient", "LOCAL_PREFIX"]
 
@@ -139,7 +140,8 @@ class ModelClient:
         if record not in _MODES:
             raise ValueError(f"record must be one of {_MODES}, got {record!r}")
         if retries < 0 or concurrency < 1 or timeout_s <= 0:
-            raise ValueError(f"need retries >= 0, concurrency >= 1, timeout_s > 0; got {retries}, {concurrency}, {timeout_s}")
+            raise ValueError("need retries >= 0, concurrency >= 1, timeout_s > 0; "
+                             f"got {retries}, {concurrency}, {timeout_s}")
         self.record: RecordMode = record
         self.cassettes = CassetteStore(cassette_dir, cassette_name) if cassette_dir is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -164,7 +166,8 @@ class ModelClient:
         #: Counts live calls for the run's progress line (`sorg.progress.Meter`; the plugin
         #: passes the run's, so a client made elsewhere never shows on a sweep's terminal).
         self.meter = meter
-        self._sems: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
+        self._sems: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+            weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
         #: Calls that went past replay (to a backend or litellm): a trial runner keeps its
@@ -232,7 +235,7 @@ class ModelClient:
                 miss = CassetteMiss(self._miss_message(req, key))
                 # The model was never recorded: every trial of it misses; the plugin reports
                 # such a fault once for the run rather than once per trial.
-                miss.run_wide = not store.entries(req.model)  # type: ignore[attr-defined]
+                miss.run_wide = not store.entries(req.model)
                 raise miss
         if self.record not in _LIVE_FIRST:
             cache = self._disk_cache()
@@ -272,7 +275,8 @@ class ModelClient:
             theirs = nearest.get("req") or {}
             diff = [f for f in mine if theirs.get(f, mine[f]) != mine[f]]
             shown = ", ".join(
-                f"{f} ({theirs.get(f)!r} recorded, {mine[f]!r} asked)" if f not in ("messages", "params", "response_format")
+                f"{f} ({theirs.get(f)!r} recorded, {mine[f]!r} asked)"
+                if f not in ("messages", "params", "response_format")
                 else f"{f} (content differs)" for f in diff
             ) or "none of the summarised fields (the request hash scheme changed?)"
             lines.append(
@@ -451,7 +455,7 @@ class ModelClient:
                 if not exc.retryable:
                     raise ModelError(self._error(req, last, attempt + 1, secrets)) from None
                 retry_after = exc.retry_after
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 last = f"no reply within {self._timeout(req):g} s (timeout)"
             except (ConnectionError, OSError) as exc:
                 last = f"connection error: {exc}"
@@ -473,7 +477,7 @@ class ModelClient:
         )
 
 
-def _completion(entry: Mapping[str, Any], source: str, key: str, model: str) -> Completion:
+def _completion(entry: Mapping[str, Any], source: Source, key: str, model: str) -> Completion:
     reply = entry["reply"]
     return Completion(
         text=reply["text"],
@@ -484,7 +488,7 @@ def _completion(entry: Mapping[str, Any], source: str, key: str, model: str) -> 
         # cassettes reproduce those of the live run.
         latency_s=entry.get("latency_s", 0.0),
         model=model,
-        source=source,  # type: ignore[arg-type]
+        source=source,
         key=key,
         finish_reason=reply.get("finish_reason"),
         model_version=reply.get("model_version") or "",

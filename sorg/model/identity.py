@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sorg.model.redact import clean_params
 from sorg.model.types import Request

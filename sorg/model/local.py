@@ -37,9 +37,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from sorg.errors import LocalModelUnavailable
 from sorg.model import locks
@@ -302,7 +303,7 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = 
                     f"Stop it with `sorg local stop` and rerun: finished trials are kept.")
             if _alive(state["pid"]):
                 _kill(state["pid"])  # alive but not answering: replace it
-            kept = {k: state[k] for k in ("users", "pinned") if k in state}
+            kept: dict[str, Any] = {k: state[k] for k in ("users", "pinned") if k in state}
             state = {**_start(folder, gguf), **kept, "restarts": restarts}
         elif state is None:
             state = _start(folder, gguf)

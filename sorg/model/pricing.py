@@ -17,8 +17,9 @@ import os
 import sys
 import tomllib
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["Prices", "find_pyproject", "load_price_table", "BUILTIN_PRICES"]
 
@@ -40,7 +41,8 @@ def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
 
 def _parse_price(model: str, value: Any, where: str) -> tuple[float, float]:
     if not isinstance(value, Mapping) or not {"input", "output"} <= set(value):
-        raise ValueError(f"{where}: price for {model!r} must be a table {{ input = <USD/token>, output = <USD/token> }}, got {value!r}")
+        raise ValueError(f"{where}: price for {model!r} must be a table "
+                         f"{{ input = <USD/token>, output = <USD/token> }}, got {value!r}")
     try:
         inp, out = float(value["input"]), float(value["output"])
     except (TypeError, ValueError):

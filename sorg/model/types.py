@@ -6,8 +6,9 @@ above the door ever sees litellm's objects.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Source = Literal["cassette", "cache", "live"]
 RecordMode = Literal["none", "new", "all", "once", "rewrite"]

@@ -27,13 +27,16 @@ import asyncio
 import dataclasses
 import hashlib
 import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sorg import agents
 from sorg.model.types import Request
 from sorg.record import AgentReply
 from sorg.tasks.task import Task
+
+T = TypeVar("T")
 
 
 def sub_seed(seed: int, *parts: object) -> int:
@@ -119,7 +122,8 @@ class Team:
             agent=agent, round=round_, role_raw=role_raw, role=agents.clean_role(role_raw, self.task.prompt),
             abstain=parsed.abstain if role is None else False,
             contribution=parsed.contribution, builds_on=parsed.builds_on,
-            defers_to=parsed.defers_to if defers_to is None else defers_to, parse_failed=parsed.parse_failed, raw=done.text,
+            defers_to=parsed.defers_to if defers_to is None else defers_to, parse_failed=parsed.parse_failed,
+            raw=done.text,
             kind=kind, prompt_tokens=done.prompt_tokens,
             completion_tokens=done.completion_tokens, cost_usd=done.cost_usd, source=done.source,
         )
@@ -127,7 +131,7 @@ class Team:
         self.models_seen.append(getattr(done, "model_version", "") or done.model)
         return reply
 
-    async def together(self, calls: Sequence[Callable[[], Awaitable[AgentReply]]]) -> list[AgentReply]:
+    async def together(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         """Turns that do not depend on each other, run concurrently (the door bounds how many).
 
         Each call is *started* in list order, so the order numbers (and the record) do not

@@ -47,13 +47,13 @@ class Dynamic(Protocol):
             if len(bidders) == 1:
                 winner, role = bidders[0], None
             else:
-                def bid(a: int):
+                def bid(a: int, context: str, turn: int):
                     body = (f"{header(team, a)} Agents bid to speak next." + context
                             + "Say which role you would take next and, as contribution, only a "
                             "number 0-9: how much your part would add. Abstain if nothing.\n" + agents.ASK_JSON)
                     return lambda: team.ask(a, turn, "bid", body, max_tokens=48)
 
-                bids = await team.together([bid(a) for a in bidders])
+                bids = await team.together([bid(a, context, turn) for a in bidders])
                 scores = [(read_bid(b), team.rng.random(), b) for b in bids]
                 best = max(scores, key=lambda s: (s[0], s[1]))[2]
                 winner, role = best.agent, best.role_raw or None

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sorg.errors import RegistryError
 from sorg.protocols.base import Protocol, Team
@@ -76,7 +77,8 @@ def protocol(name: Any = None, *, study: bool = True) -> Any:
     def decorate(obj: F) -> F:
         chosen = name or getattr(obj, "name", "") or ("" if isinstance(obj, type) else getattr(obj, "__name__", ""))
         if not chosen:
-            raise RegistryError(f"{_where(obj)}: {origin_of(obj)} needs a name: @protocol(\"name\") or a `name` attribute")
+            raise RegistryError(f"{_where(obj)}: {origin_of(obj)} needs a name: "
+                                "@protocol(\"name\") or a `name` attribute")
         part = PROTOCOLS.register(chosen, obj, _where(obj))
         if not study:
             part.study = False

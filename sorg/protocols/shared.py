@@ -17,7 +17,7 @@ Calls: N, parallel (the paper's count), plus the assembly.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from sorg import agents
 from sorg.protocols.base import PastTask, Protocol, Team, contributions, final_answer, header

@@ -8,7 +8,8 @@ gathered and judged. `sorg.plugin` imports these names, so pytest finds them in 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 

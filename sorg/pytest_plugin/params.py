@@ -8,7 +8,8 @@ collection failures, never as tracebacks, and never after a trial has run.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import pytest
 
@@ -42,7 +43,8 @@ def _mark_overrides(metafunc: pytest.Metafunc) -> dict[str, Any]:
         bad = set(mark.kwargs) - set(MARK_KEYS)
         if bad:
             usage_error(
-                f"{metafunc.definition.nodeid}: unknown @pytest.mark.sorg keyword(s) {sorted(bad)}; known: {', '.join(MARK_KEYS)}")
+                f"{metafunc.definition.nodeid}: unknown @pytest.mark.sorg keyword(s) {sorted(bad)}; "
+                f"known: {', '.join(MARK_KEYS)}")
         out.update(mark.kwargs)
     return out
 
@@ -84,7 +86,7 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
     wanted = [a for a in SWEEP_ARGS if a in metafunc.fixturenames]
     if not wanted or metafunc.definition.get_closest_marker("sorg_claim"):
         return None
-    explicit = set()
+    explicit: set[str] = set()
     for m in metafunc.definition.iter_markers("parametrize"):
         names = m.args[0] if m.args else m.kwargs.get("argnames", ())
         explicit.update(n.strip() for n in (names.split(",") if isinstance(names, str) else names))
@@ -183,7 +185,8 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
         protocols = _registered_or_fail()
     agents = [int(a) for a in _as_list(ov.get("agents", o.agents), "agents", nodeid)]
     seeds_v = ov.get("seeds", o.seeds)
-    seeds = list(range(int(seeds_v))) if isinstance(seeds_v, int) else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)]
+    seeds = (list(range(int(seeds_v))) if isinstance(seeds_v, int)
+             else [int(s) for s in _as_list(seeds_v, "seeds", nodeid)])
     if "protocol" in wanted:
         _check_protocols(protocols, nodeid)
     tasks: list[Any] = [None]
@@ -212,7 +215,7 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
         "n_agents": [(n, f"n{n}") for n in agents],
         "seed": [(s, f"s{s}") for s in seeds],
     }
-    order = [a for a in ("model", "task", "stream", "protocol", "n_agents", "seed") if a in wanted]
+    order: list[str] = [a for a in ("model", "task", "stream", "protocol", "n_agents", "seed") if a in wanted]
     combos: list[tuple[list, list]] = [([], [])]
     for a in order:
         combos = [(vals + [v], ids + [i]) for vals, ids in combos for v, i in axes[a]]

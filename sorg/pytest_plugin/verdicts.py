@@ -17,9 +17,10 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Literal
 
 import pytest
 
@@ -48,7 +49,10 @@ def claim_entry(item: pytest.Item, selected: bool) -> dict:
             raises = None
             if xf.raises is not None:
                 types = xf.raises if isinstance(xf.raises, tuple) else (xf.raises,)
-                raises = [f"{t.__module__}.{t.__qualname__}" for t in types]
+                for t in types:
+                    if not isinstance(t, type):  # pytest's RaisesExc matchers: no name to compare
+                        raise TypeError(f"xfail(raises={t!r}) on a claim: give exception classes")
+                raises = [f"{t.__module__}.{t.__qualname__}" for t in types if isinstance(t, type)]
             entry["xfail"] = {"reason": xf.reason, "strict": bool(xf.strict), "run": bool(xf.run), "raises": raises}
     except Exception as exc:  # a bad skipif/xfail condition: report it on the claim
         entry["error"] = f"evaluating the claim's skip/xfail marks failed: {exc}"
@@ -156,8 +160,8 @@ def _short_tb() -> str:
     etype, value, tb = sys.exc_info()
     frames = traceback.extract_tb(tb)
     # Drop the plugin's own frames so the trace starts in the claim.
-    frames = [f for f in frames if not os.path.abspath(f.filename).startswith(_HERE)] or frames
-    return "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(etype, value))
+    shown = [f for f in frames if not os.path.abspath(f.filename).startswith(_HERE)] or frames
+    return "".join(traceback.format_list(shown)) + "".join(traceback.format_exception_only(etype, value))
 
 
 def _xfail_catches(xf: dict, out: Outcome) -> bool:
@@ -177,6 +181,8 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
     xf = e["xfail"]
     extra: dict[str, Any] = {}
     v = out.verdict
+    outcome: Literal["passed", "failed", "skipped"]
+    longrepr: tuple[str, int, str] | str | None
     if out.kind == "skip":
         outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {out.reason}")
         if xf and out.reason.startswith("[NOTRUN]"):
@@ -196,7 +202,8 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
                 outcome, longrepr = "skipped", None
                 extra["wasxfail"] = xf["reason"]
         elif xf["strict"]:
-            outcome, longrepr = "failed", f"[XPASS(strict)] {xf['reason']}" + (f"\n{v.message}" if v is not None else "")
+            outcome = "failed"
+            longrepr = f"[XPASS(strict)] {xf['reason']}" + (f"\n{v.message}" if v is not None else "")
         else:
             extra["wasxfail"] = xf["reason"]
     word = ("xfailed" if outcome == "skipped" else "xpassed") if "wasxfail" in extra else outcome
@@ -209,12 +216,15 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
         row["power_plan"] = power_plan(v)
     hook = config.hook
     now = time.time()
-    kw = {k: 1 for k in e["keywords"]}
+    kw: dict[str, Literal[1]] = {k: 1 for k in e["keywords"]}
     hook.pytest_runtest_logstart(nodeid=nid, location=loc)
     props = [("sorg_claim", message[:2000])]
-    for when, oc, lr, dur, ex in (("setup", "passed", None, 0.0, {}),
-                                  ("call", outcome, longrepr, out.duration, extra),
-                                  ("teardown", "passed", None, 0.0, {})):
+    phases: tuple[tuple[Literal["setup", "call", "teardown"], Literal["passed", "failed", "skipped"],
+                        tuple[str, int, str] | str | None, float, dict[str, Any]], ...] = (
+        ("setup", "passed", None, 0.0, {}),
+        ("call", outcome, longrepr, out.duration, extra),
+        ("teardown", "passed", None, 0.0, {}))
+    for when, oc, lr, dur, ex in phases:
         rep = TestReport(nid, loc, kw, oc, lr, when, (), dur, now, now + dur,
                          props if when == "teardown" else [], **ex)
         hook.pytest_runtest_logreport(report=rep)

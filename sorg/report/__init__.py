@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
 
 from sorg.report.data import cells, summary
 from sorg.report.markdown import cells_table, claims_table, render_md
@@ -47,6 +46,5 @@ def build(run_dir: str | os.PathLike[str], plots: bool = True, html: bool = True
     return out + pngs
 
 
-__all__: Iterable[str] = ("build", "summary", "render_md", "claims_table", "cells", "cells_table",
-                          "write_claims", "run_meta", "cassette_hashes", "SUMMARY_MD", "SUMMARY_JSON",
-                          "REPORT_HTML", "PLOTS")
+__all__ = ["build", "summary", "render_md", "claims_table", "cells", "cells_table", "write_claims", "run_meta",
+           "cassette_hashes", "SUMMARY_MD", "SUMMARY_JSON", "REPORT_HTML", "PLOTS"]

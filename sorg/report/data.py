@@ -11,8 +11,9 @@ import json
 import math
 import os
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sorg import instrument
 from sorg.record import TrialRecord

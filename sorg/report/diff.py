@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from sorg.report.fmt import ci_usable, est_ci, fmt, verdict_clusters
 from sorg.store import resolve_run_dir
@@ -122,7 +123,8 @@ def diff_runs(run_a: str | os.PathLike[str], run_b: str | os.PathLike[str]) -> R
         va, vb = sorted(sa.get(key) or []), sorted(sb.get(key) or [])
         if va != vb:
             out.versions[key] = {"a": va, "b": vb}
-    has_a, has_b = dict((sa.get("run") or {}).get("cassettes") or {}), dict((sb.get("run") or {}).get("cassettes") or {})
+    has_a = dict((sa.get("run") or {}).get("cassettes") or {})
+    has_b = dict((sb.get("run") or {}).get("cassettes") or {})
     out.cassettes = {"added": sorted(set(has_b) - set(has_a)), "removed": sorted(set(has_a) - set(has_b)),
                      "changed": [{"file": f, "a": has_a[f], "b": has_b[f]} for f in sorted(set(has_a) & set(has_b))
                                  if has_a[f] != has_b[f]]}
@@ -145,7 +147,8 @@ def render_md(d: RunDiff) -> str:
     if d.moved:
         lines += [f"### Estimates moved beyond their CI ({len(d.moved)})", "",
                   "| claim | before | after | change | beyond |", "|---|---|---|---|---|"]
-        lines += [f"| `{short(m['claim'])}` | {m['a']} | {m['b']} | {fmt(m['change'])} | {m['beyond']} |" for m in d.moved]
+        lines += [f"| `{short(m['claim'])}` | {m['a']} | {m['b']} | {fmt(m['change'])} | {m['beyond']} |"
+                  for m in d.moved]
         lines.append("")
     for title, names in (("Claims added", d.claims_added), ("Claims missing", d.claims_missing)):
         if names:
@@ -153,11 +156,13 @@ def render_md(d: RunDiff) -> str:
     for title, cells in (("Cells added", d.cells_added), ("Cells missing", d.cells_missing)):
         if cells:
             lines += [f"### {title} ({len(cells)})", ""]
-            lines += [f"- {c['model']} / {c['protocol']} / {c['n_agents']} agents ({c['trials']} trials)" for c in cells]
+            lines += [f"- {c['model']} / {c['protocol']} / {c['n_agents']} agents ({c['trials']} trials)"
+                      for c in cells]
             lines.append("")
     if d.cells_resized:
         lines += [f"### Cells with a different number of trials ({len(d.cells_resized)})", ""]
-        lines += [f"- {c['model']} / {c['protocol']} / {c['n_agents']} agents: {c['a']} → {c['b']}" for c in d.cells_resized]
+        lines += [f"- {c['model']} / {c['protocol']} / {c['n_agents']} agents: {c['a']} → {c['b']}"
+                  for c in d.cells_resized]
         lines.append("")
     for key, v in sorted(d.versions.items()):
         lines += [f"### {key.replace('_', ' ').capitalize()} changed", "",

@@ -17,9 +17,10 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from sorg.report.fmt import ci_usable, est_ci, fmt, fmt_p, fmt_power, honest_message, no_ci, verdict_clusters
 from sorg.report.meta import finite, write_text
@@ -90,7 +91,11 @@ def cell_rows(trials: Sequence[Mapping[str, Any]], quality_keys: Sequence[str]) 
     for t in trials:
         groups[(t["model"], t["protocol"], t["n_agents"], t["level"], t["stream"])].append(t)
     rows = []
-    for key, ts in sorted(groups.items(), key=lambda kv: tuple(str(x).zfill(6) if isinstance(x, int) else str(x) for x in kv[0])):
+
+    def _order(kv: tuple[Any, Any]) -> tuple[str, ...]:
+        return tuple(str(x).zfill(6) if isinstance(x, int) else str(x) for x in kv[0])
+
+    for key, ts in sorted(groups.items(), key=_order):
         ok = [t for t in ts if t.get("status") == "ok"]
         row: dict[str, Any] = dict(zip(_FILTERS, key))
         row.update(trials=len(ok), incomplete=len(ts) - len(ok), tasks=len({t["task_id"] for t in ok}),

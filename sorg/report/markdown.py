@@ -6,7 +6,8 @@ terminal; degenerate intervals read "no CI (1 task)" (`sorg.report.fmt`).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, verdict_clusters
 from sorg.report.fmt import fmt as fnum
@@ -34,8 +35,8 @@ def claims_table(rows: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
             fmt_power(v.get("power")),
             power_need(r.get("power_plan")),
         ])
-    return tabulate(body, headers=["claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power",
-                                   "for 80% power"], tablefmt=fmt, disable_numparse=True)
+    headers = ["claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power", "for 80% power"]
+    return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
 
 
 def power_need(plan: Mapping[str, Any] | None) -> str:
@@ -87,7 +88,8 @@ def render_md(s: Mapping[str, Any]) -> str:
     lines = [f"# sorg run {s['run_id']}", ""]
     lines.append(f"- trials: {s['trials']} ({', '.join(f'{k}: {v}' for k, v in s['status'].items()) or 'none'})")
     lines.append(f"- model calls by source: {', '.join(f'{k}: {v}' for k, v in s['calls_by_source'].items()) or '-'}")
-    lines.append(f"- models: {', '.join(s['models']) or '-'}; versions reported: {', '.join(s['model_versions']) or '-'}")
+    lines.append(f"- models: {', '.join(s['models']) or '-'}; "
+                 f"versions reported: {', '.join(s['model_versions']) or '-'}")
     lines.append(f"- prompt versions: {', '.join(s['prompt_versions']) or '-'}")
     lines.append(f"- total cost: ${s['total_cost_usd']:.6f}; total tokens: {s['total_tokens']}")
     if meta:

@@ -8,8 +8,9 @@ Plots need matplotlib (the `plot` extra) and are skipped without it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sorg.report.fmt import ci_usable
 
@@ -77,7 +78,8 @@ def _scaling(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], pro
                 lo, hi = _err(r["quality"], int(r.get("tasks", 2)))
                 a1.errorbar([r["n_agents"]], [y], yerr=[[lo], [hi]], fmt="o", color=color, capsize=2,
                             markerfacecolor=color if filled else "white", markersize=4 + min(r["trials"], 12) / 2)
-                a1.annotate(f"n={r['trials']}", (r["n_agents"], y), fontsize=5, xytext=(3, 3), textcoords="offset points")
+                a1.annotate(f"n={r['trials']}", (r["n_agents"], y), fontsize=5, xytext=(3, 3),
+                            textcoords="offset points")
                 a2.plot([r["n_agents"]], [max(r["cost_usd"]["mean"], 1e-12)], "o", color=color,
                         markerfacecolor=color if filled else "white")
     sizes = sorted({r["n_agents"] for r in rows})

@@ -5,8 +5,10 @@ this package registers both (neither import loads a model library: judge_q reach
 through the model door only when it scores).
 """
 
+from sorg.scoring import (
+    coverage,  # noqa: E402,F401  (registers `coverage`)
+    judge_q,  # noqa: E402,F401  (registers `judge_q`)
+)
 from sorg.scoring.base import SCORERS, Score, ScoreContext, Scorer, get_scorer, register_scorer
-from sorg.scoring import coverage  # noqa: E402,F401  (registers `coverage`)
-from sorg.scoring import judge_q  # noqa: E402,F401  (registers `judge_q`)
 
 __all__ = ["SCORERS", "Score", "ScoreContext", "Scorer", "get_scorer", "register_scorer"]

@@ -11,10 +11,11 @@ own project (`@register_scorer`, or an entry point in group `sorg.scorers`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import inspect
 import sys
-from typing import Any, Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sorg.errors import RegistryError
 from sorg.registry import Registry, instance, named, origin_of

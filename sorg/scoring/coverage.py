@@ -75,8 +75,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sorg.scoring.base import Score, Scorer, register_scorer
 from sorg.tasks.rubric import (
@@ -349,7 +350,7 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
     text = answer if isinstance(answer, str) else ""
     plan = _plan(task)
     raw_sections, unwrapped = answer_sections(text)
-    normed = [n for s in raw_sections if (n := normalise_section(s))]
+    normed = [norm for s in raw_sections if (norm := normalise_section(s))]
     unique = sorted(set(normed))
     verdicts = [plan.verdict(s) for s in unique]
 

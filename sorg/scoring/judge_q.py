@@ -24,7 +24,8 @@ Why each rule:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sorg.agents import estimate_tokens, json_object
 from sorg.model.types import Request

@@ -6,12 +6,45 @@ Claims judge one number per unit (task) with `sorg.inference` and size studies w
 `sorg.power`; see those modules for why.
 """
 
-from sorg.stats.approx_power import (RANK_ARE, n_for_power, n_paired_for_power, n_two_sample_for_power,
-                                     power_paired, power_tost, power_two_sample, power_z)
-from sorg.stats.bootstrap import (DEFAULT_BOOT, DEFAULT_SEED, boot_d_ci, boot_diff_ci, boot_dz_ci, boot_mean_ci,
-                                  boot_ratio_ci, boot_weights, cluster_bootstrap, cluster_codes, naive_mean_ci)
-from sorg.stats.core import (TestResult, cohen_d, cohen_dz, d_ci, dz_ci, friedman, holm, kruskal, mann_whitney,
-                             paired_t, tost_paired, tost_welch, welch_t, wilcoxon_paired)
+from sorg.stats.approx_power import (
+    RANK_ARE,
+    n_for_power,
+    n_paired_for_power,
+    n_two_sample_for_power,
+    power_paired,
+    power_tost,
+    power_two_sample,
+    power_z,
+)
+from sorg.stats.bootstrap import (
+    DEFAULT_BOOT,
+    DEFAULT_SEED,
+    boot_d_ci,
+    boot_diff_ci,
+    boot_dz_ci,
+    boot_mean_ci,
+    boot_ratio_ci,
+    boot_weights,
+    cluster_bootstrap,
+    cluster_codes,
+    naive_mean_ci,
+)
+from sorg.stats.core import (
+    TestResult,
+    cohen_d,
+    cohen_dz,
+    d_ci,
+    dz_ci,
+    friedman,
+    holm,
+    kruskal,
+    mann_whitney,
+    paired_t,
+    tost_paired,
+    tost_welch,
+    welch_t,
+    wilcoxon_paired,
+)
 from sorg.stats.slope import demean, log_ratio_test, loglog_slope
 
 __all__ = [

@@ -8,7 +8,7 @@ and as the large-sample limit.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 #: Asymptotic relative efficiency of Wilcoxon signed-rank / Mann-Whitney U vs the t test
 #: under normal data; used to turn t-test power into rank-test power.
@@ -70,7 +70,8 @@ def power_tost(true_diff: float, sd: float, n: int, margin: float, alpha: float)
     return float(max(0.0, min(1.0, p)))
 
 
-def n_for_power(power_fn: Callable[[int], float], target: float = 0.8, n_min: int = 2, n_max: int = 10**7) -> int | None:
+def n_for_power(power_fn: Callable[[int], float], target: float = 0.8, n_min: int = 2,
+                n_max: int = 10**7) -> int | None:
     """Smallest n with power_fn(n) >= target (power increasing in n); None if unreachable."""
     if not 0 < target < 1:
         raise ValueError(f"target power must be in (0, 1), got {target!r}")

@@ -9,7 +9,7 @@ reports still use it for descriptive per-protocol means.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -109,7 +109,7 @@ def cluster_bootstrap(
     codes_all, k = cluster_codes(labels)
     if k == 0:
         return (float("nan"), float("nan")), np.array([])
-    sums = []
+    sums: list[np.ndarray] = []
     start = 0
     for vals, _ in groups:
         v = np.asarray(vals, dtype=float)

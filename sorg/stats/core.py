@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
-
-
+from numpy.typing import ArrayLike
 
 # --------------------------------------------------------------------------- tests
 
@@ -52,7 +51,7 @@ def _clip_p(p: float) -> float:
     return float(min(1.0, max(0.0, p)))
 
 
-def wilcoxon_paired(diff: Sequence[float], alternative: str = "greater") -> TestResult:
+def wilcoxon_paired(diff: ArrayLike, alternative: str = "greater") -> TestResult:
     """Wilcoxon signed-rank test on paired differences (zeros dropped, scipy's 'wilcox').
 
     All-zero differences carry no evidence either way: p = 1 for a one-sided test (and for
@@ -69,7 +68,7 @@ def wilcoxon_paired(diff: Sequence[float], alternative: str = "greater") -> Test
     return TestResult("Wilcoxon signed-rank", float(res.statistic), _clip_p(res.pvalue), int(d.size))
 
 
-def paired_t(diff: Sequence[float], alternative: str = "greater", popmean: float = 0.0) -> TestResult:
+def paired_t(diff: ArrayLike, alternative: str = "greater", popmean: float = 0.0) -> TestResult:
     """One-sample t test of paired differences against `popmean`.
 
     Zero variance: the t statistic is undefined; the p is the exact sign-flip p (2**-n when
@@ -102,7 +101,7 @@ def _degenerate_p(m: float, alternative: str, floor: float) -> float:
     return min(1.0, 2 * floor) if m != 0 else 1.0
 
 
-def mann_whitney(a: Sequence[float], b: Sequence[float], alternative: str = "greater") -> TestResult:
+def mann_whitney(a: ArrayLike, b: ArrayLike, alternative: str = "greater") -> TestResult:
     """Mann-Whitney U (A vs B, unpaired); identical constant samples give p = 1."""
     from scipy import stats as st
 
@@ -118,7 +117,7 @@ def mann_whitney(a: Sequence[float], b: Sequence[float], alternative: str = "gre
     return TestResult("Mann-Whitney U", float(res.statistic), _clip_p(res.pvalue), n)
 
 
-def welch_t(a: Sequence[float], b: Sequence[float], alternative: str = "greater") -> TestResult:
+def welch_t(a: ArrayLike, b: ArrayLike, alternative: str = "greater") -> TestResult:
     """Welch's unequal-variance t test (the unpaired counterpart of the paired t)."""
     from scipy import stats as st
 
@@ -136,7 +135,7 @@ def welch_t(a: Sequence[float], b: Sequence[float], alternative: str = "greater"
     return TestResult("Welch t", float(res.statistic), _clip_p(res.pvalue), n)
 
 
-def kruskal(groups: Sequence[Sequence[float]]) -> TestResult:
+def kruskal(groups: Sequence[ArrayLike]) -> TestResult:
     """Kruskal-Wallis H across groups; all values identical gives p = 1 (no spread at all)."""
     from scipy import stats as st
 
@@ -171,7 +170,7 @@ def friedman(blocks: np.ndarray) -> TestResult:
     return TestResult("Friedman chi-square", float(res.statistic), _clip_p(res.pvalue), n)
 
 
-def tost_paired(diff: Sequence[float], margin: float, alpha: float = 0.05) -> dict:
+def tost_paired(diff: ArrayLike, margin: float, alpha: float = 0.05) -> dict:
     """Two one-sided paired t tests: is the mean difference inside (-margin, +margin)?
 
     Equivalence is shown when both one-sided nulls (diff <= -margin, diff >= +margin) are
@@ -187,7 +186,8 @@ def tost_paired(diff: Sequence[float], margin: float, alpha: float = 0.05) -> di
     d = d[np.isfinite(d)]
     n = int(d.size)
     if n < 2:
-        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"), "ci": (float("nan"), float("nan")), "n": n}
+        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"),
+                "ci": (float("nan"), float("nan")), "n": n}
     m = float(d.mean())
     se = float(d.std(ddof=1)) / math.sqrt(n)
     df = n - 1
@@ -203,7 +203,7 @@ def tost_paired(diff: Sequence[float], margin: float, alpha: float = 0.05) -> di
     return {"p": max(p_lo, p_hi), "p_lower": p_lo, "p_upper": p_hi, "mean": m, "ci": ci, "n": n}
 
 
-def tost_welch(a: Sequence[float], b: Sequence[float], margin: float, alpha: float = 0.05) -> dict:
+def tost_welch(a: ArrayLike, b: ArrayLike, margin: float, alpha: float = 0.05) -> dict:
     """TOST for two independent samples (Welch): is mean(a) - mean(b) inside +-margin?"""
     from scipy import stats as st
 
@@ -214,7 +214,8 @@ def tost_welch(a: Sequence[float], b: Sequence[float], margin: float, alpha: flo
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
     n = int(x.size + y.size)
     if x.size < 2 or y.size < 2:
-        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"), "ci": (float("nan"), float("nan")), "n": n}
+        return {"p": 1.0, "p_lower": 1.0, "p_upper": 1.0, "mean": float("nan"),
+                "ci": (float("nan"), float("nan")), "n": n}
     m = float(x.mean() - y.mean())
     vx, vy = float(x.var(ddof=1)) / x.size, float(y.var(ddof=1)) / y.size
     se = math.sqrt(vx + vy)
@@ -235,7 +236,7 @@ def tost_welch(a: Sequence[float], b: Sequence[float], margin: float, alpha: flo
 # --------------------------------------------------------------------------- effect sizes
 
 
-def cohen_dz(diff: Sequence[float]) -> float:
+def cohen_dz(diff: ArrayLike) -> float:
     """Cohen's d_z for paired data: mean difference / SD of differences."""
     d = np.asarray(diff, dtype=float)
     d = d[np.isfinite(d)]
@@ -248,7 +249,7 @@ def cohen_dz(diff: Sequence[float]) -> float:
     return m / sd
 
 
-def cohen_d(a: Sequence[float], b: Sequence[float]) -> float:
+def cohen_d(a: ArrayLike, b: ArrayLike) -> float:
     """Cohen's d with the pooled SD: (mean a - mean b) / s_pooled."""
     x = np.asarray(a, dtype=float)
     y = np.asarray(b, dtype=float)

@@ -8,13 +8,12 @@ from one task.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from sorg.stats.bootstrap import DEFAULT_BOOT, DEFAULT_SEED, _percentile_ci, _sums, boot_products, cluster_codes
 from sorg.stats.core import _clip_p, _degenerate_p
-
 
 # --------------------------------------------------------------------------- ratio, slope
 

@@ -6,8 +6,8 @@ library, so scoring cassette-replayed trials needs no litellm.
 """
 
 from sorg.tasks.bank import Bank, load_bank
-from sorg.tasks.rubric import RubricResult, ItemResult, score_details, score_rubric
 from sorg.tasks.levels import LEVELS, level_problems
+from sorg.tasks.rubric import ItemResult, RubricResult, score_details, score_rubric
 from sorg.tasks.task import Constraint, Element, Gap, Rubric, Stakeholder, Task
 
 __all__ = [

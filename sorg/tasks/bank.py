@@ -17,9 +17,10 @@ import difflib
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from sorg.errors import TaskBankError
 from sorg.tasks.levels import level_problems
@@ -185,7 +186,7 @@ def _schema() -> dict[str, Any]:
 # semantic checks and building records
 
 
-class FrozenParams(dict):  # type: ignore[type-arg]
+class FrozenParams(dict[str, Any]):
     """A constraint's params: read-only, yet a real dict.
 
     Why a dict subclass rather than MappingProxyType: tasks travel (pickled to xdist workers,
@@ -202,10 +203,10 @@ class FrozenParams(dict):  # type: ignore[type-arg]
     def __reduce__(self) -> tuple[Any, ...]:
         return (FrozenParams, (dict(self),))
 
-    def __copy__(self) -> "FrozenParams":
+    def __copy__(self) -> FrozenParams:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "FrozenParams":
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenParams:
         return self
 
     def __hash__(self) -> int:  # type: ignore[override]
@@ -251,9 +252,12 @@ def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
             if problem:
                 errors.append((f"{base}.patterns[{j}]", f"must be a non-empty list of regexes ({problem})"))
             elif _UNBOUNDED.search(pattern):
-                errors.append((f"{base}.patterns[{j}]", f"regex {pattern!r} has an unbounded wildcard (.* or .+), which takes quadratic time on long answers; bound it, e.g. .{{0,60}}"))
+                errors.append((f"{base}.patterns[{j}]",
+                               f"regex {pattern!r} has an unbounded wildcard (.* or .+), which takes quadratic "
+                               "time on long answers; bound it, e.g. .{0,60}"))
             elif re.search(pattern, "", re.IGNORECASE | re.MULTILINE):
-                errors.append((f"{base}.patterns[{j}]", f"regex {pattern!r} matches empty text, so every answer would pass"))
+                errors.append((f"{base}.patterns[{j}]",
+                               f"regex {pattern!r} matches empty text, so every answer would pass"))
     for i, c in enumerate(rubric.get("constraints", [])):
         base = f"rubric.constraints[{i}]"
         if c["id"] in seen:
@@ -269,7 +273,8 @@ def _semantic_errors(raw: dict[str, Any]) -> list[tuple[str, str]]:
             if "max" in p and p["max"] < p["min"]:
                 errors.append((f"{base}.params.max", f"must be >= min ({p['min']}), not {p['max']}"))
             if p.get("scope") == "answer" and "max" in p:
-                errors.append((f"{base}.params.max", "not allowed with scope 'answer' (an upper bound over the whole answer would make the score drop when text is added)"))
+                errors.append((f"{base}.params.max", "not allowed with scope 'answer' (an upper bound over the "
+                               "whole answer would make the score drop when text is added)"))
         elif c["kind"] == "range":
             if "min" not in p and "max" not in p:
                 errors.append((f"{base}.params", "a range needs min, max or both"))
@@ -312,7 +317,8 @@ def _level_errors(raw: dict[str, Any], domain: str) -> list[tuple[str, str]]:
         if gap["element"] not in element_ids:
             errors.append((f"missing[{i}].element", f"{gap['element']!r} is not a rubric element of this task "
                                                      f"(elements: {', '.join(sorted(element_ids))})"))
-    errors.extend(level_problems(raw["level"], raw["prompt"], domains, raw["steps"], raw["stakeholders"], raw["missing"]))
+    errors.extend(level_problems(raw["level"], raw["prompt"], domains, raw["steps"], raw["stakeholders"],
+                                 raw["missing"]))
     return errors
 
 

@@ -21,8 +21,9 @@ and each missing item names the rubric element that detects an answer noticing i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["LevelSpec", "LEVELS", "level_problems"]
 

@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import study_synth as syn  # noqa: E402
 from study_files import load  # noqa: E402
 
-from sorg import claims  # noqa: E402
 from sorg.results import Trials  # noqa: E402
 
 paper, sweep = load("paper"), load("sweep")

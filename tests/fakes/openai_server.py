@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["FakeOpenAI", "Behaviour", "reply", "error", "malformed", "empty", "slow", "hang", "echo"]
@@ -109,7 +110,7 @@ class FakeOpenAI:
         """The api_base to give litellm: ``http://127.0.0.1:<port>/v1``."""
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def script(self, *behaviours: Behaviour) -> "FakeOpenAI":
+    def script(self, *behaviours: Behaviour) -> FakeOpenAI:
         """Queue behaviours, used one per request in order."""
         with self._lock:
             self._queue.extend(behaviours)
@@ -125,7 +126,7 @@ class FakeOpenAI:
         with self._lock:
             return [r for r in self.requests if urlsplit(r["path"]).path.endswith("/chat/completions")]
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -140,7 +141,7 @@ class FakeOpenAI:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -10,7 +10,6 @@ survives a round trip through the trial store.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,9 +17,9 @@ from hypothesis import strategies as st
 
 from sorg.model.backends import RawReply, register_backend, unregister_backend
 from sorg.model.client import ModelClient
+from sorg.protocols import PACKAGED
 from sorg.record import TrialRecord
 from sorg.tasks import load_bank
-from sorg.protocols import PACKAGED
 from sorg.trial import run_trial
 
 TASK = load_bank().select(levels=(2,), per_level=1)[0]

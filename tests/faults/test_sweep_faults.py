@@ -20,8 +20,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.fakes.openai_server import FakeOpenAI
 
 CONFTEST = '''

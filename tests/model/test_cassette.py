@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
 import subprocess
 import sys
 import textwrap
@@ -14,11 +13,9 @@ import pytest
 
 from sorg.errors import CassetteCorrupt, CassetteMiss, LockTimeout
 from sorg.model.cassette import FORMAT_VERSION, CassetteStore, append_entry, compact, read_entries
-from sorg.model.locks import lock_path
 from sorg.model.client import ModelClient
 from sorg.model.identity import request_key
-from sorg.model.types import Request
-
+from sorg.model.locks import lock_path
 from tests.model.helpers import make_request
 
 REPO = Path(__file__).resolve().parents[2]

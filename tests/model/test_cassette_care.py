@@ -12,7 +12,6 @@ from sorg.errors import CassetteMiss
 from sorg.model import cassette_care as care
 from sorg.model.cassette import finish_rewrite, read_entries
 from sorg.model.client import USE_ENV, ModelClient
-
 from tests.model.helpers import make_request
 
 REPO = Path(__file__).resolve().parents[2]

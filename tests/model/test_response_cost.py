@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sorg.model.client import ModelClient
 from sorg.model.backends import RawReply
+from sorg.model.client import ModelClient
 from tests.model.helpers import make_request
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network for the cost map

@@ -16,8 +16,6 @@ import pytest
 
 from sorg.store import read_records
 
-from tests.plugin.projects import EVALS
-
 
 def _records(root: Path, run_id: str) -> dict[str, dict]:
     recs = read_records(root / "reports" / run_id / "trials.jsonl")

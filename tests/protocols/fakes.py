@@ -8,7 +8,7 @@ can assert who was called, in what order and seeing what.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from sorg.model.backends import RawReply
 from sorg.model.types import Request

@@ -45,7 +45,9 @@ def test_replay_from_cassette_gives_the_same_record(model, tmp_path):
     unregister_backend("fake")
     replay = run_trial(task, "sequential", "fake/m", 4, 0,
                        client=ModelClient(cassette_dir=tmp_path, record="none", cache_dir=None))
-    strip = lambda r: {k: v for k, v in r.to_dict().items() if k not in ("latency_s", "sources", "replies")}
+    def strip(r):
+        return {k: v for k, v in r.to_dict().items() if k not in ("latency_s", "sources", "replies")}
+
     assert strip(replay) == strip(live) and replay.sources == {"cassette": 5}
     assert [r.contribution for r in replay.replies] == [r.contribution for r in live.replies]
 

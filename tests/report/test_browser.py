@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not instal
                                                           ".ci/run installs it)")
 
 
-def _drive(url: str, script: "callable") -> dict:
+def _drive(url: str, script: callable) -> dict:
     async def go(page):
         await page.goto(url)
         out = await script(page)

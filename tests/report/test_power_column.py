@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "stats"))
-from sorg_synth import make_record  # noqa: E402
-
 from sorg import claims  # noqa: E402
 from sorg.pytest_plugin.verdicts import power_plan  # noqa: E402
 from sorg.report.markdown import claims_table, power_need  # noqa: E402
 from sorg.results import Trials  # noqa: E402
+
+from sorg_synth import make_record  # noqa: E402
 
 
 def _verdict(gain: float, g: int):

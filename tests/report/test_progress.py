@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from sorg.progress import Meter, render, totals
-
 from tests.plugin.test_plugin_model_door import CONFTEST, EVALS, INI
 
 

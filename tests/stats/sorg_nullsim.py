@@ -10,7 +10,7 @@ that cannot reach alpha with 4 tasks rejects nothing: conservative, and reported
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

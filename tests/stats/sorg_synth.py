@@ -7,7 +7,7 @@ noise; cost grows as n_agents**cost_exp. Known inputs give known answers.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 

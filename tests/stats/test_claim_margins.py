@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sorg_synth import make_record  # noqa: E402
-
 from sorg import claims  # noqa: E402
 from sorg.results import Trials  # noqa: E402
+
+from sorg_synth import make_record  # noqa: E402
 
 
 def _pairs(base: np.ndarray, gain: float, noise: np.ndarray, scale: float = 1.0) -> Trials:

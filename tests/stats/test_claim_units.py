@@ -11,6 +11,7 @@ import pytest
 from scipy import stats as st
 
 from sorg import claims, inference, power
+from sorg.claims.verdict import _ci
 from sorg.results import Trials
 
 from sorg_synth import make_record
@@ -66,7 +67,7 @@ def test_equivalence_prints_the_interval_it_decides_with() -> None:
     pair_level = inference.tost_units(np.repeat(shifts, 10), 0.1)["p"]  # 60 "independent" pairs
     assert pair_level < 0.05
     assert v.passed is False and v.p > 0.05  # the old pair-level TOST passed this
-    assert f"90% CI {claims._ci((lo, hi), True)}" in v.message
+    assert f"90% CI {_ci((lo, hi), True)}" in v.message
 
 
 # ------------------------------------------------------------------ 3. no certainty from no variance

@@ -157,7 +157,10 @@ def test_budget_split_across_sections_does_not_add_up(bank) -> None:
     assert "budget_total" in score_details(task, scattered).failed
 
 
-def _task(*constraints: Constraint, elements=(Element("x", "x", ("xyz",)),)) -> Task:
+_ONE_ELEMENT = (Element("x", "x", ("xyz",)),)
+
+
+def _task(*constraints: Constraint, elements=_ONE_ELEMENT) -> Task:
     return Task("t", "d", 4, "t", "prompt", Rubric(tuple(elements), tuple(constraints)))
 
 
