@@ -7,7 +7,7 @@ import pytest
 from scipy import stats as sps
 
 from sorg import instrument
-from tests.plugin.fake_trials import fake_run_trial
+from tests.pytest_plugin.fake_trials import fake_run_trial
 from sorg.tasks import load_bank
 
 

@@ -4,13 +4,10 @@ code (thresholds, scope), never for their verdicts on real data."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "stats"))
-from sorg_synth import make_record  # noqa: E402
+from tests.fakes.sorg_synth import make_record
 
 from sorg.record import TrialRecord  # noqa: E402
 

@@ -104,7 +104,7 @@ def test_cassette_entry_of_another_version_is_refused(tmp_path: Path, backend, v
 def _store(tmp_path: Path) -> tuple[Path, list[dict]]:
     """A real trials.jsonl of three records, written by the plugin's store."""
     from sorg.store import TrialStore
-    from tests.plugin.fake_trials import fake_run_trial
+    from tests.pytest_plugin.fake_trials import fake_run_trial
     from sorg.tasks import load_bank
 
     tasks = load_bank().select(levels=(1,), per_level=3)

@@ -11,7 +11,7 @@ from pathlib import Path
 from sorg.model.cassette import read_entries
 from sorg.model.cassette_care import read_used
 
-from tests.plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+from tests.pytest_plugin.test_plugin_model_door import CONFTEST, EVALS, INI
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sorg.progress import Meter, render, totals
 
-from tests.plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+from tests.pytest_plugin.test_plugin_model_door import CONFTEST, EVALS, INI
 
 
 def test_meters_of_several_processes_are_summed(tmp_path):

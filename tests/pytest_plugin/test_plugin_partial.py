@@ -1,5 +1,5 @@
 """Verdicts a partial run cannot fool (the issue's cases, on the fake eval suite of
-tests/plugin/projects.py: 26 sweep tests, 6 claims, 4 of them with p-values)."""
+tests/pytest_plugin/projects.py: 26 sweep tests, 6 claims, 4 of them with p-values)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The plugin end to end: small eval suites run by pytest in a subprocess, with a fake trial
-runner (tests/plugin/fake_trials.py), with and without xdist."""
+runner (tests/pytest_plugin/fake_trials.py), with and without xdist."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from sorg.store import read_records
 
-from tests.plugin.projects import EVALS
+from tests.pytest_plugin.projects import EVALS
 
 
 def _records(root: Path, run_id: str) -> dict[str, dict]:
