@@ -24,6 +24,8 @@ import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
 
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
+
 CONFTEST = '''
 import hashlib, os, time
 from sorg.model.backends import RawReply, register_backend

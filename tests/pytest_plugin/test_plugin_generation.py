@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from sorg import options
 from sorg.model.types import Completion
 from sorg.protocols.base import ANSWER_TOKENS, CONTEXT_TOKENS, MAX_TOKENS, TEMPERATURE
@@ -93,6 +95,7 @@ def test_the_options_default_to_the_teams_defaults():
     assert by_name["answer_tokens"].parse(by_name["answer_tokens"].default) == ANSWER_TOKENS
 
 
+@pytest.mark.slow
 def test_unset_the_plugin_asks_what_the_teams_defaults_ask(project_dir):
     got = _run(project_dir)
     task_id = got[0]["sample"].split("|")[0]
@@ -101,6 +104,7 @@ def test_unset_the_plugin_asks_what_the_teams_defaults_ask(project_dir):
     assert max(r["max_tokens"] for r in got) == ANSWER_TOKENS
 
 
+@pytest.mark.slow
 def test_flag_ini_and_env_settings_reach_the_requests(project_dir):
     got = _run(project_dir, "sorg_max_tokens = 100\n", "--sorg-temperature=0.25",
                SORG_ANSWER_TOKENS="200", SORG_CONTEXT_TOKENS="600")

@@ -10,6 +10,8 @@ import pytest
 
 from sorg.store import read_records
 
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
+
 FULL = "26 trials"
 
 

@@ -18,6 +18,8 @@ from sorg.store import read_records
 
 from tests.pytest_plugin.projects import EVALS
 
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
+
 
 def _records(root: Path, run_id: str) -> dict[str, dict]:
     recs = read_records(root / "reports" / run_id / "trials.jsonl")
