@@ -19,12 +19,11 @@ from sorg.store import iter_records, read_records
 from .cdp import find_chromium, with_page
 from .synth import JUDGE_DIMS, run_dir, with_new_fields
 
-pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
-
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium; "
-                                                          ".ci/run installs it)")
+pytestmark = [pytest.mark.slow,  # the study replayed by pytest in a subprocess: left out of the quick selection
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium; "
+                                                          ".ci/run installs it)")]
 
 
 def _drive(url: str, script: "callable") -> dict:
