@@ -4,7 +4,7 @@
    the headline claims plus all 28 pairwise protocol comparisons, then `finalize`.
 2. Paper scale: 100,000 trials over 25,000 tasks; every claim kind timed (CPU seconds) and
    its peak memory traced. Target: each claim < 5 s and < 500 MB.
-3. The null simulation (tests/stats/sorg_nullsim.py): each claim kind's false-positive rate
+3. The null simulation (tests/claims/sorg_nullsim.py): each claim kind's false-positive rate
    at nominal 5% with 4, 12 and 48 tasks under task heterogeneity, and CI coverage.
 
 Run: python benchmarks/bench_stats.py [--jsonl] [--reps N]
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "stats"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "claims"))
 
 from sorg import claims, stats
 from sorg.record import TrialRecord

@@ -110,6 +110,13 @@ def _pos_float(v: str) -> float:
     return f
 
 
+def _nonneg_float(v: str) -> float:
+    f = float(v)
+    if not f >= 0:
+        raise ValueError(f"{v} is not a non-negative number")
+    return f
+
+
 def _flag(v: str) -> bool:
     v = v.strip().lower()
     if v in ("yes", "true", "1", "on"):
@@ -177,6 +184,13 @@ SPECS: tuple[Spec, ...] = (
     Spec("scorers", "coverage,judge_q", _scorers, "comma-separated scorers that score each trial (quality.<name>)"),
     Spec("stream_length", "1", _pos_int,
          "tasks per stream: the selected tasks, in order, are run in streams of this many by one persistent team"),
+    # Generation settings of the agents' calls; the defaults are `sorg.protocols.base.Team`'s
+    # (the study's, recorded in cassettes/: a changed value is a different request).
+    Spec("temperature", "0.7", _nonneg_float, "sampling temperature of the agents' calls (the judge's is always 0)"),
+    Spec("max_tokens", "160", _pos_int, "token limit of one agent's reply (some turns ask less: a bid, a signal)"),
+    Spec("context_tokens", "2048", _pos_int,
+         "the model's context window: what an agent sees of its teammates' work is cut to fit in it"),
+    Spec("answer_tokens", "320", _pos_int, "token limit of the team's final answer (the assembly call)"),
     Spec("budget_usd", "none", _opt_float, "USD budget for live calls in this run, or 'none'"),
     Spec("cache_dir", ".sorg/cache", _opt_str, "disk cache of model replies (relative to rootdir), or 'none'"),
     Spec("report_dir", "reports", str, "where runs are written: <dir>/<run-id>/trials.jsonl, <dir>/latest"),
@@ -219,6 +233,10 @@ class SorgOptions:
     plots: bool = True
     scorers: list[str] = field(default_factory=lambda: ["coverage", "judge_q"])
     stream_length: int = 1
+    temperature: float = 0.7
+    max_tokens: int = 160
+    context_tokens: int = 2048
+    answer_tokens: int = 320
     progress: bool = True
     concurrency: int = 4
     timeout_s: float = 120.0

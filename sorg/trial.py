@@ -84,8 +84,12 @@ async def _score(scorers: Sequence[str], ctx: ScoreContext) -> dict[str, Score]:
 async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents: int, seed: int, *,
                       client: Any, scorers: Sequence[str] = DEFAULT_SCORERS,
                       judge_model: str | None = None, context_tokens: int | None = None,
-                      max_tokens: int | None = None) -> list[TrialRecord]:
-    """Run `tasks` in order with one persistent team; one record per task (see module doc)."""
+                      max_tokens: int | None = None, answer_tokens: int | None = None,
+                      temperature: float | None = None) -> list[TrialRecord]:
+    """Run `tasks` in order with one persistent team; one record per task (see module doc).
+
+    The generation settings (`temperature`, the agents' `max_tokens`, the `context_tokens`
+    budget, the assembly's `answer_tokens`) default to `Team`'s (None: the default)."""
     _check(protocol, n_agents, scorers)
     if not tasks:
         raise ValueError("a stream needs at least one task")
@@ -94,8 +98,8 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
     memory: list[PastTask] = []
     records: list[TrialRecord] = []
     stopped: tuple[str, str] | None = None
-    # Only the settings the run gives: otherwise Team's own defaults apply (the prompt version reads them there).
-    extra: dict[str, Any] = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens)) if v}
+    extra: dict[str, Any] = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens),
+                               ("answer_tokens", answer_tokens), ("temperature", temperature)) if v is not None}
     for pos, task in enumerate(tasks):
         tid = trial_id(task.id, protocol, model, n_agents, seed, name, pos)
         team = Team(task=task, protocol=protocol, model=model, n_agents=n_agents, seed=seed,
@@ -128,7 +132,8 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
 async def arun_trial(task: Task, protocol: str, model: str, n_agents: int, seed: int, *,
                      client: Any, scorers: Sequence[str] = DEFAULT_SCORERS,
                      judge_model: str | None = None, label: str = "",
-                     context_tokens: int | None = None, max_tokens: int | None = None) -> TrialRecord:
+                     context_tokens: int | None = None, max_tokens: int | None = None,
+                     answer_tokens: int | None = None, temperature: float | None = None) -> TrialRecord:
     """Run one trial (async): a stream of one task.
 
     Every request carries `label = trial_id` and the contract's `sample` identity, so a
@@ -137,7 +142,8 @@ async def arun_trial(task: Task, protocol: str, model: str, n_agents: int, seed:
     label to the trial id, so errors and cassette summaries name the trial whoever ran it.
     """
     (rec,) = await arun_stream([task], protocol, model, n_agents, seed, client=client, scorers=scorers,
-                               judge_model=judge_model, context_tokens=context_tokens, max_tokens=max_tokens)
+                               judge_model=judge_model, context_tokens=context_tokens, max_tokens=max_tokens,
+                               answer_tokens=answer_tokens, temperature=temperature)
     return rec
 
 

@@ -86,7 +86,7 @@ def test_score_runs_as_a_command(tmp_path: Path) -> None:
 
 
 def test_score_reads_a_bank_of_your_own(tmp_path: Path, capsys) -> None:
-    from tests.plugin.user_project import BANK
+    from tests.pytest_plugin.user_project import BANK
 
     (tmp_path / "bank").mkdir()
     (tmp_path / "bank" / "garden.json").write_text(BANK, encoding="utf-8")

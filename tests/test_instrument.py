@@ -8,7 +8,7 @@ from scipy import stats as sps
 
 from sorg import instrument
 from sorg.tasks import load_bank
-from tests.plugin.fake_trials import fake_run_trial
+from tests.pytest_plugin.fake_trials import fake_run_trial
 
 
 @pytest.mark.parametrize("x,y", [([1, 2, 3, 4], [1, 3, 2, 4]), ([1, 1, 2, 5, 9], [3, 3, 1, 0, 2]),

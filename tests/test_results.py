@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "stats"))
 from sorg.errors import StoreCorrupt  # noqa: E402
 from sorg.results import Trials  # noqa: E402
-
-from sorg_synth import make_record, synth  # noqa: E402
+from tests.fakes.sorg_synth import make_record, synth
 
 
 @pytest.fixture

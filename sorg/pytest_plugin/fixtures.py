@@ -19,6 +19,8 @@ from sorg.pytest_plugin import records as _records
 from sorg.pytest_plugin.state import _bank, _sorg_opts
 
 TRIAL_PROP = "sorg_trial"
+#: The run's generation settings (`--sorg-temperature` ...), passed to every trial and stream.
+GENERATION = ("temperature", "max_tokens", "context_tokens", "answer_tokens")
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +77,8 @@ def sorg_trial(request: pytest.FixtureRequest, sorg_runner: Callable[..., Any], 
 
     Runs the trial with the run's model door and judge, and attaches the record to this
     test's report so it reaches the store (also from an xdist worker). `task` may be a Task
-    or a task id. Extra keywords go to `run_trial` (e.g. `context_tokens=`).
+    or a task id. Extra keywords go to `run_trial` (e.g. `context_tokens=`); the run's
+    generation settings are passed unless given here.
     """
 
     def run(task: Any, protocol: str, model: str, n_agents: int, seed: int, **kw: Any) -> Any:
@@ -122,9 +125,12 @@ def sorg_stream(request: pytest.FixtureRequest, sorg_stream_runner: Callable[...
 
 
 def _run_kwargs(kw: dict[str, Any], o: _opts.SorgOptions) -> None:
-    """The run's judge and scorers, unless the caller set them ('self' judge = the trial's model)."""
+    """The run's judge, scorers and generation settings, unless the caller set them ('self'
+    judge = the trial's model)."""
     kw.setdefault("judge_model", None if o.judge_model in (None, "self") else o.judge_model)
     kw.setdefault("scorers", tuple(o.scorers))
+    for name in GENERATION:
+        kw.setdefault(name, getattr(o, name))
 
 
 @contextlib.contextmanager

@@ -4,15 +4,10 @@ code (thresholds, scope), never for their verdicts on real data."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "stats"))
 from sorg.record import TrialRecord  # noqa: E402
-
-from sorg_synth import make_record  # noqa: E402
+from tests.fakes.sorg_synth import make_record
 
 EFFECT = {"sequential": 0.12, "coordinator": 0.05, "broadcast": 0.0, "shared": -0.02, "fixed_roles": 0.04,
           "single": -0.05}

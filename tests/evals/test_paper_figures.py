@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "stats"))
 from study_files import ROOT, load  # noqa: E402
 
 paper = load("paper")

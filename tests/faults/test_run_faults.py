@@ -15,6 +15,8 @@ import pytest
 from sorg.model.client import ModelClient
 from tests.model.helpers import make_request
 
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
+
 FAULTY_CONFTEST = '''
 import os
 import pytest

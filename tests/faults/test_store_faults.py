@@ -105,7 +105,7 @@ def _store(tmp_path: Path) -> tuple[Path, list[dict]]:
     """A real trials.jsonl of three records, written by the plugin's store."""
     from sorg.store import TrialStore
     from sorg.tasks import load_bank
-    from tests.plugin.fake_trials import fake_run_trial
+    from tests.pytest_plugin.fake_trials import fake_run_trial
 
     tasks = load_bank().select(levels=(1,), per_level=3)
     store = TrialStore(tmp_path / "reports", "r1")

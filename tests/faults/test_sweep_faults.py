@@ -1,7 +1,7 @@
 """Faults of a whole sweep under the real plugin (a small eval project run in a subprocess):
 kill -9 of an xdist worker half-way through, and secrets in the environment while recording.
 
-tests/plugin/test_plugin_runs.py kills the *controller*; here a *worker* dies mid-trial. What
+tests/pytest_plugin/test_plugin_runs.py kills the *controller*; here a *worker* dies mid-trial. What
 must hold (issue 6): no trial record that was reported finished is lost or duplicated, the
 sweep goes on (xdist replaces the worker; the trial it was running fails), and a rerun with
 the same run id completes the sweep with live calls only for what never finished (the rest
@@ -20,7 +20,11 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.openai_server import FakeOpenAI
+
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 CONFTEST = '''
 import hashlib, os, time

@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sorg.model.cassette import read_entries
 from sorg.model.cassette_care import read_used
-from tests.plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+from tests.pytest_plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:

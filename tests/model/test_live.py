@@ -176,8 +176,9 @@ def test_budget_is_shared_between_processes(tmp_path: Path, monkeypatch) -> None
     counts = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
     # 0.2 USD / 0.01 per call, whichever worker made them; a call already past its budget check
     # when another worker reaches the limit still finishes (at most one per other worker).
+    # Which worker makes them is the scheduler's business (under load one may make all 20 before
+    # the others start), so only the total is asserted.
     assert 20 <= sum(counts) <= 23, counts
-    assert all(n < 20 for n in counts) or sum(counts) == 20, counts
 
 
 def test_concurrency_limit_per_model(tmp_path: Path, fake_backend) -> None:

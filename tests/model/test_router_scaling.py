@@ -26,6 +26,8 @@ import pytest
 from sorg.model.client import ModelClient
 from sorg.model.types import Request
 
+pytestmark = pytest.mark.slow  # timed throughput of servers in subprocesses: left out of the quick selection
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_S = 0.4  # one reply's compute time on a slot: long next to litellm's own per-call CPU
 

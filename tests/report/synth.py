@@ -10,7 +10,7 @@ from typing import Any
 
 from sorg import report
 from sorg.store import TrialStore
-from tests.plugin.fake_trials import fake_run_trial
+from tests.pytest_plugin.fake_trials import fake_run_trial
 
 JUDGE_DIMS = ("accuracy", "completeness", "coherence", "actionability", "mission_relevance")
 

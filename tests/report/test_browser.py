@@ -20,8 +20,9 @@ from .synth import JUDGE_DIMS, run_dir, with_new_fields
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium; "
-                                                          ".ci/run installs it)")
+pytestmark = [pytest.mark.slow,  # the study replayed by pytest in a subprocess: left out of the quick selection
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium; "
+                                                          ".ci/run installs it)")]
 
 
 def _drive(url: str, script: callable) -> dict:

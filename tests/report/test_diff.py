@@ -7,9 +7,13 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from sorg.report.diff import diff_runs, render_md
 
 from .conftest import ROOT
+
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "stats"))
 from sorg import claims  # noqa: E402
 from sorg.pytest_plugin.verdicts import power_plan  # noqa: E402
 from sorg.report.markdown import claims_table, power_need  # noqa: E402
 from sorg.results import Trials  # noqa: E402
-
-from sorg_synth import make_record  # noqa: E402
+from tests.fakes.sorg_synth import make_record
 
 
 def _verdict(gain: float, g: int):

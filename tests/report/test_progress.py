@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sorg.progress import Meter, render, totals
-from tests.plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+from tests.pytest_plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 
 def test_meters_of_several_processes_are_summed(tmp_path):

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from sorg import claims, inference, stats
 from sorg.results import Trials
-
-from sorg_synth import make_record
+from tests.fakes.sorg_synth import make_record
 
 # Dyadic scores and shifts (k/64, k/8) add exactly in binary floating point, so "adding a
 # constant changes nothing" tests the statistics, not rounding that breaks ties.

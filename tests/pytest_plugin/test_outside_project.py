@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from tests.fakes.openai_server import FakeOpenAI
-from tests.plugin import user_project
+from tests.pytest_plugin import user_project
 
 PYPROJECT = '''
 [tool.pytest.ini_options]

@@ -51,8 +51,8 @@ def project_dir(tmp_path: Path) -> Project:
 
 @pytest.fixture
 def project(project_dir: Project) -> Project:
-    """The small eval suite of `tests.plugin.projects` (fake trials, 26 trial tests, 6 claims)."""
-    from tests.plugin.projects import CLAIMS, CONFTEST, EVALS, FAKE, INI
+    """The small eval suite of `tests.pytest_plugin.projects` (fake trials, 26 trial tests, 6 claims)."""
+    from tests.pytest_plugin.projects import CLAIMS, CONFTEST, EVALS, FAKE, INI
 
     project_dir.write("sorg_fake.py", FAKE)
     project_dir.write("conftest.py", CONFTEST)

@@ -4,18 +4,14 @@ Holm across the session decides, and the messages read as sentences."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "stats"))
 from sorg import claims, stats  # noqa: E402
 from sorg.claims.verdict import _fp  # noqa: E402
 from sorg.results import Trials  # noqa: E402
-
-from sorg_synth import make_record, synth  # noqa: E402
+from tests.fakes.sorg_synth import make_record, synth
 
 N_BOOT = 400
 

@@ -17,8 +17,7 @@ import numpy as np
 from sorg import claims
 from sorg.record import TrialRecord
 from sorg.results import Trials
-
-from sorg_synth import make_record
+from tests.fakes.sorg_synth import make_record
 
 SEEDS = 3
 INTERACTION_SD = 0.1

@@ -1,5 +1,5 @@
 """The plugin end to end: small eval suites run by pytest in a subprocess, with a fake trial
-runner (tests/plugin/fake_trials.py), with and without xdist."""
+runner (tests/pytest_plugin/fake_trials.py), with and without xdist."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from sorg.store import read_records
+
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 
 def _records(root: Path, run_id: str) -> dict[str, dict]:

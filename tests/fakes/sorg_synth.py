@@ -1,5 +1,5 @@
-"""Synthetic trial records for the claims / stats / results tests (imported by path: a
-uniquely named module, so it never collides with another directory's conftest).
+"""Synthetic trial records for the claims / stats / results tests (`from tests.fakes.sorg_synth
+import make_record`).
 
 Quality = task difficulty (shared by every protocol: the cluster effect) + protocol effect +
 noise; cost grows as n_agents**cost_exp. Known inputs give known answers.

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sorg.store import read_records
+
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 
 def _records(root: Path, run_id: str) -> dict[str, dict]:

@@ -1,7 +1,7 @@
 """Slow, seeded: every claim kind's false-positive rate under a null with task heterogeneity
 (task x arm interactions of SD 0.1) stays within nominal 5% +- 2 points at 4, 12 and 48
-tasks, and the intervals the verdicts print cover the true value. Run with `-m slow`
-(skipped otherwise: about a minute of CPU)."""
+tasks, and the intervals the verdicts print cover the true value. Marked slow: left out of the
+quick selection (`-m "not slow"`); `pytest tests/claims/test_null_sim.py` runs them alone."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from sorg_nullsim import KINDS, simulate
 
 REPS = 1000
 EXACT = {"beats_wilcoxon"}
-
-
-@pytest.fixture(autouse=True)
-def _only_when_selected(request: pytest.FixtureRequest) -> None:
-    if "slow" not in (request.config.getoption("-m") or ""):
-        pytest.skip("slow simulation: run with -m slow")
 
 
 @pytest.mark.slow

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-from tests.plugin import user_project
-from tests.plugin.projects import CONFTEST as FAKE_CONFTEST
-from tests.plugin.projects import FAKE
+from tests.pytest_plugin import user_project
+from tests.pytest_plugin.projects import CONFTEST as FAKE_CONFTEST
+from tests.pytest_plugin.projects import FAKE
 
 CONFTEST = FAKE_CONFTEST + user_project.PROTOCOL
 

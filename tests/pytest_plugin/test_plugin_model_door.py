@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
+
 pytest.importorskip("sorg.model.client")
 
 from sorg.store import read_records  # noqa: E402

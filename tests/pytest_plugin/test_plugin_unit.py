@@ -74,6 +74,7 @@ def test_store_appends_dedupes_and_points_latest(tmp_path):
     assert len(read_records(tmp_path / "run1" / "trials.jsonl")) == 3
 
 
+@pytest.mark.slow
 def test_store_recovers_a_line_cut_by_a_kill_at_every_byte(tmp_path):
     st = TrialStore(tmp_path, "r")
     st.append(_rec(1))
@@ -113,6 +114,7 @@ def test_store_errors_name_file_and_line(tmp_path):
     assert len(read_records(p)) == 1  # duplicates: first wins
 
 
+@pytest.mark.slow
 def test_report_builds_the_same_files_twice(tmp_path):
     st = TrialStore(tmp_path, "r")
     for i in range(1, 5):

@@ -1,5 +1,5 @@
 """Verdicts a partial run cannot fool (the issue's cases, on the fake eval suite of
-tests/plugin/projects.py: 26 sweep tests, 6 claims, 4 of them with p-values)."""
+tests/pytest_plugin/projects.py: 26 sweep tests, 6 claims, 4 of them with p-values)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from sorg.store import read_records
+
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 FULL = "26 trials"
 

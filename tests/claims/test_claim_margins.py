@@ -7,19 +7,14 @@ the same numbers x 100), and must reject exactly when the gain is below the marg
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))
 from sorg import claims  # noqa: E402
 from sorg.results import Trials  # noqa: E402
-
-from sorg_synth import make_record  # noqa: E402
+from tests.fakes.sorg_synth import make_record
 
 
 def _pairs(base: np.ndarray, gain: float, noise: np.ndarray, scale: float = 1.0) -> Trials:

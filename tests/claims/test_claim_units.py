@@ -13,8 +13,7 @@ from scipy import stats as st
 from sorg import claims, inference, power
 from sorg.claims.verdict import _ci
 from sorg.results import Trials
-
-from sorg_synth import make_record
+from tests.fakes.sorg_synth import make_record
 
 
 def _paired(diffs_by_task: dict[str, list[float]], base: float = 0.5, **kw) -> Trials:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
+
 pytest.importorskip("sorg.trial")
 pytest.importorskip("sorg.model.client")
 
