@@ -16,10 +16,11 @@ ways. No threshold is loosened to make a claim pass.
 from __future__ import annotations
 
 import numpy as np
-import paper
+import pytest
 
 from sorg import claims
 
+import paper
 import sweep
 
 #: The paper's quality: the judge's Q from four 4-point dimensions.
@@ -54,6 +55,11 @@ def _need(kind: str, protocols, sizes) -> claims.Verdict | None:
                        f"(python scripts/record_sweep.py --chunk {todo[0]})")
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): judge Q sequential '
+    '0.608 vs coordinator 0.615, relative gain -1.1% (95% CI -4.8%..+2.8%), 48 of 64 pairs tie; exact '
+    'Wilcoxon of sequential - 1.14 x coordinator p=1: the self-judge gives near-constant Q (0.625 on most'
+    ' answers)'))
 @claims.claim
 def test_sequential_beats_coordinator(trials):
     """Paper (Table IV): Sequential beats Coordinator by 14% in Q (0.875 vs 0.767), p < 0.001.
@@ -65,6 +71,10 @@ def test_sequential_beats_coordinator(trials):
                         metric=QUALITY, min_rel_effect=paper.SEQ_OVER_COORD, alpha=paper.SEQ_OVER_COORD_ALPHA)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): Q broadcast 0.615, '
+    'coordinator 0.615, sequential 0.608, shared 0.599; sequential - shared +0.010 (+1.6%, 95% CI '
+    '-0.018..+0.037), d 0.33; Friedman p=0.78: far from 44%, d 1.86, p < 0.0001'))
 @claims.claim
 def test_pilot_spread(trials):
     """Paper (Table III): between the best (Sequential 0.724) and worst (Shared 0.503) of the four
@@ -78,6 +88,10 @@ def test_pilot_spread(trials):
                          alpha=paper.PILOT_ALPHA)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): coordinator 0.615 vs '
+    'broadcast and shared 0.607 (+0.008, 95% CI -0.02..+0.036), exact Wilcoxon p=0.15 (Holm 0.30), not < '
+    '0.0001'))
 @claims.claim
 def test_pilot_ranking(trials):
     """Paper (Table III): Coordinator (0.640) ranks above Broadcast (0.510) and Shared (0.503),
@@ -156,6 +170,10 @@ def test_shared_memory_stabilises_roles(trials):
     return claims.beats(t, "shared", "sequential", metric="rsi")
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): fixed roles 0.603 vs '
+    'free-form (sequential) 0.608 (-0.006, 95% CI -0.026..+0.015), 44 of 64 pairs tie; p=0.82: the '
+    'self-judge cannot tell them apart'))
 @claims.claim
 def test_weak_model_prefers_fixed_roles(trials):
     """Paper (capability threshold): below a threshold the effect reverses: GLM-5 scores 0.574
@@ -211,6 +229,11 @@ def test_open_price_factor(trials):
                         at_least=paper.OPEN_PRICE_FACTOR)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "SmolLM2-135M (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): the coordinator's answers cover more "
+    "of the checklist than sequential's (coverage 0.212 vs 0.123, difference -0.089, 95% CI "
+    "-0.152..-0.025, d_z -0.75): the reverse of the study's headline, as the capability threshold "
+    'predicts for a weak model'))
 @claims.claim
 def test_coverage_sequential_vs_coordinator(trials):
     """The headline contrast on the deterministic score (ours): does Sequential's answer cover

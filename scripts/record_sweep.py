@@ -130,9 +130,7 @@ def estimate(chunks: list[str]) -> list[dict]:
     register_backend("fakeplan", _fake_reply)
     client = ModelClient(cassette_dir=None, cache_dir=None, concurrency=64)
     scorers = [s for s in DEFAULT_SCORERS if s in SCORERS and SCORERS[s].needs_model]
-    runs = [r for entry in (json.loads(RECORDED_FILE.read_text()) if RECORDED_FILE.exists() else {}).values()
-            for r in entry["runs"] if r.get("live_calls")]
-    rate = sum(r["live_calls"] for r in runs) / sum(r["wall_s"] for r in runs) if runs else None
+    recorded = json.loads(RECORDED_FILE.read_text()) if RECORDED_FILE.exists() else {}
     rows = []
     for chunk in chunks:
         calls = tokens = 0
@@ -142,8 +140,16 @@ def estimate(chunks: list[str]) -> list[dict]:
                 judge = r.scores.get("judge_q", {}).get("usage", {})
                 calls += r.calls + judge.get("calls", 0)
                 tokens += r.prompt_tokens + judge.get("prompt_tokens", 0)
-        rows.append({"chunk": chunk, "cells": len(plan(chunk)), "calls": calls, "prompt_tokens": tokens,
-                     "hours": round(calls / rate / 3600, 2) if rate else None})
+        rows.append({"chunk": chunk, "cells": len(plan(chunk)), "calls": calls, "prompt_tokens": tokens})
+    # Time follows prompt tokens more than calls (a 256-agent call reads far more than a 4-agent
+    # one): the rate is the recorded chunks' counted prompt tokens over their live wall time.
+    done = [r for r in rows if recorded.get(r["chunk"], {}).get("complete")]
+    wall = sum(recorded[r["chunk"]]["live_wall_s"] for r in done)
+    rate = sum(r["prompt_tokens"] for r in done) / wall if wall else None
+    for r in rows:
+        r["recorded"] = bool(recorded.get(r["chunk"], {}).get("complete"))
+        r["hours"] = (round(recorded[r["chunk"]]["live_wall_s"] / 3600, 2) if r["recorded"] else
+                      round(r["prompt_tokens"] / rate / 3600, 2) if rate else None)
     return rows
 
 
@@ -151,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chunk", choices=sorted(CHUNKS), help="the chunk to record (or to --dry-run / --plan)")
     ap.add_argument("--plan", action="store_true",
-                    help="count every chunk's calls on a fake model and project live hours from the measured rate")
+                    help="count every chunk's calls and prompt tokens on a fake model; hours: measured for recorded "
+                         "chunks, projected for the rest at their prompt-token rate")
     ap.add_argument("--dry-run", action="store_true", help="print the cells and exit")
     ap.add_argument("--out", default=str(ROOT / ".sorg" / "recording.jsonl"))
     ap.add_argument("--parallel", type=int, default=2, help="cells recorded at once (default 2)")
@@ -166,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = estimate([args.chunk] if args.chunk else list(CHUNKS))
         print(tabulate(rows, headers="keys"))
         total = [r["hours"] for r in rows if r["hours"] is not None]
+        todo = [r["hours"] for r in rows if not r["recorded"] and r["hours"] is not None]
         print(json.dumps({"chunks": len(rows), "calls": sum(r["calls"] for r in rows),
-                          "hours": round(sum(total), 1) if total else None}))
+                          "hours": round(sum(total), 1) if total else None,
+                          "hours_left": round(sum(todo), 1) if todo else None}))
         return 0
     if not args.chunk:
         ap.error("--chunk is required (or --plan)")

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
+from sorg.results import Trials  # noqa: E402
+
 import study_synth as syn  # noqa: E402
 from study_files import load  # noqa: E402
-
-from sorg.results import Trials  # noqa: E402
 
 paper, sweep = load("paper"), load("sweep")
 PAPER_CTRL = sweep.PAPER + sweep.CONTROLS

@@ -47,9 +47,9 @@ def test_a_flipped_verdict_exits_non_zero_and_is_named(replays, tmp_path):
     def claims(data):
         _claim(data, "test_agents_abstain")["outcome"] = "failed"
         _claim(data, "test_coverage_sequential_vs_coordinator")["verdict"]["estimate"] = 0.2  # outside its CI
-        _claim(data, "test_weak_model_prefers_rigid_structure")["verdict"]["estimate"] += 0.01  # inside its CI
-        data["run"]["cassettes"]["local--smollm2-135m/streams-n4.jsonl"] = "0000000000000000"
-        data["claims"] = [r for r in data["claims"] if not r["nodeid"].endswith("::test_open_cost_24x_lower")]
+        _claim(data, "test_weak_model_prefers_fixed_roles")["verdict"]["estimate"] += 0.01  # inside its CI
+        data["run"]["cassettes"]["local--smollm2-135m/core-n4-s0.jsonl"] = "0000000000000000"
+        data["claims"] = [r for r in data["claims"] if not r["nodeid"].endswith("::test_open_price_factor")]
 
     def summary(data):
         data["cells"] = [c for c in data["cells"] if not (c["protocol"] == "single" and c["n_agents"] == 8)]
@@ -62,11 +62,11 @@ def test_a_flipped_verdict_exits_non_zero_and_is_named(replays, tmp_path):
     out = cp.stdout
     assert "Verdicts flipped (1)" in out and "`test_agents_abstain` | passed | **failed**" in out
     assert "Estimates moved beyond their CI (1)" in out and "test_coverage_sequential_vs_coordinator" in out
-    assert "test_weak_model_prefers_rigid_structure" not in out
-    assert "Claims missing (1)" in out and "test_open_cost_24x_lower" in out
+    assert "test_weak_model_prefers_fixed_roles" not in out
+    assert "Claims missing (1)" in out and "test_open_price_factor" in out
     assert "Cells missing (1)" in out and "single / 8 agents" in out
     assert "Prompt versions changed" in out and "ffffffffffff" in out
-    assert "changed `local--smollm2-135m/streams-n4.jsonl`" in out
+    assert "changed `local--smollm2-135m/core-n4-s0.jsonl`" in out
     d = diff_runs(a, b)
     assert [f["claim"].rsplit("::", 1)[-1] for f in d.flipped] == ["test_agents_abstain"]
     assert json.loads(d.to_json())["exit_code"] == 1
@@ -78,7 +78,13 @@ def test_a_moved_estimate_without_ci_is_reported_as_such(replays, tmp_path):
     b = tmp_path / "b"
     shutil.copytree(a, b)
 
-    _edit(b / "claims.json", lambda data: _claim(data, "test_roles_invented")["verdict"].update(estimate=9.0))
-    d = diff_runs(a, b)
+    def no_ci(data):  # a claim whose verdict carries no interval (a count, a descriptive claim)
+        _claim(data, "test_agents_abstain")["verdict"].update(ci=None)
+
+    a2 = tmp_path / "a"
+    shutil.copytree(a, a2)
+    _edit(a2 / "claims.json", no_ci)
+    _edit(b / "claims.json", lambda data: (no_ci(data), _claim(data, "test_agents_abstain")["verdict"].update(estimate=9.0)))
+    d = diff_runs(a2, b)
     assert d.exit_code == 0 and len(d.moved) == 1  # a count has no interval
     assert d.moved[0]["beyond"] == "no CI to judge by"
