@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from sorg.tasks.bank import SCHEMA_PATH, check_keywords, validate_schema
+from sorg.tasks.bank import SCHEMA_PATH
+from sorg.tasks.schema_check import check_keywords, validate_schema
 
 
 def test_the_shipped_schema_uses_only_implemented_keywords() -> None:
