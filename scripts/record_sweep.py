@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             print([t.id for t in stream], protocol, n, seed)
         return 0
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    # A kill (SIGTERM) unwinds like Ctrl-C, so the run's live time is noted before it stops.
+    # A kill (SIGTERM) is meant to unwind like Ctrl-C so the run's live time is noted; a run killed
+    # on 2026-12-02 left no entry, so check evals/recorded.json after an interrupted run.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     asyncio.run(record(args.chunk, Path(args.out), args.state_dir, args.parallel))
     return 0
