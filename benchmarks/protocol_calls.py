@@ -24,10 +24,14 @@ SIZES = (4, 16, 64, 256)
 
 
 async def fake(req):
-    """A plausible reply of each kind, 40 completion tokens long; prompt tokens = chars/4."""
+    """A plausible reply of each kind (a judge's too), 40 completion tokens long; prompt tokens =
+    chars/4. scripts/record_sweep.py --plan counts a chunk's calls with it."""
     fmt = req.response_format and req.response_format["json_schema"]["name"]
     if fmt == "plan":
         text = json.dumps({"assignments": [{"role": f"lead {i}", "subtask": "write part " + str(i)} for i in range(4)]})
+    elif fmt == "judge_q":
+        dims = req.response_format["json_schema"]["schema"]["required"][1:]
+        text = json.dumps({"rationale": "ok", **{d: 3 for d in dims}})
     elif fmt:
         text = json.dumps({"role": "analyst", "contribution": "Venue: $1200. Catering: $800. " * 4, "abstain": False})
     else:

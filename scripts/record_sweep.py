@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "evals"))
-from sweep import CHUNKS, MODEL, RECORDED_FILE  # noqa: E402
+from sweep import CHUNKS, MODEL, RECORDED_FILE, recorded  # noqa: E402
 
 
 def plan(chunk: str) -> list[tuple]:
@@ -41,7 +41,7 @@ def plan(chunk: str) -> list[tuple]:
 def note_run(chunk: str, summary: dict) -> None:
     """Add this run to evals/recorded.json; the chunk counts as recorded (its eval test is
     declared) once a run finished every cell with no error."""
-    data = json.loads(RECORDED_FILE.read_text(encoding="utf-8")) if RECORDED_FILE.exists() else {}
+    data = recorded()
     entry = data.setdefault(chunk, {"runs": [], "complete": False})
     entry["runs"].append(summary)
     entry["complete"] = bool(summary["complete"])
@@ -101,24 +101,6 @@ def _finish(chunk: str, cells: list, done: int, errors: int, calls: int, live: i
     print(json.dumps(summary))
 
 
-async def _fake_reply(req):
-    """A plausible reply of each kind (the shape benchmarks/protocol_calls.py uses), so a chunk's
-    calls and prompt tokens can be counted before any live call."""
-    from sorg.model.backends import RawReply
-
-    fmt = req.response_format and req.response_format["json_schema"]["name"]
-    if fmt == "plan":
-        text = json.dumps({"assignments": [{"role": f"lead {i}", "subtask": f"write part {i}"} for i in range(4)]})
-    elif fmt == "judge_q":
-        dims = req.response_format["json_schema"]["schema"]["required"][1:]
-        text = json.dumps({"rationale": "ok", **{d: 3 for d in dims}})
-    elif fmt:
-        text = json.dumps({"role": "analyst", "contribution": "Venue: $1200. Catering: $800. " * 4, "abstain": False})
-    else:
-        text = "Final plan: venue $1200, catering $800."
-    return RawReply(text=text, prompt_tokens=sum(len(m["content"]) for m in req.messages) // 4, completion_tokens=60)
-
-
 def estimate(chunks: list[str]) -> list[dict]:
     """Calls and prompt tokens of each chunk, counted on a fake model, and the live hours they
     project at the rate measured on the chunks recorded so far (evals/recorded.json)."""
@@ -127,28 +109,33 @@ def estimate(chunks: list[str]) -> list[dict]:
     from sorg.scoring import SCORERS
     from sorg.trial import DEFAULT_SCORERS, arun_stream
 
-    register_backend("fakeplan", _fake_reply)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from protocol_calls import fake
+
+    register_backend("fakeplan", fake)
     client = ModelClient(cassette_dir=None, cache_dir=None, concurrency=64)
     scorers = [s for s in DEFAULT_SCORERS if s in SCORERS and SCORERS[s].needs_model]
-    recorded = json.loads(RECORDED_FILE.read_text()) if RECORDED_FILE.exists() else {}
+    done_runs = recorded()
     rows = []
     for chunk in chunks:
         calls = tokens = 0
-        for stream, protocol, n, seed in plan(chunk):
+        cells = plan(chunk)
+        for stream, protocol, n, seed in cells:
             recs = asyncio.run(arun_stream(stream, protocol, "fakeplan/m", n, seed, client=client, scorers=scorers))
             for r in recs:
                 judge = r.scores.get("judge_q", {}).get("usage", {})
                 calls += r.calls + judge.get("calls", 0)
                 tokens += r.prompt_tokens + judge.get("prompt_tokens", 0)
-        rows.append({"chunk": chunk, "cells": len(plan(chunk)), "calls": calls, "prompt_tokens": tokens})
+        rows.append({"chunk": chunk, "cells": len(cells), "calls": calls, "prompt_tokens": tokens})
     # Time follows prompt tokens more than calls (a 256-agent call reads far more than a 4-agent
     # one): the rate is the recorded chunks' counted prompt tokens over their live wall time.
-    done = [r for r in rows if recorded.get(r["chunk"], {}).get("complete")]
-    wall = sum(recorded[r["chunk"]]["live_wall_s"] for r in done)
+    for r in rows:
+        r["recorded"] = bool(done_runs.get(r["chunk"], {}).get("complete"))
+    done = [r for r in rows if r["recorded"]]
+    wall = sum(done_runs[r["chunk"]]["live_wall_s"] for r in done)
     rate = sum(r["prompt_tokens"] for r in done) / wall if wall else None
     for r in rows:
-        r["recorded"] = bool(recorded.get(r["chunk"], {}).get("complete"))
-        r["hours"] = (round(recorded[r["chunk"]]["live_wall_s"] / 3600, 2) if r["recorded"] else
+        r["hours"] = (round(done_runs[r["chunk"]]["live_wall_s"] / 3600, 2) if r["recorded"] else
                       round(r["prompt_tokens"] / rate / 3600, 2) if rate else None)
     return rows
 
