@@ -4,13 +4,9 @@ from them (a claim with a typed-in threshold fails here)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from study_files import ROOT, load  # noqa: E402
+from tests.evals.study_files import ROOT, load
 
 paper = load("paper")
 DOC = (ROOT / "docs" / "STUDY.md").read_text(encoding="utf-8")
