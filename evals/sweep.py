@@ -63,8 +63,9 @@ class Chunk:
     seeds: tuple[int, ...]
 
     @property
-    def slug(self) -> str:
-        return self.name.replace("-", "_")
+    def test_name(self) -> str:
+        """The name of the eval test that sweeps this chunk: `core-n4-s0` -> `test_core_n4_s0`."""
+        return "test_" + self.name.replace("-", "_")
 
     def mark(self) -> pytest.MarkDecorator:
         """The `sorg` marker that makes a test sweep exactly this chunk's cells."""
@@ -151,7 +152,7 @@ def chunk_tests(kind: str, body: Callable[..., None]) -> dict[str, Callable[...,
     sweep that chunk's cells and running `body` (the eval file puts them in its namespace)."""
     out = {}
     for chunk in declared(kind):
-        fn = _copy(body, f"test_{chunk.slug}")
+        fn = _copy(body, chunk.test_name)
         out[fn.__name__] = chunk.mark()(fn)
     return out
 
