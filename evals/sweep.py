@@ -98,17 +98,17 @@ CHUNKS: dict[str, Chunk] = {c.name: c for c in (
 )}
 
 
-def recorded() -> dict[str, dict]:
+def recorded(path: Path = RECORDED_FILE) -> dict[str, dict]:
     """What `evals/recorded.json` says was recorded: chunk name -> its recording runs."""
-    if not RECORDED_FILE.exists():
+    if not path.exists():
         return {}
     try:
-        data = json.loads(RECORDED_FILE.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{RECORDED_FILE}: not valid JSON ({exc}); it is written by scripts/record_sweep.py") from exc
+        raise ValueError(f"{path}: not valid JSON ({exc}); it is written by scripts/record_sweep.py") from exc
     unknown = sorted(set(data) - set(CHUNKS))
     if unknown:
-        raise ValueError(f"{RECORDED_FILE}: unknown chunk(s) {unknown}; evals/sweep.py declares {sorted(CHUNKS)}")
+        raise ValueError(f"{path}: unknown chunk(s) {unknown}; evals/sweep.py declares {sorted(CHUNKS)}")
     return data
 
 

@@ -38,15 +38,26 @@ def plan(chunk: str) -> list[tuple]:
     return [(st, p, n, s) for st in streams for n in c.sizes for s in c.seeds for p in c.protocols]
 
 
-def note_run(chunk: str, summary: dict) -> None:
-    """Add this run to evals/recorded.json; the chunk counts as recorded (its eval test is
-    declared) once a run finished every cell with no error."""
-    data = recorded()
-    entry = data.setdefault(chunk, {"runs": [], "complete": False})
-    entry["runs"].append(summary)
-    entry["complete"] = bool(summary["complete"])
-    entry["live_wall_s"] = round(sum(r["wall_s"] for r in entry["runs"]), 1)
-    RECORDED_FILE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+def note_run(chunk: str, summary: dict, recorded_file: Path | None = None) -> None:
+    """Put this run into evals/recorded.json, replacing its earlier note (same `started`).
+
+    Called after every cell, not only at the end: a run killed by SIGKILL, a closed terminal
+    or a crash never reaches a `finally`, and its live time and finished cells must still be on
+    record. The chunk counts as recorded (its eval test is declared) once a run finished every
+    cell with no error. Read-modify-write under the file's lock: two chunks may record at once.
+    """
+    from sorg.model.locks import locked
+
+    recorded_file = recorded_file or RECORDED_FILE
+    with locked(recorded_file):
+        data = recorded(recorded_file)
+        entry = data.setdefault(chunk, {"runs": [], "complete": False})
+        entry["runs"] = [r for r in entry["runs"] if r.get("started") != summary["started"]] + [summary]
+        entry["complete"] = any(r["complete"] for r in entry["runs"])
+        entry["live_wall_s"] = round(sum(r["wall_s"] for r in entry["runs"]), 1)
+        tmp = recorded_file.with_name(recorded_file.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(recorded_file)
 
 
 async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: int = 2) -> None:
@@ -59,6 +70,7 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
                          cassette_name=chunk, cache_dir=str(ROOT / ".sorg/cache"),
                          state_dir=state_dir)
     t0 = time.time()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0))
     calls = live = errors = 0
     gate = asyncio.Semaphore(parallel)
     done = 0
@@ -77,6 +89,7 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
             fh.write(json.dumps(rec.to_dict()) + "\n")
         fh.flush()
         done += 1
+        _note(chunk, started, cells, done, errors, calls, live, t0)
         print(f"[{chunk}] {done}/{len(cells)} {protocol} n={n} s={seed} tasks={len(stream)} "
               f"status={[r.status for r in recs]} q={[r.quality.get('judge_q') for r in recs]} "
               f"calls={sum(r.calls for r in recs)} sources={[dict(r.sources) for r in recs][-1]} "
@@ -87,13 +100,14 @@ async def record(chunk: str, out: Path, state_dir: str | None = None, parallel: 
             # Cells run `parallel` at a time, so both embedded servers stay busy even when a
             # protocol speaks one agent at a time; the cassette is the same whatever the order.
             await asyncio.gather(*(one(*cell, fh) for cell in cells))
-    finally:  # an interrupted run is noted too: its live time counts toward the chunk's
+    finally:  # Ctrl-C or SIGTERM: the time since the last cell counts too
         client.close()
-        _finish(chunk, cells, done, errors, calls, live, t0)
+        _note(chunk, started, cells, done, errors, calls, live, t0)
 
 
-def _finish(chunk: str, cells: list, done: int, errors: int, calls: int, live: int, t0: float) -> None:
-    summary = {"chunk": chunk, "cells": len(cells), "done": done, "errors": errors, "calls": calls,
+def _note(chunk: str, started: str, cells: list, done: int, errors: int, calls: int, live: int,
+          t0: float) -> None:
+    summary = {"chunk": chunk, "started": started, "cells": len(cells), "done": done, "errors": errors, "calls": calls,
                "live_calls": live, "wall_s": round(time.time() - t0, 1),
                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "complete": done == len(cells) and errors == 0}
@@ -172,8 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             print([t.id for t in stream], protocol, n, seed)
         return 0
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    # A kill (SIGTERM) is meant to unwind like Ctrl-C so the run's live time is noted; a run killed
-    # on 2026-12-02 left no entry, so check evals/recorded.json after an interrupted run.
+    # SIGTERM unwinds like Ctrl-C, so the time since the last cell's note is counted too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     asyncio.run(record(args.chunk, Path(args.out), args.state_dir, args.parallel))
     return 0
