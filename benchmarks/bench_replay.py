@@ -6,7 +6,8 @@ cassettes grow. sorg's look-up is one read of the file into a dict, then a hash 
 access per call. vcrpy (what users reach for today) matches each request against the
 cassette's recorded interactions. Both replay the same number of distinct requests on the
 same machine in the same run; each figure includes loading the cassette (the first call),
-divided over all calls.
+divided over all calls. Each figure is the process's CPU time, not wall time: the machine is
+shared, and wall time would also measure whatever else runs on it.
 
 Usage: python benchmarks/bench_replay.py [--sizes 1000 100000] [--vcr-n 1000]
 The last line printed is one JSON object:
@@ -85,10 +86,10 @@ def bench_sorg(n: int) -> float:
         record_cassette(root, n)
         requests = [_request(i) for i in range(n)]
         client = ModelClient(cassette_dir=root, record="none", cassette_name="bench", cache_dir=None)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for req in requests:
             reply = client.complete(req)
-        elapsed = time.perf_counter() - t0
+        elapsed = time.process_time() - t0
         assert reply.source == "cassette"
         return elapsed * 1000 / n
 
@@ -132,12 +133,12 @@ def bench_vcrpy(n: int) -> float:
                     for body in bodies:
                         s.post(url, data=body, headers={"Content-Type": "application/json"})
             server.shutdown()  # replay must not reach the server
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             with my_vcr.use_cassette(cassette, record_mode="none"):
                 with requests.Session() as s:
                     for body in bodies:
                         r = s.post(url, data=body, headers={"Content-Type": "application/json"})
-            elapsed = time.perf_counter() - t0
+            elapsed = time.process_time() - t0
             assert r.json()["choices"][0]["message"]["content"].startswith("reply to")
             return elapsed * 1000 / n
     finally:
