@@ -55,11 +55,13 @@ def _need(kind: str, protocols, sizes) -> claims.Verdict | None:
                        f"(python scripts/record_sweep.py --chunk {todo[0]})")
 
 
+#: The sweep the xfail reasons' figures come from (the recorded core chunks).
+CORE_SWEEP = "sweep of 2026-12-02: 16 tasks x 3 seeds, 4 and 8 agents"
+
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): judge Q sequential '
-    '0.608 vs coordinator 0.615, relative gain -1.1% (95% CI -4.8%..+2.8%), 48 of 64 pairs tie; exact '
-    'Wilcoxon of sequential - 1.14 x coordinator p=1: the self-judge gives near-constant Q (0.625 on most'
-    ' answers)'))
+    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): judge Q sequential 0.606 vs '
+    'coordinator 0.612, relative gain -1.0% (95% CI -3.5%..+1.7%), 66 of 96 pairs tie; exact Wilcoxon of '
+    'sequential - 1.14 x coordinator p=1: the self-judge gives near-constant Q (0.625 on most answers)'))
 @claims.claim
 def test_sequential_beats_coordinator(trials):
     """Paper (Table IV): Sequential beats Coordinator by 14% in Q (0.875 vs 0.767), p < 0.001.
@@ -72,9 +74,9 @@ def test_sequential_beats_coordinator(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): Q broadcast 0.615, '
-    'coordinator 0.615, sequential 0.608, shared 0.599; sequential - shared +0.010 (+1.6%, 95% CI '
-    '-0.018..+0.037), d 0.33; Friedman p=0.78: far from 44%, d 1.86, p < 0.0001'))
+    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): Q broadcast 0.613, coordinator '
+    '0.612, sequential 0.606, shared 0.598; sequential - shared +0.008 (+1.3%, 95% CI -0.012..+0.028), '
+    'd 0.36; Friedman p=0.39: far from 44%, d 1.86, p < 0.0001'))
 @claims.claim
 def test_pilot_spread(trials):
     """Paper (Table III): between the best (Sequential 0.724) and worst (Shared 0.503) of the four
@@ -89,9 +91,8 @@ def test_pilot_spread(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): coordinator 0.615 vs '
-    'broadcast and shared 0.607 (+0.008, 95% CI -0.02..+0.036), exact Wilcoxon p=0.15 (Holm 0.30), not < '
-    '0.0001'))
+    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): coordinator 0.612 vs broadcast '
+    'and shared 0.605 (+0.007, 95% CI -0.013..+0.026), exact Wilcoxon p=0.29 (Holm 0.57), not < 0.0001'))
 @claims.claim
 def test_pilot_ranking(trials):
     """Paper (Table III): Coordinator (0.640) ranks above Broadcast (0.510) and Shared (0.503),
@@ -155,6 +156,11 @@ def test_agents_abstain(trials):
     return claims.count(protocol_sweep(trials, ["sequential"]), metric="abstention_rate", at_least=0.0)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M (' + CORE_SWEEP + '): RSI is defined on 16 of 96 shared/sequential '
+    'stream pairs (the agents mostly abstain or give no role); shared 0.136 vs sequential 0 over 11 tasks '
+    '(95% CI -0.021..+0.293, d_z 0.58), exact Wilcoxon p=0.125 (Holm 0.375): the right direction, too few '
+    'defined pairs for alpha 0.05 (power 0.28)'))
 @claims.claim
 def test_shared_memory_stabilises_roles(trials):
     """Paper: the Role Stability Index (RSI) measures how an agent's role holds across tasks;
@@ -171,9 +177,9 @@ def test_shared_memory_stabilises_roles(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    'SmolLM2-135M judged by itself (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): fixed roles 0.603 vs '
-    'free-form (sequential) 0.608 (-0.006, 95% CI -0.026..+0.015), 44 of 64 pairs tie; p=0.82: the '
-    'self-judge cannot tell them apart'))
+    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): fixed roles 0.594 vs free-form '
+    '(sequential) 0.606 (-0.012, 95% CI -0.034..+0.009), 62 of 95 pairs tie; p=0.84: the self-judge '
+    'cannot tell them apart'))
 @claims.claim
 def test_weak_model_prefers_fixed_roles(trials):
     """Paper (capability threshold): below a threshold the effect reverses: GLM-5 scores 0.574
@@ -230,10 +236,9 @@ def test_open_price_factor(trials):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "SmolLM2-135M (sweep of 2026-12-02: 16 tasks, 4 and 8 agents): the coordinator's answers cover more "
-    "of the checklist than sequential's (coverage 0.212 vs 0.123, difference -0.089, 95% CI "
-    "-0.152..-0.025, d_z -0.75): the reverse of the study's headline, as the capability threshold "
-    'predicts for a weak model'))
+    "SmolLM2-135M (" + CORE_SWEEP + "): the coordinator's answers cover more of the "
+    "checklist than sequential's (coverage 0.205 vs 0.121, difference -0.084, 95% CI -0.127..-0.040, "
+    "d_z -1.03): the reverse of the study's headline, as the capability threshold predicts for a weak model"))
 @claims.claim
 def test_coverage_sequential_vs_coordinator(trials):
     """The headline contrast on the deterministic score (ours): does Sequential's answer cover
