@@ -25,7 +25,7 @@ Definition (``value = C * Q * L``, in [0, 1]):
    normalised sections. *Why:* a copy of the answer, or of any of its sections, adds nothing
    and costs nothing; and a set has no order, so reordering sections cannot change anything.
 3. **Echo masking.** Before a section is checked, the task's own words are blanked out of it
-   (`sorg.tasks.rubric.mask_grams`): every run of ``ECHO_NGRAM`` (4) words copied from the
+   (`sorg.tasks.echo.mask_grams`): every run of ``ECHO_NGRAM`` (4) words copied from the
    prompt, and every whole copy of one of the task's short phrases (each prompt sentence,
    the title, each rubric item's description; a phrase of 1-3 words is masked as a whole,
    a longer one by its 4-word runs). *Why:* an answer made of the
@@ -66,32 +66,24 @@ pass never raises it (when it does pass a new item the score may rise: that is t
 working); and the task's own words score 0.
 
 Cost: each unique section is checked once per task (cached); the cover is exact but small
-(at most 2^items x (count min + 1) states). Scoring 1,000 bounded answers takes well under a
-second of CPU.
+(at most 2^items x (count min + 1) states), so scoring stays cheap enough to run on every
+trial.
+
+Layout: steps 1-2 are `sorg.scoring.unwrap`, steps 3-4 (per section) `sorg.scoring.verdicts`,
+step 5's cover `sorg.scoring.cover`; this module combines them into the score.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sorg.scoring.base import Score, Scorer, register_scorer
-from sorg.tasks.rubric import (
-    ECHO_NGRAM,
-    answer_count_lines,
-    answer_count_passes,
-    constraint_in_section,
-    element_in_section,
-    is_answer_scope,
-    mask_grams,
-    phrase_grams,
-    split_sections,
-)
-from sorg.tasks.task import Constraint, Element, Task
+from sorg.scoring.cover import candidates, min_cover
+from sorg.scoring.unwrap import answer_sections, normalise_section
+from sorg.scoring.verdicts import plan_for
+from sorg.tasks.checks import answer_count_passes
+from sorg.tasks.task import Element, Task
 
 __all__ = [
     "ANSWER_BUDGET_CHARS",
@@ -105,238 +97,6 @@ __all__ = [
 #: The common answer budget, in characters: the same for every protocol (the final assembly
 #: step is at most ~320 tokens, about 1,300 characters).
 ANSWER_BUDGET_CHARS = 1500
-#: Keys of a JSON object whose values are the payload (the rest is metadata, e.g. a role).
-PAYLOAD_KEYS = ("contribution", "answer", "final_answer", "content", "text")
-#: How deep JSON-in-a-JSON-string is unwrapped (each level is strictly shorter text).
-MAX_JSON_DEPTH = 32
-
-_FENCE_OPEN = re.compile(r"\A```[\w+.-]*[ \t]*\n")
-_FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.MULTILINE)
-_DECODER = json.JSONDecoder()
-_SENTENCE = re.compile(r"[.!?;:]+(?:\s+|$)|\n+")
-_WORD = re.compile(r"[^\W_]+")
-
-
-# ---------------------------------------------------------------------------------------------
-# sections: JSON unwrapping, normalisation
-
-
-def _string_leaves(obj: Any) -> list[str]:
-    """The string leaves of a parsed JSON value, payload keys only where a dict has them."""
-    out: list[str] = []
-    stack = [obj]
-    while stack:
-        o = stack.pop()
-        if isinstance(o, str):
-            out.append(o)
-        elif isinstance(o, dict):
-            keys = [k for k in PAYLOAD_KEYS if k in o]
-            stack.extend(reversed([o[k] for k in keys] if keys else list(o.values())))
-        elif isinstance(o, list):
-            stack.extend(reversed(o))
-    return out
-
-
-def _parse_json(section: str) -> tuple[list[str], str] | None:
-    """(string leaves, the text around them) when `section` is JSON: the whole section, a
-    JSON object/array that begins it, or either inside a fenced block that begins it (text
-    after the JSON or after the closing fence is kept); None when it is plain text."""
-    s = section.strip()
-    after = ""
-    fence = _FENCE_OPEN.match(s)
-    if fence:
-        s = s[fence.end():]
-        close = _FENCE_CLOSE.search(s)
-        if close:
-            s, after = s[: close.start()], s[close.end():]
-        s = s.strip()
-    if not s or s[0] not in '{["':
-        return None
-    rest = ""
-    try:
-        obj = json.loads(s)
-    except (ValueError, RecursionError):
-        try:
-            obj, end = _DECODER.raw_decode(s)
-        except (ValueError, RecursionError):
-            return None
-        rest = s[end:]
-        # A quoted string begins JSON only when a line break follows it: '"Great venue,"
-        # said the team' is prose.
-        if isinstance(obj, str) and not rest.lstrip(" \t").startswith(("\n", "\r")):
-            return None
-    if not isinstance(obj, (dict, list, str)):
-        return None
-    return _string_leaves(obj), (rest + "\n" + after).strip()
-
-
-def answer_sections(answer: str) -> tuple[list[str], bool]:
-    """The answer's sections with JSON sections replaced by their string leaves (split into
-    sections again, recursively), in order; and whether any JSON was unwrapped."""
-    out: list[str] = []
-    unwrapped = False
-    stack = [(s, 0) for s in reversed(split_sections(answer))]
-    while stack:
-        section, depth = stack.pop()
-        parsed = _parse_json(section) if depth < MAX_JSON_DEPTH else None
-        if parsed is None:
-            out.append(section)
-            continue
-        unwrapped = True
-        leaves, rest = parsed
-        pieces = [p for leaf in leaves for p in split_sections(leaf)] + split_sections(rest)
-        stack.extend((p, depth + 1) for p in reversed(pieces))
-    return out, unwrapped
-
-
-def normalise_section(section: str) -> str:
-    """Lines stripped, whitespace runs made one space, lower case, blank lines dropped: two
-    sections that differ only in case or spacing are the same section."""
-    lines = (" ".join(line.split()).lower() for line in section.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-# ---------------------------------------------------------------------------------------------
-# per-task plan: items, echo phrases, a cache of section verdicts
-
-
-def _phrase_n(text: str) -> int:
-    """The run length that masks a copy of this phrase: up to 3 words as a whole ("names a
-    venue", "communicates"), longer ones by ECHO_NGRAM-word runs; 0 for no words."""
-    return min(ECHO_NGRAM, len(_WORD.findall(text)))
-
-
-@dataclass(frozen=True)
-class _Verdict:
-    """One unique section's contribution: which section-level items it passes (bit mask),
-    the distinct lines holding items of each answer-scope count (none unless gated in) and
-    how many items they hold, its length."""
-
-    mask: int
-    lines: tuple[Mapping[str, int], ...]
-    counts: tuple[int, ...]
-    chars: int
-    echo_only: bool
-
-
-class _Plan:
-    """What scoring a task needs, computed once per Task object: the echo phrases, the items
-    in bit order, and the verdicts of sections already seen."""
-
-    CACHE_SIZE = 8192
-
-    def __init__(self, task: Task) -> None:
-        self.task = task
-        sources: list[tuple[str, int]] = [(task.prompt, ECHO_NGRAM)]
-        phrases = [p for p in _SENTENCE.split(task.prompt) if p.strip()]
-        phrases.append(task.title)
-        phrases += [e.description for e in task.rubric.elements]
-        phrases += [c.description for c in task.rubric.constraints]
-        sources += [(p, _phrase_n(p)) for p in phrases if _phrase_n(p)]
-        self.grams = phrase_grams(sources)
-        self.section_items: list[Element | Constraint] = list(task.rubric.elements) + [
-            c for c in task.rubric.constraints if not is_answer_scope(c)
-        ]
-        self.count_items: list[Constraint] = [c for c in task.rubric.constraints if is_answer_scope(c)]
-        self._cache: dict[str, _Verdict] = {}
-
-    def verdict(self, norm: str) -> _Verdict:
-        hit = self._cache.get(norm)
-        if hit is not None:
-            return hit
-        # A line left with no letter or digit once the echo is blanked ("- " of a copied
-        # checklist line) carries nothing: it is no list item and no quantity.
-        masked = "\n".join(line for line in mask_grams(norm, self.grams).split("\n") if _WORD.search(line))
-        mask = 0
-        lines: tuple[Mapping[str, int], ...] = tuple({} for _ in self.count_items)
-        echo_only = not masked.strip()
-        if not echo_only:
-            for bit, item in enumerate(self.section_items):
-                if isinstance(item, Element):
-                    ok = element_in_section(item, masked)
-                else:
-                    ok = constraint_in_section(item, masked)[0]
-                if ok:
-                    mask |= 1 << bit
-            if mask:  # the gate: only a section that earns something else counts items
-                lines = tuple(answer_count_lines(c, masked) for c in self.count_items)
-        v = _Verdict(mask, lines, tuple(sum(d.values()) for d in lines), len(norm), echo_only)
-        if len(self._cache) >= self.CACHE_SIZE:
-            self._cache.clear()
-        self._cache[norm] = v
-        return v
-
-
-_PLANS: dict[int, _Plan] = {}
-
-
-def _plan(task: Task) -> _Plan:
-    # Keyed by identity (a Task holds dicts, so it is not hashable); the plan keeps its task
-    # alive, so the id cannot be reused while the entry exists.
-    p = _PLANS.get(id(task))
-    if p is None or p.task is not task:
-        if len(_PLANS) >= 256:
-            _PLANS.clear()
-        p = _PLANS[id(task)] = _Plan(task)
-    return p
-
-
-# ---------------------------------------------------------------------------------------------
-# the minimum credited text
-
-
-def _min_cover(cands: list[tuple[int, int, tuple[int, ...]]], target: tuple[int, tuple[int, ...]]
-               ) -> tuple[int, tuple[int, ...]]:
-    """Fewest characters of candidate sections (chars, mask, capped counts) reaching `target`
-    (all its mask bits, each count at least its cap): an exact 0/1 cover by dynamic
-    programming over (mask, counts) states. Returns (chars, indices of the chosen sections)."""
-    caps = target[1]
-    states: dict[tuple[int, tuple[int, ...]], tuple[int, Any]] = {(0, (0,) * len(caps)): (0, None)}
-    for i, (chars, mask, counts) in enumerate(cands):
-        for (m, c), (cost, chain) in list(states.items()):
-            key = (m | mask, tuple(min(cap, a + b) for cap, a, b in zip(caps, c, counts)))
-            if key == (m, c):
-                continue
-            old = states.get(key)
-            if old is None or cost + chars < old[0]:
-                states[key] = (cost + chars, (i, chain))
-    cost, chain = states[target]
-    chosen: list[int] = []
-    while chain is not None:
-        chosen.append(chain[0])
-        chain = chain[1]
-    return cost, tuple(sorted(chosen))
-
-
-def _candidates(verdicts: list[_Verdict], caps: tuple[int, ...]) -> list[int]:
-    """Indices of the sections the cover needs to consider, a number bounded whatever the
-    answer's length: of sections passing the same items with the same (capped) counts, the
-    shortest ``max(caps)`` (a cover never needs more of them: each adds at least 1 to a
-    count capped there), or the shortest one when they count nothing; then minus count-free
-    sections dominated by another candidate (a superset of items, no longer)."""
-    groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-    for i, v in enumerate(verdicts):
-        if v.mask:
-            key = (v.mask, tuple(min(cap, n) for cap, n in zip(caps, v.counts)))
-            groups.setdefault(key, []).append(i)
-    need = max(caps, default=0)
-    kept: list[int] = []
-    for (_, counts), members in groups.items():
-        members.sort(key=lambda i: (verdicts[i].chars, i))
-        kept += members[: need if any(counts) else 1]
-    out = []
-    for i in kept:
-        vi = verdicts[i]
-        if any(min(cap, n) for cap, n in zip(caps, vi.counts)) or not any(
-            j != i and verdicts[j].mask | vi.mask == verdicts[j].mask and (verdicts[j].chars, j) < (vi.chars, i)
-            for j in kept
-        ):
-            out.append(i)
-    return sorted(out)
-
-
-# ---------------------------------------------------------------------------------------------
-# public API
 
 
 def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHARS) -> dict[str, Any]:
@@ -348,7 +108,7 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
     if budget <= 0:
         raise ValueError(f"budget must be positive, not {budget}")
     text = answer if isinstance(answer, str) else ""
-    plan = _plan(task)
+    plan = plan_for(task)
     raw_sections, unwrapped = answer_sections(text)
     normed = [norm for s in raw_sections if (norm := normalise_section(s))]
     unique = sorted(set(normed))
@@ -389,8 +149,8 @@ def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHA
 
     caps = tuple(int(math.ceil(float(c.params.get("min", 0)))) if ok else 0
                  for c, ok in zip(plan.count_items, count_ok))
-    keep = _candidates(verdicts, caps)
-    credited, chosen = _min_cover(
+    keep = candidates(verdicts, caps)
+    credited, chosen = min_cover(
         [(verdicts[i].chars, verdicts[i].mask, tuple(min(cap, n) for cap, n in zip(caps, verdicts[i].counts)))
          for i in keep],
         (union, caps),

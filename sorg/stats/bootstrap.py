@@ -43,7 +43,7 @@ def cluster_codes(clusters: Sequence) -> tuple[np.ndarray, int]:
 
 def _weight_chunks(k: int, n_boot: int, seed: int, rows: int | None = None):
     """Rows of the (n_boot x k) multiplicity matrix, a chunk at a time (the same random
-    stream as drawing it whole), so 2,000 resamples of 25,000 tasks never hold 1.5 GB."""
+    stream as drawing it whole), so a study-sized bootstrap never holds the whole matrix."""
     rows = rows or max(1, min(n_boot, 2_000_000 // max(k, 1)))
     rng = np.random.default_rng(seed)
     for start in range(0, n_boot, rows):

@@ -63,10 +63,10 @@ def test_replicas_and_threads_from_the_environment(monkeypatch, tmp_path: Path) 
 def test_calls_go_to_the_replica_with_fewest_in_flight(tmp_path: Path, monkeypatch) -> None:
     client = ModelClient(cassette_dir=None, cache_dir=None, state_dir=tmp_path)
     monkeypatch.setattr(os, "getpid", lambda: 7)  # prefers replica 7 % 3 == 1 on ties
-    picks = [client._take_replica(3) for _ in range(4)]
+    picks = [client.live.take_replica(3) for _ in range(4)]
     assert picks == [1, 2, 0, 1]
-    client._inflight[2] -= 1
-    assert client._take_replica(3) == 2
+    client.live.release_replica(2)
+    assert client.live.take_replica(3) == 2
 
 
 def test_response_format_is_adapted_for_llama_cpp() -> None:
@@ -294,4 +294,4 @@ def test_embedded_model_calls_get_the_long_timeout(tmp_path: Path, monkeypatch) 
     client = ModelClient(cassette_dir=None, cache_dir=None, state_dir=tmp_path, timeout_s=5)
     reply = client.complete(Request(model=MODEL, messages=({"role": "user", "content": "hi"},), max_tokens=4))
     assert reply.text == "hi" and seen == [max(5, local.CALL_TIMEOUT_S)] and local.CALL_TIMEOUT_S >= 600
-    assert client._timeout(Request(model="openai/gpt-4o", messages=())) == 5
+    assert client.live.timeout(Request(model="openai/gpt-4o", messages=())) == 5
