@@ -45,7 +45,7 @@ def judge_claims(session: pytest.Session, st: Any, store: Any, opts: Any, stoppe
     if not cov.complete and opts.claims_only and not store.path.exists():
         skip_all = f"--sorg-claims-only: run {store.run_id!r} has no stored trials ({store.path})"
     entries = _verdicts.order(plan.claims)
-    outcomes = _verdicts.judge(config, entries, skip_all, lambda: _trials(store), st.claim_items)
+    outcomes = _verdicts.judge(session, entries, skip_all, lambda: _trials(store), st.claim_items)
     selected = [e for e in entries if e.get("selected")]
     session.testscollected += len(selected)  # claims count as collected tests
     before = _last_failed(config)
