@@ -96,6 +96,9 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
         names = m.args[0] if m.args else m.kwargs.get("argnames", ())
         explicit.update(n.strip() for n in (names.split(",") if isinstance(names, str) else names))
     # A fixture of the same name (a test suite's own `task` or `seed`) is the user's: leave it.
+    # Private attribute, read defensively: pytest has no public way to ask at collection
+    # whether a name has a fixture (`metafunc.fixturenames` lists every argument, fixture
+    # or not); without it, pytest's default (no such fixture) lets sorg fill the argument.
     fixtures = getattr(metafunc, "_arg2fixturedefs", {})
     wanted = [a for a in wanted if a not in explicit and a not in fixtures]
     if not wanted:

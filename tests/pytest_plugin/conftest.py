@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _pytest.pytester import RunResult
+from pytest import RunResult
 
 import sorg
 
