@@ -36,35 +36,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _collect_claims(paths: Sequence[str]) -> list[tuple[str, object]]:
-    """(nodeid-ish name, function) of every `@claims.claim` function in the given files/dirs."""
-    import importlib.util
-
-    files: list[Path] = []
-    for p in map(Path, paths):
-        files += sorted(p.rglob("test_*.py")) if p.is_dir() else [p]
-    out = []
-    for f in files:
-        spec = importlib.util.spec_from_file_location(f"_sorg_plan_{f.stem}", f)
-        if spec is None or spec.loader is None:
-            continue
-        mod = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(f.parent))
-        try:
-            spec.loader.exec_module(mod)
-        finally:
-            sys.path.remove(str(f.parent))
-        for name, obj in vars(mod).items():
-            if callable(obj) and getattr(obj, "__sorg_claim__", False):
-                out.append((f"{f.as_posix()}::{name}", obj))
-    return out
-
-
 def _cmd_plan(args: argparse.Namespace) -> int:
     """Units needed per claim at the target power, from a pilot run, and what they cost."""
     from tabulate import tabulate
 
     from sorg import claims
+    from sorg.pytest_plugin.loader import collect_claims
     from sorg.results import Trials
     from sorg.store import TRIALS_FILE, read_records, resolve_run_dir
 
@@ -80,12 +57,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
               "--per-trial-calls, --per-trial-tokens) with claims that declare expected_d", file=sys.stderr)
         return 2
     trials = Trials(ok)
-    found = _collect_claims(args.paths)
+    # The plugin's loader: eval files imported by pytest itself, claims named by node id.
+    found = collect_claims(args.paths)
     verdicts = []
     names = []
     for name, fn in found:
         try:
-            v = fn(trials)  # type: ignore[operator]
+            v = fn(trials)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # pytest.skip (a BaseException) and bugs alike: shown, not fatal

@@ -8,7 +8,6 @@ integer codes) with all its subsets; a subset is only an index array into that t
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from sorg.errors import StoreCorrupt
 from sorg.record import TrialRecord
 
 #: Numeric fields of TrialRecord usable directly as metrics or filters.
@@ -176,32 +174,16 @@ class Trials:
     def from_jsonl(cls, path: str | Path) -> Trials:
         """Read a trial store (`trials.jsonl`, one TrialRecord dict per line).
 
-        A bad line (bad UTF-8 or JSON, a record of another version) raises StoreCorrupt naming
-        the file and line, so a half-written store is diagnosed rather than silently truncated.
-        Blank lines are ignored. A trial id seen twice is kept once, first wins (the plugin's
-        store rule), so a duplicated line never counts a trial twice in a claim.
+        Through `sorg.store.read_records`, the one parser of trial stores, so a claim reads
+        the same trials the plugin stored: a bad line (bad UTF-8 or JSON, a record of another
+        version, a field that does not fit) raises StoreCorrupt naming the file and line;
+        blank lines are ignored; a trial id seen twice is kept once (the first ok record, else
+        the last one: a resumed run's retry), so a duplicated line never counts a trial twice
+        in a claim; a last line cut short by a kill is dropped with a warning.
         """
-        from sorg.record import RECORD_VERSION
+        from sorg.store import read_records
 
-        p = Path(path)
-        recs: list[TrialRecord] = []
-        seen: set[str] = set()
-        with p.open("rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    obj = json.loads(raw.decode("utf-8"))
-                    version = obj.get("version", RECORD_VERSION)
-                    if version != RECORD_VERSION:
-                        raise ValueError(f"record version {version!r}, this sorg reads version {RECORD_VERSION}")
-                    if obj.get("trial_id") in seen:
-                        continue
-                    recs.append(TrialRecord.from_dict(obj))
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:  # UnicodeDecodeError too
-                    raise StoreCorrupt(f"{p}:{lineno}: cannot read trial record: {exc}") from exc
-                seen.add(recs[-1].trial_id)
-        return cls(recs)
+        return cls(read_records(path))
 
     def _sub(self, idx: np.ndarray) -> Trials:
         return Trials(_table=self._table, _idx=idx)

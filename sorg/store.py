@@ -90,9 +90,14 @@ def iter_records(path: str | os.PathLike[str], *, recover_tail: bool = True) -> 
     a write cut short: dropped with a warning when `recover_tail`, else StoreCorrupt. Every
     other bad line raises StoreCorrupt naming file and line.
     """
-    p = Path(path)
+    for _, obj in _numbered_records(Path(path), recover_tail):
+        yield obj
+
+
+def _numbered_records(p: Path, recover_tail: bool) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`iter_records` with each record's line number (for errors that name the line)."""
     done: set[str] = set()
-    pending: dict[str, dict[str, Any]] = {}  # trial id -> latest record that is not ok
+    pending: dict[str, tuple[int, dict[str, Any]]] = {}  # trial id -> latest record that is not ok
     # Streamed line by line: a 25,000-trial store is ~200 MB, and the controller must not
     # hold it twice (bytes and records) at the end of a run. Only records that are not ok
     # (few: budget cuts, errors) are held until the end.
@@ -107,9 +112,9 @@ def iter_records(path: str | os.PathLike[str], *, recover_tail: bool = True) -> 
             if obj.get("status") == "ok":
                 done.add(tid)
                 pending.pop(tid, None)
-                yield obj
+                yield lineno, obj
             else:
-                pending[tid] = obj
+                pending[tid] = (lineno, obj)
     yield from pending.values()
 
 
@@ -157,19 +162,24 @@ def read_records(path: str | os.PathLike[str], *, recover_tail: bool = True,
                  with_replies: bool = True) -> list[TrialRecord]:
     """Every record of a trials.jsonl as TrialRecords (see `iter_records` for the rules).
 
+    The one parser of trial stores: `Trials.from_jsonl` reads through it too, so a claim, a
+    report and the plugin never disagree on which trials a store holds. A record that does
+    not fit `TrialRecord` (an unknown or missing field) raises StoreCorrupt naming file and
+    line, like a line that is not JSON.
+
     `with_replies=False` leaves each record's replies, per_agent and per_round empty: the
     report's tables use none of them, and building them was most of the time a 25,000-trial
     report spent reading (and most of the memory it held).
     """
     out = []
     p = Path(path)
-    for obj in iter_records(p, recover_tail=recover_tail):
+    for lineno, obj in _numbered_records(p, recover_tail):
         if not with_replies:
             obj["replies"] = obj["per_agent"] = obj["per_round"] = ()
         try:
             out.append(TrialRecord.from_dict(obj))
-        except (TypeError, KeyError, ValueError) as exc:
-            raise StoreCorrupt(f"{p}: trial {obj.get('trial_id')!r}: {exc}") from None
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise StoreCorrupt(f"{p}:{lineno}: trial {obj.get('trial_id')!r}: {exc}") from None
     return out
 
 

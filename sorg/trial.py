@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from sorg import metrics
 from sorg.errors import BudgetExceeded, ModelError
+from sorg.model.identity import model_slug
 from sorg.protocols import PROTOCOLS
 from sorg.protocols.base import PastTask, Team
 from sorg.record import TrialRecord
@@ -40,16 +41,15 @@ T = TypeVar("T")
 DEFAULT_SCORERS = ("coverage", "judge_q")
 
 
-def model_slug(model: str) -> str:
-    return model.replace("/", "-")
-
-
 def trial_id(task_id: str, protocol: str, model: str, n_agents: int, seed: int,
              stream: str = "", position: int = 0) -> str:
     """Readable and deterministic: the same inputs always name the same trial.
 
     A trial of a stream of several tasks also names the stream and its position, since the
-    same task may sit in two streams (and then the team remembers different things).
+    same task may sit in two streams (and then the team remembers different things). The
+    model is named by `model_slug`, the one name sorg gives a model in files ('local/m' ->
+    'local--m'). A trial id names a record and labels its model requests (`Request.label`,
+    which is neither sent to the model nor part of the request's key): it changes no request.
     """
     tid = f"{task_id}.{protocol}.{model_slug(model)}.n{n_agents}.s{seed}"
     return f"{tid}.{stream}@{position}" if stream else tid

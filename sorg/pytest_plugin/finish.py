@@ -45,9 +45,11 @@ def judge_claims(session: pytest.Session, st: Any, store: Any, opts: Any, stoppe
     if not cov.complete and opts.claims_only and not store.path.exists():
         skip_all = f"--sorg-claims-only: run {store.run_id!r} has no stored trials ({store.path})"
     entries = _verdicts.order(plan.claims)
-    outcomes = _verdicts.judge(config, entries, skip_all, lambda: _trials(store), st.claim_items)
+    outcomes = _verdicts.judge(session, entries, skip_all, lambda: _trials(store), st.claim_items)
     selected = [e for e in entries if e.get("selected")]
-    session.testscollected += len(selected)  # claims count as collected tests
+    # Claims count as collected tests (a plain Session attribute, not `_pytest`: no public
+    # setter exists); without it a `--sorg-claims-only` run ends "no tests collected" (exit 5).
+    session.testscollected += len(selected)
     before = _last_failed(config)
     for e in selected:
         st.verdict_rows.append(_verdicts.report(config, e, outcomes[e["nodeid"]]))

@@ -27,11 +27,16 @@ def usage_error(msg: str) -> NoReturn:
     pytest.fail(f"sorg: {msg}", pytrace=False)
 
 
-def _slugs(models: list[str]) -> dict[str, str]:
-    """Short model ids for test ids: the part after the last '/', unless two collide."""
+def model_test_ids(models: list[str]) -> dict[str, str]:
+    """Each model's part of a test id: short, for reading (the part after the last '/'), and
+    where two models share that part, the whole name as `sorg.model.identity.model_slug` gives
+    it ('a/m', 'b/m' -> 'a--m', 'b--m'), so two models never share a test id. Not a slug of
+    its own: directories and trial ids name a model by `model_slug` alone."""
+    from sorg.model.identity import model_slug
+
     short = {m: m.rsplit("/", 1)[-1] for m in models}
     if len(set(short.values())) < len(short):
-        return {m: m.replace("/", "_") for m in models}
+        return {m: model_slug(m) for m in models}
     return short
 
 
@@ -91,6 +96,9 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
         names = m.args[0] if m.args else m.kwargs.get("argnames", ())
         explicit.update(n.strip() for n in (names.split(",") if isinstance(names, str) else names))
     # A fixture of the same name (a test suite's own `task` or `seed`) is the user's: leave it.
+    # Private attribute, read defensively: pytest has no public way to ask at collection
+    # whether a name has a fixture (`metafunc.fixturenames` lists every argument, fixture
+    # or not); without it, pytest's default (no such fixture) lets sorg fill the argument.
     fixtures = getattr(metafunc, "_arg2fixturedefs", {})
     wanted = [a for a in wanted if a not in explicit and a not in fixtures]
     if not wanted:
@@ -206,9 +214,9 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
         length = int(ov.get("stream_length", o.stream_length))
         ordered = stream_order(tasks)
         streams = [tuple(ordered[i:i + length]) for i in range(0, len(ordered), length)]
-    slug = _slugs(models)
+    model_ids = model_test_ids(models)
     axes = {
-        "model": [(m, slug[m]) for m in models],
+        "model": [(m, model_ids[m]) for m in models],
         "task": [(t, getattr(t, "id", str(t))) for t in tasks],
         "stream": [(st, _stream_label(st)) for st in streams],
         "protocol": [(p, p) for p in protocols],

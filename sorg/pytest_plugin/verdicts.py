@@ -9,6 +9,16 @@ Skip and xfail marks behave as on any test: `--runxfail` ignores xfail, `xfail(r
 xfails only for those exceptions (a failed verdict counts as an AssertionError, like a
 failed `assert`), and an error of the plugin itself (a claim it cannot import) is never
 turned into an XFAIL.
+
+pytest's API: public throughout (`pytest.TestReport`, `pytest.Module` through `loader`),
+except `_pytest.skipping.evaluate_skip_marks` / `evaluate_xfail_marks`. pytest has no public
+function that evaluates a skipif/xfail condition (a string evaluated with the module's
+globals, `config` and `pytest_markeval_namespace`, or a bool, plus the `xfail_strict` ini)
+outside running the test; running the claim item's setup phase instead (where pytest's own
+hook raises skip/xfail) would set up its fixtures at collection, before any trial, and
+still leave a non-raising `xfail(run=True)` in a private stash key. Copying pytest's
+evaluation would drift from it; the private import is the smaller risk (the floor test,
+tests/pytest_plugin/test_pytest_floor.py, runs the plugin on the oldest pytest allowed).
 """
 
 from __future__ import annotations
@@ -19,7 +29,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -29,7 +38,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 def claim_entry(item: pytest.Item, selected: bool) -> dict:
     """What the controller needs to call and report a claim: plain data (crosses processes)."""
-    from _pytest.skipping import evaluate_skip_marks, evaluate_xfail_marks  # no public API evaluates conditions
+    # Private: no public pytest API evaluates skipif/xfail conditions outside running the
+    # test (the module docstring says why running the claim's setup phase is no substitute).
+    from _pytest.skipping import evaluate_skip_marks, evaluate_xfail_marks
 
     entry: dict[str, Any] = {
         "nodeid": item.nodeid, "path": str(item.path), "qualname": _qualname(item),
@@ -68,26 +79,15 @@ def _qualname(item: pytest.Item) -> str:
     return ".".join(parts)
 
 
-def load_claim(config: pytest.Config, entry: dict, items: dict[str, Any]) -> Callable[..., Any]:
-    """The claim function: from its collected item, or (xdist controller) imported by path."""
+def load_claim(session: pytest.Session, entry: dict, items: dict[str, Any]) -> Callable[..., Any]:
+    """The claim function: from its collected item, or (xdist controller, which collected
+    nothing) imported by pytest from its path through the one claim loader (`loader`)."""
     item = items.get(entry["nodeid"])
     if item is not None:
         return item.obj
-    from _pytest.pathlib import import_path  # pytest's own import rules (rootdir, importmode)
+    from sorg.pytest_plugin.loader import load_claim as _load
 
-    kw: dict[str, Any] = {}
-    try:  # an ini key pytest added in 8.1; reading it on 8.0 raises ValueError
-        kw["consider_namespace_packages"] = bool(config.getini("consider_namespace_packages"))
-    except ValueError:
-        pass
-    mod = import_path(Path(entry["path"]), mode=config.getoption("importmode"), root=config.rootpath, **kw)
-    obj: Any = mod
-    parts = entry["qualname"].split(".")
-    for i, name in enumerate(parts):
-        obj = getattr(obj, name)
-        if i < len(parts) - 1 and isinstance(obj, type):
-            obj = obj()
-    return obj
+    return _load(session, entry["path"], entry["qualname"])
 
 
 @dataclass
@@ -100,7 +100,7 @@ class Outcome:
     exc_names: tuple[str, ...] = ()
 
 
-def judge(config: pytest.Config, entries: list[dict], skip_all: str, trials: Callable[[], Any],
+def judge(session: pytest.Session, entries: list[dict], skip_all: str, trials: Callable[[], Any],
           items: dict[str, Any]) -> dict[str, Outcome]:
     """Judge every declared claim (skip_all: the partial-sweep reason, or ""), Holm-adjust the
     judged ones together and return the outcome of each, by node id."""
@@ -123,7 +123,7 @@ def judge(config: pytest.Config, entries: list[dict], skip_all: str, trials: Cal
         else:
             if data is None:
                 data = trials()
-            outcomes[nid] = _call(config, e, data, items)
+            outcomes[nid] = _call(session, e, data, items)
             if outcomes[nid].kind == "verdict":
                 judged.append(nid)
     final = _claims.finalize([outcomes[n].verdict for n in judged])
@@ -132,13 +132,13 @@ def judge(config: pytest.Config, entries: list[dict], skip_all: str, trials: Cal
     return outcomes
 
 
-def _call(config: pytest.Config, e: dict, data: Any, items: dict[str, Any]) -> Outcome:
+def _call(session: pytest.Session, e: dict, data: Any, items: dict[str, Any]) -> Outcome:
     from sorg import claims as _claims
 
     nid = e["nodeid"]
     t0 = time.perf_counter()
     try:
-        fn = load_claim(config, e, items)
+        fn = load_claim(session, e, items)
     except Exception:
         return Outcome("error", longrepr=f"sorg could not load the claim {nid}:\n{_short_tb()}")
     try:
@@ -174,8 +174,6 @@ def _xfail_catches(xf: dict, out: Outcome) -> bool:
 def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
     """Send the claim through pytest's report hooks as setup/call/teardown of a test; return
     its row for claims.json and the terminal table."""
-    from _pytest.reports import TestReport  # the report class pytest's own hooks expect
-
     nid = e["nodeid"]
     loc = (e["location"][0], e["location"][1], e["location"][2])
     xf = e["xfail"]
@@ -225,8 +223,9 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
         ("call", outcome, longrepr, out.duration, extra),
         ("teardown", "passed", None, 0.0, {}))
     for when, oc, lr, dur, ex in phases:
-        rep = TestReport(nid, loc, kw, oc, lr, when, (), dur, now, now + dur,
-                         props if when == "teardown" else [], **ex)
+        rep = pytest.TestReport(nodeid=nid, location=loc, keywords=kw, outcome=oc, longrepr=lr, when=when,
+                                sections=(), duration=dur, start=now, stop=now + dur,
+                                user_properties=props if when == "teardown" else [], **ex)
         hook.pytest_runtest_logreport(report=rep)
     hook.pytest_runtest_logfinish(nodeid=nid, location=loc)
     return row

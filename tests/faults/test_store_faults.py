@@ -184,3 +184,32 @@ def test_trial_store_record_of_another_version_is_refused_by_both_readers(tmp_pa
         read_records(path)
     with pytest.raises(StoreCorrupt, match=rf"{path}:2"):
         Trials.from_jsonl(path)
+
+
+def test_both_readers_agree_on_duplicates_blank_lines_and_a_retried_trial(tmp_path: Path) -> None:
+    """`Trials.from_jsonl` and `read_records` are one parser (issue 15): the same trials with
+    the same kept record (`Trials` orders them its own way), for a store holding a duplicated ok trial, blank
+    lines, and a trial whose first record is a budget cut retried later (the resume rule)."""
+    path, recs = _store(tmp_path)
+    cut = {**recs[1], "status": "budget", "answer": ""}
+    lines = [json.dumps(cut), "", json.dumps(recs[0]), "   ", json.dumps(recs[2]),
+             json.dumps({**recs[0], "answer": "a second, different run of the same cell"}), "",
+             json.dumps(recs[1])]
+    path.write_text("\n".join(lines) + "\n")
+    store = read_records(path)
+    results = Trials.from_jsonl(path).records
+    assert sorted(map(repr, results)) == sorted(map(repr, store))
+    assert [r.trial_id for r in store] == [recs[0]["trial_id"], recs[2]["trial_id"], recs[1]["trial_id"]]
+    assert store[0].answer == recs[0]["answer"]  # the first ok record of a trial wins
+    assert store[2].status == "ok" and store[2].answer == recs[1]["answer"]  # the retry replaced the cut
+
+
+def test_a_record_that_does_not_fit_names_its_line_in_both_readers(tmp_path: Path) -> None:
+    path, recs = _store(tmp_path)
+    lines = path.read_text().splitlines()
+    lines.insert(1, "")
+    lines[3] = json.dumps({**recs[2], "bogus": 1})
+    path.write_text("\n".join(lines) + "\n")
+    for read in (read_records, Trials.from_jsonl):
+        with pytest.raises(StoreCorrupt, match=rf"{path}:4: trial "):
+            read(path)

@@ -24,7 +24,7 @@ def test_record_is_complete_and_round_trips(model, tmp_path):
     task = load_bank().select(per_level=1)[0]
     client = ModelClient(cassette_dir=None, cache_dir=None)
     rec = run_trial(task, "coordinator", "fake/m", 4, 1, client=client)
-    assert rec.trial_id == trial_id(task.id, "coordinator", "fake/m", 4, 1) == f"{task.id}.coordinator.fake-m.n4.s1"
+    assert rec.trial_id == trial_id(task.id, "coordinator", "fake/m", 4, 1) == f"{task.id}.coordinator.fake--m.n4.s1"
     assert rec.status == "ok" and set(rec.quality) == {"coverage", "judge_q"}
     assert all(0 <= v <= 1 for v in rec.quality.values())
     # The fake judge gives accuracy 3, completeness 2, coherence 3, actionability 2: Q = 10/16.

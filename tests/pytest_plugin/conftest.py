@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
-from _pytest.pytester import RunResult
+from pytest import RunResult
+
+import sorg
+
+#: The source tree of the sorg under test, when it is one (a git worktree's, which the venv's
+#: editable install does not point at): the subprocess must run this sorg, not the installed one.
+_SORG_SRC = Path(sorg.__file__).resolve().parents[1]
+_SORG_PATH = [str(_SORG_SRC)] if (_SORG_SRC / "pyproject.toml").exists() else []
 
 
 class Project:
@@ -30,7 +37,7 @@ class Project:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_"))}
-        env["PYTHONPATH"] = str(self.path)
+        env["PYTHONPATH"] = os.pathsep.join([str(self.path), *_SORG_PATH])
         env["SORG_PLOTS"] = "no"  # matplotlib costs ~1 s a run; the plot test turns it back on
         env.update(extra)
         return env

@@ -197,3 +197,24 @@ def test_cli_errors_and_local_status(tmp_path, monkeypatch, capsys):
     assert cli.main(["plan", "evals"]) == 2  # neither a pilot nor stated per-trial figures
     assert cli.main(["local", "status"]) == 1
     assert "not running" in capsys.readouterr().out
+
+
+def test_model_test_ids_are_short_and_fall_back_to_the_model_slug():
+    """The model part of a test id: the last path part while that is unique, else the one
+    `model_slug` (two models sharing a short name must not share test ids)."""
+    from sorg.model.identity import model_slug
+    from sorg.pytest_plugin.params import model_test_ids
+
+    assert model_test_ids(["local/smollm2-135m", "openai/gpt-4o"]) == {
+        "local/smollm2-135m": "smollm2-135m", "openai/gpt-4o": "gpt-4o"}
+    both = model_test_ids(["a/m", "b/m", "c/x"])
+    assert both == {m: model_slug(m) for m in ("a/m", "b/m", "c/x")} == {"a/m": "a--m", "b/m": "b--m", "c/x": "c--x"}
+
+
+def test_trial_and_stream_ids_name_the_model_by_its_slug():
+    from sorg.model.identity import model_slug
+    from sorg.trial import stream_id, trial_id
+
+    assert trial_id("t1", "shared", "local/smollm2-135m", 4, 0) == "t1.shared.local--smollm2-135m.n4.s0"
+    assert stream_id("a..b+2", "shared", "openai/gpt-4o", 8, 1) == f"a..b+2.shared.{model_slug('openai/gpt-4o')}.n8.s1"
+    assert trial_id("t1", "shared", "m", 4, 0, "a..b+2", 1) == "t1.shared.m.n4.s0.a..b+2@1"
