@@ -219,8 +219,8 @@ class _Gatherer:
         st.finished.add(report.nodeid)
         st.nodes.append(report.nodeid, [rec["trial_id"] for rec in recs])
         # Once stored, the report keeps only the trial's id: pytest's terminal reporter holds
-        # every report to the end of the session, and 25,000 whole records (about 26 KB each)
-        # took the controller past 1 GB (benchmarks/bench_sweep.py: 1,380 MB -> 705 MB).
+        # every report to the end of the session, so whole records would make the controller's
+        # memory grow with the sweep (benchmarks/bench_sweep.py prints its peak).
         report.user_properties = [(TRIAL_ID_PROP, v["trial_id"]) if k == TRIAL_PROP else (k, v)
                                   for k, v in props]
 

@@ -98,7 +98,7 @@ def _numbered_records(p: Path, recover_tail: bool) -> Iterator[tuple[int, dict[s
     """`iter_records` with each record's line number (for errors that name the line)."""
     done: set[str] = set()
     pending: dict[str, tuple[int, dict[str, Any]]] = {}  # trial id -> latest record that is not ok
-    # Streamed line by line: a 25,000-trial store is ~200 MB, and the controller must not
+    # Streamed line by line: a study-sized store is large, and the controller must not
     # hold it twice (bytes and records) at the end of a run. Only records that are not ok
     # (few: budget cuts, errors) are held until the end.
     with p.open("rb") as fh:
@@ -252,8 +252,8 @@ class TrialStore:
 
     def append_line(self, trial_id: str, line: str, status: str | None = None) -> bool:
         """`append` for a record already encoded by `encode` (an xdist worker encodes its
-        records, so the controller only writes them: decoding 25,000 records of ~5 KB
-        through execnet cost the controller about 0.7 ms each). `status` is the record's
+        records, so the controller only writes them: decoding every record again would make
+        the controller, one process for the whole sweep, the bottleneck). `status` is the record's
         status; None reads it from the line."""
         if not isinstance(trial_id, str) or not trial_id:
             raise ValueError(f"trial record without a trial_id: {line[:80]!r}")

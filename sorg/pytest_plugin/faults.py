@@ -2,7 +2,7 @@
 recording at all, a provider that refuses connections, an embedded model that is missing.
 
 Why: such a fault fails every trial the same way, and reporting it per trial buried the one
-message under hundreds of copies (258 identical CassetteMiss reports, 1 MB of tracebacks).
+message under hundreds of identical copies and their tracebacks.
 The first trial that meets it fails with the full message and stops the run after itself
 (`session.shouldstop`, which an xdist worker honours too); a trial that meets a fault already
 reported in its process is skipped with one line. Trials not run count as blocked: the
