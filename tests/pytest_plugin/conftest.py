@@ -18,6 +18,10 @@ from pathlib import Path
 import pytest
 from _pytest.pytester import RunResult
 
+import sorg
+
+SORG_ROOT = Path(sorg.__file__).resolve().parents[1]
+
 
 class Project:
     def __init__(self, path: Path) -> None:
@@ -30,7 +34,8 @@ class Project:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_"))}
-        env["PYTHONPATH"] = str(self.path)
+        # The project, then the sorg under test (a worktree's, not only the venv's editable install).
+        env["PYTHONPATH"] = os.pathsep.join([str(self.path), str(SORG_ROOT)])
         env["SORG_PLOTS"] = "no"  # matplotlib costs ~1 s a run; the plot test turns it back on
         env.update(extra)
         return env
