@@ -401,7 +401,10 @@ def check_mark(overrides: Mapping[str, Any], where: str) -> None:
     count (an int) or a list of seed values (whole numbers from 0)."""
     for key, value in overrides.items():
         source = f"@pytest.mark.sorg({key}=...) on {where}"
-        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        try:  # as `params` reads it: a str or int is one value, any other iterable a list
+            items = [value] if isinstance(value, (str, int)) else list(value)
+        except TypeError:
+            items = [value]
         raw = ",".join(str(v) for v in items)
         if key in _MARK_SETTINGS:
             if any(isinstance(v, bool) for v in items):

@@ -184,3 +184,15 @@ def test_protocols_all_is_the_registry_not_a_list_in_the_core() -> None:
     assert not hasattr(options, "ALL_PROTOCOLS")
     assert params.registered_protocols() == list(PROTOCOLS)
     assert options.resolve(_Cfg({"sorg_protocols": "all"}, {}, Path("/r")), env={}).protocols == ["all"]
+
+
+def test_mark_values_are_checked_by_the_tables_parsers() -> None:
+    """What the sweep accepted from a mark still passes (any iterable, seed lists); a value the
+    flag would refuse is refused with the flag's reason."""
+    options.check_mark({"seeds": range(3), "agents": (4, 8), "levels": [1, 2, 3, 4], "tasks_per_level": 1,
+                        "stream_length": 2, "protocols": "all", "models": ["fake/m"], "domains": None}, "t.py::x")
+    options.check_mark({"seeds": [0, 2]}, "t.py::x")
+    for bad, why in (({"levels": [1, 5]}, "5 is not a task complexity level"),
+                     ({"seeds": [-1]}, "seeds is a count"), ({"agents": [True]}, "a bool")):
+        with pytest.raises(SettingError, match=rf"\(from @pytest\.mark\.sorg\(\w+=\.\.\.\) on t\.py::x\): {why}"):
+            options.check_mark(bad, "t.py::x")
