@@ -240,8 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.fn(args))
     except Exception as exc:
-        from sorg.errors import SorgError
+        from sorg.errors import SettingError, SorgError
 
+        if isinstance(exc, SettingError):  # a bad setting: the plugin's message, a usage error's status
+            print(f"sorg: {exc}", file=sys.stderr)
+            return 2
         if isinstance(exc, SorgError):
             print(f"sorg {args.cmd}: {exc}", file=sys.stderr)
             return 1

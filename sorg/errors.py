@@ -52,3 +52,21 @@ class LockTimeout(SorgError, TimeoutError):
 class RegistryError(SorgError):
     """A protocol or scorer cannot be registered (two parts under one name, an object that is
     not a part, an entry point that does not load); the message names where it came from."""
+
+
+class SettingError(SorgError, ValueError):
+    """A setting has a bad value, whatever its source (a `--sorg-*` flag, a `SORG_*` environment
+    variable, a `sorg_*` ini key, a `@pytest.mark.sorg` keyword): one type and one message shape,
+    so a user sees the same error for the same mistake wherever it was made. The plugin shows it
+    as one usage-error line, the `sorg` command as exit status 2.
+
+    A ValueError too: code that parsed settings before this class existed catches ValueError.
+    """
+
+    def __init__(self, setting: str, value: object, source: str, why: str) -> None:
+        self.setting, self.value, self.source, self.why = setting, value, source, why
+        super().__init__(f"bad value {value!r} for setting {setting} (from {source}): {why}")
+
+    def __reduce__(self) -> tuple[type[SettingError], tuple[str, object, str, str]]:
+        # xdist and multiprocessing pickle exceptions; the default would pass only the message.
+        return (SettingError, (self.setting, self.value, self.source, self.why))

@@ -3,22 +3,30 @@ and `[tool.pytest.ini_options]`, in that order of precedence.
 
 Why one table: each setting needs a command-line flag, an ini key, an environment variable
 (for CI), a default and a parser; writing them once keeps `pytest --help`, the ini keys and the
-README from drifting apart. Parsing errors name the setting and where its value came from.
+README from drifting apart. A bad value, whatever its source, raises one error
+(`sorg.errors.SettingError`: the setting, the value, where it came from).
+
+The same table holds the settings the model door reads when it uses them (the embedded
+model's server, the lock timeout, the run id naming the budget ledger): `setting(name)` reads
+one of them at that moment, from the pytest run in progress in this process (`install`, called
+by the plugin) or, outside pytest, from the environment and the default. Reading them when
+used, not at import, is what lets a test or a user set them after sorg was imported.
+
+Why this module is long: the parsers, the table and its readers are one concern, and splitting
+the parsers off would only move the table's vocabulary away from the table.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from sorg.errors import SettingError
 from sorg.model.types import RecordMode
 
-#: The registered protocols, used when `sorg.protocols` is not importable (collection must not
-#: fail because one module is broken; the trial then reports the real error).
-ALL_PROTOCOLS = ("coordinator", "sequential", "broadcast", "shared", "stigmergic", "ripple", "morphogenetic",
-                 "clonal", "fixed_roles", "single", "hierarchical", "dynamic")
 RECORD_MODES: tuple[RecordMode, ...] = get_args(RecordMode)
 
 
@@ -55,6 +63,18 @@ def _opt_float(v: str) -> float | None:
     f = float(v)
     if not f >= 0:
         raise ValueError(f"{v} is not a non-negative number")
+    return f
+
+
+def _auto_int(v: str) -> int | None:
+    """A positive integer, or None for 'auto' (sorg decides from the machine)."""
+    return None if v.strip().lower() in ("", "auto") else _pos_int(v)
+
+
+def _float(v: str) -> float:
+    f = float(v)
+    if f != f:
+        raise ValueError("nan is not a number of seconds")
     return f
 
 
@@ -138,7 +158,11 @@ def _opt_list(v: str) -> list[str] | None:
 
 
 def _opt_levels(v: str) -> list[int]:
-    return [1, 2, 3, 4] if v.strip().lower() in ("", "all") else _ints(v)
+    levels = [1, 2, 3, 4] if v.strip().lower() in ("", "all") else _ints(v)
+    bad = [n for n in levels if n > 4]
+    if bad:
+        raise ValueError(f"{bad[0]} is not a task complexity level (1-4)")
+    return levels
 
 
 @dataclass(frozen=True)
@@ -209,7 +233,23 @@ SPECS: tuple[Spec, ...] = (
          "later over the merged run (`sorg merge`)"),
     Spec("claims_only", "no", _flag,
          "run no trial: judge the claims over the stored run named by --sorg-run-id", bare=True),
+    # Read when used (`setting`), by the model door and the plugin's progress line: a server
+    # start, a lock, a progress tick. None of them is part of a model request.
+    Spec("local_start_timeout", "120", _pos_float, "seconds the embedded model's server may take to start"),
+    Spec("local_call_timeout", "900", _pos_float,
+         "seconds one call to the embedded model may take (its server cannot cancel a request, so a retry "
+         "after a short timeout only queues a second copy)"),
+    Spec("local_ctx", "8192", _pos_int, "context window (n_ctx) the embedded model's server is started with"),
+    Spec("local_max_restarts", "1", _nonneg_int,
+         "times a run restarts an embedded-model server that died before it gives up"),
+    Spec("local_servers", "auto", _auto_int,
+         "embedded-model servers (replicas) a run starts, or 'auto': one per two cores, at least two"),
+    Spec("local_threads", "auto", _auto_int, "threads per embedded-model server, or 'auto': the cores split"),
+    Spec("lock_timeout", "600", _float,
+         "seconds to wait for a lock shared between processes before failing (negative: wait forever)"),
+    Spec("progress_interval", "10", _nonneg_float, "seconds between live progress lines (0: only at the end)"),
 )
+_BY_NAME: dict[str, Spec] = {s.name: s for s in SPECS}
 
 
 @dataclass(frozen=True)
@@ -244,6 +284,15 @@ class SorgOptions:
     shard: str = ""
     claims_only: bool = False
     bank: str | None = None  # a directory of task files; None: the packaged bank
+    # The values at start-up of the settings read when used (`setting` reads them again then).
+    local_start_timeout: float = 120.0
+    local_call_timeout: float = 900.0
+    local_ctx: int = 8192
+    local_max_restarts: int = 1
+    local_servers: int | None = None
+    local_threads: int | None = None
+    lock_timeout: float = 600.0
+    progress_interval: float = 10.0
 
 
 def addoptions(parser: Any) -> None:
@@ -256,35 +305,132 @@ def addoptions(parser: Any) -> None:
         parser.addini(s.ini, f"{s.help} (default {s.default!r})", default=None)
 
 
+def _value(s: Spec, config: Any, env: Mapping[str, str], cli: bool) -> Any:
+    """One setting: command line > environment variable > ini key > default, parsed; a bad
+    value raises SettingError naming the setting and its source. `config` None: environment
+    and default only (outside pytest)."""
+    raw = config.getoption("sorg_" + s.name, None) if cli and config is not None else None
+    source = s.flag
+    if raw is None and env.get(s.env) not in (None, ""):
+        raw, source = env[s.env], f"environment variable {s.env}"
+    if raw is None and config is not None:
+        ini = config.getini(s.ini)
+        if ini not in (None, "", []):
+            raw, source = ini if isinstance(ini, str) else ",".join(ini), f"ini key {s.ini}"
+    if raw is None:
+        raw, source = s.default, "default"
+    try:
+        return s.parse(str(raw))
+    except SettingError:
+        raise
+    except ValueError as exc:
+        raise SettingError(s.name, str(raw), source, str(exc)) from None
+
+
 def resolve(config: Any, env: Mapping[str, str] | None = None, cli: bool = True) -> SorgOptions:
     """Command line > environment variable > ini key > default, each parsed and checked.
     `cli=False, env={}` gives the project's configured settings (ini and defaults) alone.
 
-    Raises ValueError naming the setting and its source when a value does not parse.
+    Raises SettingError (a ValueError) naming the setting, the value and its source when a
+    value does not parse.
     """
     env = os.environ if env is None else env
-    values: dict[str, Any] = {}
-    for s in SPECS:
-        raw, source = (config.getoption("sorg_" + s.name, None) if cli else None), s.flag
-        if raw is None and env.get(s.env) not in (None, ""):
-            raw, source = env[s.env], f"environment variable {s.env}"
-        if raw is None:
-            ini = config.getini(s.ini)
-            if ini not in (None, "", []):
-                raw, source = ini if isinstance(ini, str) else ",".join(ini), f"ini key {s.ini}"
-        if raw is None:
-            raw, source = s.default, "default"
-        try:
-            values[s.name] = s.parse(str(raw))
-        except ValueError as exc:
-            raise ValueError(f"sorg: bad value {raw!r} for {s.flag} (from {source}): {exc}") from None
+    values: dict[str, Any] = {s.name: _value(s, config, env, cli) for s in SPECS}
     root = str(config.rootpath)
     for key in ("cache_dir", "report_dir", "cassette_dir", "bank"):
         if values[key] is not None:
             values[key] = os.path.join(root, os.path.expanduser(values[key]))
     if values["claims_only"] and not values["run_id"]:
-        raise ValueError("sorg: --sorg-claims-only judges a stored run: name it with --sorg-run-id=RUN")
+        raise SettingError("claims_only", "yes", "--sorg-claims-only",
+                           "it judges a stored run: name it with --sorg-run-id=RUN")
     return SorgOptions(**values)
+
+
+#: The pytest runs in progress in this process, innermost last (pytester runs one inside
+#: another): where `setting` reads flags and ini keys.
+_CONFIGS: list[Any] = []
+
+
+def install(config: Any) -> None:
+    """Make `config` (a pytest run's) the source of flags and ini keys for `setting`, until
+    `uninstall(config)`. The plugin calls it in every process of a run (xdist workers too)."""
+    _CONFIGS.append(config)
+
+
+def uninstall(config: Any) -> None:
+    """Undo `install(config)` (the innermost install of that config)."""
+    for i in range(len(_CONFIGS) - 1, -1, -1):
+        if _CONFIGS[i] is config:
+            del _CONFIGS[i]
+            return
+
+
+def current_config() -> Any:
+    """The innermost installed pytest config, or None outside pytest (or inside `settings_from(None)`)."""
+    return _CONFIGS[-1] if _CONFIGS else None
+
+
+@contextmanager
+def settings_from(config: Any) -> Iterator[None]:
+    """For the body, `setting` reads `config`'s flags and ini keys; None: the environment and
+    the defaults alone, as a script without pytest (the library's own tests use this)."""
+    _CONFIGS.append(config)
+    try:
+        yield
+    finally:
+        for i in range(len(_CONFIGS) - 1, -1, -1):
+            if _CONFIGS[i] is config:
+                del _CONFIGS[i]
+                break
+
+
+def setting(name: str) -> Any:
+    """The value of setting `name` now: the installed pytest run's flag, else the environment
+    variable, else its ini key, else the default; SettingError for a bad value. Path settings
+    come back as given (relative to the rootdir): `resolve` is what makes them absolute."""
+    return _value(_BY_NAME[name], current_config(), os.environ, cli=True)
+
+
+#: @pytest.mark.sorg keywords that are settings of the table (`tasks` is a list of task ids).
+_MARK_SETTINGS = ("models", "protocols", "agents", "levels", "domains", "tasks_per_level", "stream_length")
+
+
+def check_mark(overrides: Mapping[str, Any], where: str) -> None:
+    """Check the values of a `@pytest.mark.sorg(...)` with the table's parsers, so a bad value
+    there raises the SettingError a bad flag does. `where`: the test's node id. `seeds` is a
+    count (an int) or a list of seed values (whole numbers from 0)."""
+    for key, value in overrides.items():
+        source = f"@pytest.mark.sorg({key}=...) on {where}"
+        try:  # as `params` reads it: a str or int is one value, any other iterable a list
+            items = [value] if isinstance(value, (str, int)) else list(value)
+        except TypeError:
+            items = [value]
+        raw = ",".join(str(v) for v in items)
+        if key in _MARK_SETTINGS:
+            if any(isinstance(v, bool) for v in items):
+                raise SettingError(key, raw, source, "a bool is not a value of this setting")
+            try:
+                _BY_NAME[key].parse(raw)
+            except ValueError as exc:
+                raise SettingError(key, raw, source, str(exc)) from None
+        elif key == "seeds":
+            try:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    _pos_int(raw)
+                elif not items or any(isinstance(v, bool) or int(v) < 0 for v in items):
+                    raise ValueError("seeds is a count (an int) or a list of whole numbers from 0")
+            except (TypeError, ValueError) as exc:
+                raise SettingError(key, raw, source, str(exc)) from None
+
+
+def mark_error(overrides: Mapping[str, Any], where: str) -> str:
+    """`check_mark`'s SettingError as its message, or "" (for a caller that reports it outside
+    the exception, so no chained traceback is shown)."""
+    try:
+        check_mark(overrides, where)
+    except SettingError as exc:
+        return str(exc)
+    return ""
 
 
 def used(config: Any) -> bool:

@@ -63,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The settings the library reads when it uses them (`sorg.options.setting`: the embedded
+    # model's server, locks, the budget's run id, prices) come from this run from now on.
+    _opts.install(config)
     config.addinivalue_line(
         "markers",
         "sorg(models=, protocols=, agents=, levels=, domains=, tasks_per_level=, seeds=, tasks=): "
@@ -306,6 +309,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _opts.uninstall(config)
     st = config.stash.get(_STATE, None)
     if st is None:
         return

@@ -10,9 +10,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from sorg.model.types import Source
 
 RECORD_VERSION = 2
+
+#: How a trial ended: "ok", or cut short by an error or the run's spent budget (kept so reports
+#: mark the cell incomplete; claims read only "ok" trials). The one definition of the set.
+TrialStatus = Literal["ok", "error", "budget"]
+TRIAL_STATUSES: tuple[TrialStatus, ...] = ("ok", "error", "budget")
+#: What a turn was: an agent's contribution, or one of the protocols' own steps.
+ReplyKind = Literal["agent", "plan", "assemble", "bid", "lead", "intent", "signal"]
 
 
 @dataclass(frozen=True)
@@ -29,11 +38,11 @@ class AgentReply:
     defers_to: tuple[int, ...] = ()
     parse_failed: bool = False
     raw: str = ""
-    kind: str = "agent"  # "agent" | "plan" | "assemble" | "bid" | "lead" | "intent"
+    kind: ReplyKind = "agent"
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
-    source: str = "live"
+    source: Source = "live"
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class TrialRecord:
     hierarchy_depth: int
     parse_failure_rate: float
     sources: Mapping[str, int]
-    status: str = "ok"
+    status: TrialStatus = "ok"
     error: str = ""
     judge: Mapping[str, Any] = field(default_factory=dict)
     prompt_version: str = ""
@@ -127,6 +136,8 @@ class TrialRecord:
         )
         d["roles"] = tuple(d.get("roles", ()))
         d["agent_roles"] = tuple(d.get("agent_roles", ()))
+        if d.get("status", "ok") not in TRIAL_STATUSES:  # a closed set: a typo'd status would hide a trial
+            raise TypeError(f"trial record status {d['status']!r} is not one of {', '.join(TRIAL_STATUSES)}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - known
         if unknown:

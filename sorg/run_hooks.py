@@ -81,8 +81,11 @@ class ProgressReporter:
         self.config = config
         self.folder = folder
         self.budget_usd = budget_usd
-        env = os.environ.get("SORG_PROGRESS_INTERVAL")
-        self.interval_s = interval_s if interval_s is not None else (float(env) if env else 10.0)
+        if interval_s is None:  # the progress_interval setting (--sorg-progress-interval, SORG_PROGRESS_INTERVAL)
+            from sorg import options
+
+            interval_s = float(options.setting("progress_interval"))
+        self.interval_s = interval_s
         self.done = 0
         self.total = 0
         self.last = 0.0

@@ -31,7 +31,7 @@ from sorg.errors import BudgetExceeded, ModelError
 from sorg.model.identity import model_slug
 from sorg.protocols import PROTOCOLS
 from sorg.protocols.base import PastTask, Team
-from sorg.record import TrialRecord
+from sorg.record import TrialRecord, TrialStatus
 from sorg.scoring import SCORERS, Score, ScoreContext, get_scorer
 from sorg.tasks.task import Task
 
@@ -97,7 +97,7 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
     sid = stream_id(name, protocol, model, n_agents, seed)
     memory: list[PastTask] = []
     records: list[TrialRecord] = []
-    stopped: tuple[str, str] | None = None
+    stopped: tuple[TrialStatus, str] | None = None
     extra: dict[str, Any] = {k: v for k, v in (("context_tokens", context_tokens), ("max_tokens", max_tokens),
                                ("answer_tokens", answer_tokens), ("temperature", temperature)) if v is not None}
     for pos, task in enumerate(tasks):
@@ -105,7 +105,8 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
         team = Team(task=task, protocol=protocol, model=model, n_agents=n_agents, seed=seed,
                     client=client, trial_id=tid, memory=tuple(memory), **extra)
         t0 = time.perf_counter()
-        status, error, answer = "ok", "", ""
+        status: TrialStatus = "ok"
+        error, answer = "", ""
         scores: dict[str, Score] = {}
         if stopped is not None:
             status, error = stopped[0], f"not run: an earlier task of stream {sid} stopped it ({stopped[1]})"
@@ -207,7 +208,7 @@ def close_kept_loop() -> None:
 atexit.register(close_kept_loop)
 
 
-def build_record(team: Team, task: Task, answer: str, status: str, error: str,
+def build_record(team: Team, task: Task, answer: str, status: TrialStatus, error: str,
                  scores: dict[str, Score], latency: float, sid: str = "", position: int = 0,
                  previous: TrialRecord | None = None) -> TrialRecord:
     from sorg.prompt_version import prompt_version

@@ -3,8 +3,10 @@
 Why a file: xdist workers are separate processes; a per-process budget would let 32 workers
 spend 32 times the limit. The ledger is a small JSON file (``budget-<run>.json`` next to the
 cache directory) updated under a lock (`sorg.model.locks`: filelock, on the sidecar
-``budget-<run>.json.lock``). The run is named by SORG_RUN_ID, else xdist's
-PYTEST_XDIST_TESTRUNUID (the same in all workers of one session), else this process.
+``budget-<run>.json.lock``). The run is named by the `run_id` setting (`sorg.options`:
+``--sorg-run-id``, ini ``sorg_run_id``, env ``SORG_RUN_ID``), read when the ledger is opened,
+else by xdist's PYTEST_XDIST_TESTRUNUID (the same in all workers of one session), else by this
+process.
 
 The check is made before each live call and the cost added after it, so the calls already
 in flight when the limit is reached finish (at most one per concurrency slot): finished work
@@ -19,7 +21,8 @@ import re
 import uuid
 from pathlib import Path
 
-from sorg.errors import BudgetExceeded
+from sorg import options
+from sorg.errors import BudgetExceeded, SettingError
 from sorg.model.locks import locked
 
 __all__ = ["Budget", "run_id"]
@@ -27,20 +30,22 @@ __all__ = ["Budget", "run_id"]
 _PROCESS_RUN = f"p{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-def run_id() -> str:
-    """The current run's name (see module doc)."""
-    raw = os.environ.get("SORG_RUN_ID") or os.environ.get("PYTEST_XDIST_TESTRUNUID") or _PROCESS_RUN
+def run_id(explicit: str | None = None) -> str:
+    """The current run's name, made file-name safe: `explicit`, else the `run_id` setting, else
+    xdist's test-run uid, else this process (see module doc)."""
+    raw = explicit or options.setting("run_id") or os.environ.get("PYTEST_XDIST_TESTRUNUID") or _PROCESS_RUN
     return re.sub(r"[^A-Za-z0-9._-]+", "-", raw)[:80]
 
 
 class Budget:
-    """A ledger of USD spent by live calls in this run, limited to `limit_usd`."""
+    """A ledger of USD spent by live calls in this run, limited to `limit_usd`; `run` names the
+    run (default: `run_id()`)."""
 
-    def __init__(self, limit_usd: float, folder: str | os.PathLike[str]) -> None:
+    def __init__(self, limit_usd: float, folder: str | os.PathLike[str], run: str | None = None) -> None:
         if limit_usd < 0:
-            raise ValueError(f"budget_usd must be >= 0, got {limit_usd}")
+            raise SettingError("budget_usd", limit_usd, "Budget(limit_usd=...)", "must be >= 0")
         self.limit_usd = float(limit_usd)
-        self.path = Path(folder) / f"budget-{run_id()}.json"
+        self.path = Path(folder) / f"budget-{run_id(run)}.json"
 
     def _update(self, add: float) -> float:
         self.path.parent.mkdir(parents=True, exist_ok=True)

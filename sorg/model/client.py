@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from sorg import progress
 from sorg.errors import CassetteMiss
@@ -55,7 +55,7 @@ from sorg.model.types import Completion, RecordMode, Request
 
 __all__ = ["ModelClient", "LOCAL_PREFIX"]
 
-_MODES = ("none", "new", "all", "once", "rewrite")
+_MODES: tuple[RecordMode, ...] = get_args(RecordMode)
 _LIVE_FIRST = ("all", "rewrite")  # modes that call every key live once, ignoring recordings
 USE_ENV = progress.SHARE_ENV  # the per-run folder shared by the run's processes (sorg.run_hooks)
 

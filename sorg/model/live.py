@@ -166,12 +166,12 @@ class LiveCaller:
             self._inflight[replica] -= 1
 
     def timeout(self, req: Request) -> float:
-        """`timeout_s`, or for the embedded model at least `local.CALL_TIMEOUT_S` (its server
+        """`timeout_s`, or for the embedded model at least `local.call_timeout_s()` (its server
         cannot cancel a request, so a retry after a short timeout only doubles its queue)."""
         if embedded(req.model):
             from sorg.model import local
 
-            return max(self.timeout_s, local.CALL_TIMEOUT_S)
+            return max(self.timeout_s, local.call_timeout_s())
         return self.timeout_s
 
     async def call(self, req: Request) -> tuple[RawReply, str | None]:

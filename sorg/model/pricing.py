@@ -9,6 +9,11 @@ self-hosted one, and a cost claim needs a number for every model. A table such a
 adds or overrides per-model prices. litellm's map is consulted only for live litellm calls
 (it is already imported then, reading its bundled map offline); a replayed call's cost comes
 from its cassette entry, so replay needs neither.
+
+Which pyproject: under pytest, the run's own (its ini file when that is a pyproject.toml,
+else the rootdir's), as for every other setting of the run; outside pytest, the nearest one
+from the current directory up. Under pytest the current directory is wherever pytest was
+started from, which may be a subproject with a pyproject.toml of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Prices", "find_pyproject", "load_price_table", "BUILTIN_PRICES"]
+from sorg.errors import SettingError
+
+__all__ = ["Prices", "find_pyproject", "project_pyproject", "load_price_table", "BUILTIN_PRICES"]
 
 # Used when no pyproject names the model: the embedded model runs on the user's own CPU and
 # is priced at a nominal self-hosting cost (USD per input / output token) so that cost claims
@@ -39,16 +46,35 @@ def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
+def project_pyproject() -> Path | None:
+    """The pyproject.toml whose `[tool.sorg.prices]` apply now: the pytest run's (its ini file if
+    that is a pyproject.toml, else ``<rootdir>/pyproject.toml`` if there is one, else None), or
+    outside pytest the nearest one from the current directory (`find_pyproject`)."""
+    from sorg import options
+
+    config = options.current_config()
+    if config is None:
+        return find_pyproject()
+    inipath = getattr(config, "inipath", None)
+    if inipath is not None and Path(inipath).name == "pyproject.toml":
+        return Path(inipath)
+    candidate = Path(config.rootpath) / "pyproject.toml"
+    return candidate if candidate.is_file() else None
+
+
 def _parse_price(model: str, value: Any, where: str) -> tuple[float, float]:
+    """(input, output) USD per token; a bad entry is a bad setting (SettingError, a ValueError)."""
+    def bad(why: str) -> SettingError:
+        return SettingError(f"price of {model!r}", value, where, why)
+
     if not isinstance(value, Mapping) or not {"input", "output"} <= set(value):
-        raise ValueError(f"{where}: price for {model!r} must be a table "
-                         f"{{ input = <USD/token>, output = <USD/token> }}, got {value!r}")
+        raise bad("must be a table { input = <USD/token>, output = <USD/token> }")
     try:
         inp, out = float(value["input"]), float(value["output"])
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: price for {model!r}: input/output must be numbers, got {value!r}") from None
+        raise bad("input/output must be numbers") from None
     if inp < 0 or out < 0:
-        raise ValueError(f"{where}: price for {model!r} must not be negative, got {value!r}")
+        raise bad("must not be negative")
     return inp, out
 
 
@@ -64,11 +90,12 @@ def load_price_table(pyproject: Path | None) -> dict[str, tuple[float, float]]:
 
 
 class Prices:
-    """Prices for one client: explicit `overrides` > pyproject table > litellm's cost map."""
+    """Prices for one client: explicit `overrides` > pyproject table > litellm's cost map.
+    `pyproject`: True for `project_pyproject()`, a path, or None/False for none."""
 
     def __init__(self, overrides: Mapping[str, Any] | None = None, pyproject: Path | None | bool = True) -> None:
         table = dict(BUILTIN_PRICES)
-        table.update(load_price_table(find_pyproject() if pyproject is True else (pyproject or None)))
+        table.update(load_price_table(project_pyproject() if pyproject is True else (pyproject or None)))
         for model, value in (overrides or {}).items():
             table[model] = _parse_price(model, value, "ModelClient(prices=...)")
         self.table = table

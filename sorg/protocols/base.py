@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from sorg import agents
 from sorg.model.types import Request
-from sorg.record import AgentReply
+from sorg.record import AgentReply, ReplyKind
 from sorg.tasks.task import Task
 
 T = TypeVar("T")
@@ -91,7 +91,7 @@ class Team:
         fixed = agents.estimate_tokens(agents.SYSTEM + self.task.prompt) + 160
         return max(64, self.context_tokens - fixed - self.max_tokens)
 
-    async def ask(self, agent: int, round_: int, kind: str, body: str, *, structured: bool = True,
+    async def ask(self, agent: int, round_: int, kind: ReplyKind, body: str, *, structured: bool = True,
                   role: str | None = None, max_tokens: int | None = None,
                   response_format: Mapping[str, Any] | None = None,
                   defers_to: tuple[int, ...] | None = None) -> AgentReply:

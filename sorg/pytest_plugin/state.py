@@ -59,10 +59,12 @@ def _is_worker(config: pytest.Config) -> bool:
 def _sorg_opts(config: pytest.Config) -> _opts.SorgOptions:
     st = _state(config)
     if st.opts is None:
+        from sorg.errors import SettingError
+
         try:
             st.opts = _opts.resolve(config)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
+        except SettingError as exc:  # a bad setting: one line, whatever its source
+            raise pytest.UsageError(f"sorg: {exc}") from None
     return st.opts
 
 

@@ -275,11 +275,9 @@ def test_reader_takes_no_lock_when_every_line_is_whole(tmp_path: Path, fake_back
     """Replay neither waits for a recording process nor writes a lock file beside the cassettes."""
     from filelock import FileLock
 
-    from sorg.model import locks
-
     path = _record_two(tmp_path)
     lock_path(path).unlink()
-    monkeypatch.setattr(locks, "LOCK_TIMEOUT_S", 0.05)  # taking the lock would raise LockTimeout
+    monkeypatch.setenv("SORG_LOCK_TIMEOUT", "0.05")  # taking the lock would raise LockTimeout
     replay = _client(tmp_path, record="none")
     assert replay.complete(make_request(sample="1")).source == "cassette"
     assert not lock_path(path).exists()
@@ -290,11 +288,9 @@ def test_reader_takes_no_lock_when_every_line_is_whole(tmp_path: Path, fake_back
 def test_a_writer_that_cannot_take_the_lock_names_the_cassette(tmp_path: Path, monkeypatch) -> None:
     from filelock import FileLock
 
-    from sorg.model import locks
-
     path = tmp_path / "fake--m" / "default.jsonl"
     path.parent.mkdir(parents=True)
-    monkeypatch.setattr(locks, "LOCK_TIMEOUT_S", 0.05)
+    monkeypatch.setenv("SORG_LOCK_TIMEOUT", "0.05")
     with FileLock(str(lock_path(path))), pytest.raises(LockTimeout) as err:
         _writer((str(path), 0, 1))
     assert str(path) in str(err.value) and str(lock_path(path)) in str(err.value)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sorg.errors import LocalModelUnavailable
+from sorg.errors import LocalModelUnavailable, SettingError
 from sorg.model import local
 from sorg.model.client import ModelClient
 from sorg.model.types import Request
@@ -56,7 +56,8 @@ def test_replicas_and_threads_from_the_environment(monkeypatch, tmp_path: Path) 
     assert local.replica_dir(tmp_path, 2) == tmp_path / "replica-2"
     for bad in ("0", "two", "-1"):
         monkeypatch.setenv("SORG_LOCAL_SERVERS", bad)
-        with pytest.raises(LocalModelUnavailable, match=rf"SORG_LOCAL_SERVERS={bad!r}"):
+        with pytest.raises(SettingError, match=rf"bad value {bad!r} for setting local_servers "
+                                                r"\(from environment variable SORG_LOCAL_SERVERS\)"):
             local.server_count()
 
 
@@ -275,7 +276,7 @@ def test_a_busy_server_is_waited_for_not_replaced(tmp_path: Path, monkeypatch) -
 
 
 def test_embedded_model_calls_get_the_long_timeout(tmp_path: Path, monkeypatch) -> None:
-    """Both limits (the client's wait and litellm's HTTP timeout) use CALL_TIMEOUT_S for the
+    """Both limits (the client's wait and litellm's HTTP timeout) use local.call_timeout_s() for the
     embedded model; other models keep the client's timeout_s."""
     from sorg.model import backends
     from sorg.model.backends import RawReply
@@ -293,5 +294,5 @@ def test_embedded_model_calls_get_the_long_timeout(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(local, "model_version", lambda: "smollm2-test")
     client = ModelClient(cassette_dir=None, cache_dir=None, state_dir=tmp_path, timeout_s=5)
     reply = client.complete(Request(model=MODEL, messages=({"role": "user", "content": "hi"},), max_tokens=4))
-    assert reply.text == "hi" and seen == [max(5, local.CALL_TIMEOUT_S)] and local.CALL_TIMEOUT_S >= 600
+    assert reply.text == "hi" and seen == [max(5, local.call_timeout_s())] and local.call_timeout_s() >= 600
     assert client.live.timeout(Request(model="openai/gpt-4o", messages=())) == 5

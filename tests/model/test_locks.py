@@ -14,7 +14,6 @@ import pytest
 from filelock import FileLock
 
 from sorg.errors import LockTimeout
-from sorg.model import locks
 from sorg.model.budget import Budget
 from sorg.model.cache import DiskCache
 from sorg.model.locks import lock_path, locked
@@ -77,7 +76,7 @@ def test_sorg_imports_and_locks_without_fcntl(tmp_path: Path) -> None:
 def test_lock_is_a_sidecar_and_exclusive(tmp_path: Path, monkeypatch) -> None:
     data = tmp_path / "ledger.json"
     assert lock_path(data) == tmp_path / "ledger.json.lock"
-    monkeypatch.setattr(locks, "LOCK_TIMEOUT_S", 0.05)
+    monkeypatch.setenv("SORG_LOCK_TIMEOUT", "0.05")
     with locked(data):
         assert lock_path(data).exists() and not data.exists()  # the data file is not touched
         with pytest.raises(LockTimeout, match="ledger.json: could not take its lock .*ledger.json.lock within 0.05 s"):
@@ -107,14 +106,14 @@ def test_parallel_budget_updates_lose_no_cost(tmp_path: Path) -> None:
 
 def test_budget_lock_timeout_names_the_ledger(tmp_path: Path, monkeypatch) -> None:
     budget = Budget(1.0, tmp_path)
-    monkeypatch.setattr(locks, "LOCK_TIMEOUT_S", 0.05)
+    monkeypatch.setenv("SORG_LOCK_TIMEOUT", "0.05")
     with FileLock(str(lock_path(budget.path))), pytest.raises(LockTimeout, match=budget.path.name):
         budget.check("fake/m")
 
 
 def test_cache_open_lock_timeout_is_a_warning(tmp_path: Path, monkeypatch) -> None:
     """A cache failure never fails a model call, a lock not taken in time included."""
-    monkeypatch.setattr(locks, "LOCK_TIMEOUT_S", 0.05)
+    monkeypatch.setenv("SORG_LOCK_TIMEOUT", "0.05")
     cache = DiskCache(tmp_path / "cache")
     with FileLock(str(tmp_path / ".cache.open.lock")):
         with pytest.warns(RuntimeWarning, match="could not take its lock"):

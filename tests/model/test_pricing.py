@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sorg import options
 from sorg.model.pricing import Prices, find_pyproject, load_price_table
 
 PYPROJECT = """
@@ -23,7 +24,8 @@ def test_pyproject_is_found_upward_and_parsed(tmp_path: Path, monkeypatch) -> No
     deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
     assert find_pyproject() == tmp_path / "pyproject.toml"
-    prices = Prices()
+    with options.settings_from(None):  # a script, not a pytest run: the nearest pyproject
+        prices = Prices()
     assert prices.cost("local/tiny", 1000, 100) == pytest.approx(1000 * 1e-6 + 100 * 3e-6)
     assert prices.cost("openai/gpt-4o", 2, 2) == pytest.approx(3.0)  # overrides litellm's own price
 
@@ -31,7 +33,8 @@ def test_pyproject_is_found_upward_and_parsed(tmp_path: Path, monkeypatch) -> No
 def test_explicit_prices_override_pyproject(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
     monkeypatch.chdir(tmp_path)
-    prices = Prices({"local/tiny": {"input": 0, "output": 1}})
+    with options.settings_from(None):
+        prices = Prices({"local/tiny": {"input": 0, "output": 1}})
     assert prices.cost("local/tiny", 1000, 7) == 7
 
 
