@@ -64,6 +64,7 @@ _LAZY: dict[str, str] = {
     "TaskBankError": "sorg.errors",
     "RegistryError": "sorg.errors",
     "LockTimeout": "sorg.errors",
+    "SettingError": "sorg.errors",
 }
 
 __all__ = [
@@ -75,7 +76,7 @@ __all__ = [
     "run_trial", "run_stream",
     "ModelClient", "Request", "RawReply", "ProviderError", "register_backend",
     "SorgError", "BudgetExceeded", "CassetteCorrupt", "CassetteMiss", "LocalModelUnavailable", "ModelError",
-    "StoreCorrupt", "TaskBankError", "RegistryError", "LockTimeout",
+    "StoreCorrupt", "TaskBankError", "RegistryError", "LockTimeout", "SettingError",
 ]
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ if TYPE_CHECKING:
         LockTimeout,
         ModelError,
         RegistryError,
+        SettingError,
         SorgError,
         StoreCorrupt,
         TaskBankError,

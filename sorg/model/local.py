@@ -71,8 +71,8 @@ def start_timeout_s() -> float:
 def call_timeout_s() -> float:
     """Seconds a call to the embedded model may take before it counts as timed out
     (`local_call_timeout`, default 900). The server cannot cancel a request, so a retry after a
-    timeout only queues a second copy behind the first: on 2 loaded cores a 2,500-token prompt
-    takes minutes, and 120 s doubled the work."""
+    timeout only queues a second copy behind the first, so a short timeout on a loaded machine
+    multiplies the work instead of bounding it."""
     return float(options.setting("local_call_timeout"))
 
 
@@ -254,7 +254,7 @@ def _start(state_dir: Path, gguf: Path) -> dict[str, Any]:
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", str(ctx), "--n_threads", str(threads)]
         # llama.cpp's OpenMP threads spin while they wait; on a small machine shared with
-        # pytest workers that spinning starves them and a 1 s call can take minutes.
+        # pytest workers that spinning starves them, and every call slows down.
         env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
         with log_path.open("ab") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
