@@ -305,10 +305,17 @@ def addoptions(parser: Any) -> None:
         parser.addini(s.ini, f"{s.help} (default {s.default!r})", default=None)
 
 
-def _value(s: Spec, config: Any, env: Mapping[str, str], cli: bool) -> Any:
-    """One setting: command line > environment variable > ini key > default, parsed; a bad
-    value raises SettingError naming the setting and its source. `config` None: environment
-    and default only (outside pytest)."""
+def raw_and_source(name: str, config: Any, env: Mapping[str, str] | None = None, cli: bool = True) -> tuple[str, str]:
+    """The unparsed value of setting `name` and where it came from ("--sorg-agents",
+    "environment variable SORG_AGENTS", "ini key sorg_agents" or "default"): what a
+    SettingError about a value that parsed but names something unknown must say."""
+    spec = next((s for s in SPECS if s.name == name), None)
+    if spec is None:
+        raise KeyError(f"no sorg setting named {name!r}")
+    return _raw(spec, config, os.environ if env is None else env, cli)
+
+
+def _raw(s: Spec, config: Any, env: Mapping[str, str], cli: bool) -> tuple[str, str]:
     raw = config.getoption("sorg_" + s.name, None) if cli and config is not None else None
     source = s.flag
     if raw is None and env.get(s.env) not in (None, ""):
@@ -319,12 +326,20 @@ def _value(s: Spec, config: Any, env: Mapping[str, str], cli: bool) -> Any:
             raw, source = ini if isinstance(ini, str) else ",".join(ini), f"ini key {s.ini}"
     if raw is None:
         raw, source = s.default, "default"
+    return str(raw), source
+
+
+def _value(s: Spec, config: Any, env: Mapping[str, str], cli: bool) -> Any:
+    """One setting: command line > environment variable > ini key > default, parsed; a bad
+    value raises SettingError naming the setting and its source. `config` None: environment
+    and default only (outside pytest)."""
+    raw, source = _raw(s, config, env, cli)
     try:
-        return s.parse(str(raw))
+        return s.parse(raw)
     except SettingError:
         raise
     except ValueError as exc:
-        raise SettingError(s.name, str(raw), source, str(exc)) from None
+        raise SettingError(s.name, raw, source, str(exc)) from None
 
 
 def resolve(config: Any, env: Mapping[str, str] | None = None, cli: bool = True) -> SorgOptions:

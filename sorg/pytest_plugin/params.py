@@ -75,7 +75,10 @@ def _check_protocols(protocols: list[str], nodeid: str) -> None:
     known = set(_registered_or_fail())
     unknown = [p for p in protocols if p not in known]
     if unknown:
-        usage_error(f"{nodeid}: unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")
+        from sorg.errors import SettingError
+
+        usage_error(str(SettingError("protocols", protocols, f"@pytest.mark.sorg(protocols=...) on {nodeid}",
+                                     f"unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")))
 
 
 def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], get_bank: Callable[[], Any],

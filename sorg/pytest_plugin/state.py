@@ -71,7 +71,7 @@ def _sorg_opts(config: pytest.Config) -> _opts.SorgOptions:
 def _check_startup(config: pytest.Config) -> None:
     """Options, `--sorg-protocols` names and `--sorg-bank`, checked once before collection (a
     UsageError here is one line, and under xdist it stops the run before a worker starts)."""
-    from sorg.errors import RegistryError, TaskBankError
+    from sorg.errors import RegistryError, SettingError, TaskBankError
 
     o = _sorg_opts(config)
     try:
@@ -79,15 +79,18 @@ def _check_startup(config: pytest.Config) -> None:
     except RegistryError as exc:
         raise pytest.UsageError(f"sorg: {exc}") from None
     if unknown:
-        raise pytest.UsageError(
-            f"sorg: unknown protocol(s) {unknown} in --sorg-protocols; known: {', '.join(sorted(known))} "
-            "(a protocol of your own registers with @sorg.protocols.protocol in a conftest.py, or an entry point "
-            "in group sorg.protocols)")
+        raw, source = _opts.raw_and_source("protocols", config)
+        err = SettingError("protocols", raw, source,
+                           f"unknown protocol(s) {unknown}; known: {', '.join(sorted(known))} (a protocol of your own "
+                           "registers with @sorg.protocols.protocol in a conftest.py, or an entry point in group "
+                           "sorg.protocols)")
+        raise pytest.UsageError(f"sorg: {err}") from None
     if o.bank:
         try:
             _load_bank(config)
         except TaskBankError as exc:
-            raise pytest.UsageError(f"sorg: --sorg-bank: {exc}") from None
+            raw, source = _opts.raw_and_source("bank", config)
+            raise pytest.UsageError(f"sorg: {SettingError('bank', raw, source, str(exc))}") from None
 
 
 def _load_bank(config: pytest.Config) -> Any:

@@ -133,7 +133,8 @@ def test_typo_in_protocol_stops_before_any_trial_in_one_line(project, xdist):
     r = project.run("--sorg-protocols=sequentail", "--sorg-run-id=typo", *xdist)
     assert r.ret == 4
     err = [ln for ln in r.stderr.lines if "sequentail" in ln]
-    assert len(err) == 1 and err[0].startswith("ERROR: sorg: unknown protocol(s) ['sequentail']")
+    assert len(err) == 1 and err[0].startswith("ERROR: sorg: bad value 'sequentail' for setting protocols (from --sorg-protocols): "
+                                            "unknown protocol(s) ['sequentail']")
     assert "Traceback" not in r.stderr.str() + r.stdout.str()
     assert not (project.path / "reports" / "typo").exists()
 
@@ -152,6 +153,7 @@ def test_typo(sorg_trial, task, protocol, n_agents, model, seed):
     out = r.stdout.str()
     # the error and its summary line (xdist: once per worker), no trial run, no traceback
     assert 0 < out.count("unknown protocol(s) ['sequentail']") <= 2 * (2 if xdist else 1)
+    assert "for setting protocols (from @pytest.mark.sorg(protocols=...) on test_more.py::test_typo)" in out, out
     assert "Traceback" not in out
     assert not (project.path / "reports" / "typo").exists()
 

@@ -64,12 +64,14 @@ def test_a_bad_task_file_stops_the_run_naming_file_task_and_field(project_dir):
     r = p.run()
     out = r.stdout.str() + r.stderr.str()
     assert r.ret == 4 and "Traceback" not in out, out
-    assert ("sorg: --sorg-bank: bank/garden.json: task 'gdn-l2-01': field 'rubric.elements[0].patterns[0]': "
+    assert "sorg: bad value 'bank' for setting bank (from ini key sorg_bank): " in out, out
+    assert ("bank/garden.json: task 'gdn-l2-01': field 'rubric.elements[0].patterns[0]': "
             "must be a non-empty list of regexes (bad regex 'year ('") in out
     p.write("pytest.ini", INI.format(extra=""))  # the same from the environment
     r = p.run(SORG_BANK="bank")
     out = r.stdout.str() + r.stderr.str()
-    assert r.ret == 4 and "sorg: --sorg-bank: bank/garden.json: task 'gdn-l2-01'" in out, out
+    assert r.ret == 4 and ("sorg: bad value 'bank' for setting bank (from environment variable SORG_BANK): "
+                           "bank/garden.json: task 'gdn-l2-01'") in out, out
 
 
 def test_all_protocols_means_the_users_too_and_a_clash_names_both(project_dir):
