@@ -101,6 +101,11 @@ def test_pilot_ranking(trials):
                         ["broadcast", "shared"], metric=QUALITY, alpha=paper.PILOT_ALPHA)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M (scaling sweep of 2026-12-02: 3 level-1 tasks, seed 0, 8 and 64 agents): tokens per agent '
+    '454 at 8 vs 800 at 64, ratio 1.76 (95% CI 1.49..2.08), far above 1.118. Coordinator (0.75x) and shared '
+    '(0.95x) stay flat; broadcast (2.28x) and sequential (2.46x) grow, as each agent reads more teammates\' '
+    'work until the context budget (2,048 tokens) caps it'))
 @claims.claim
 def test_tokens_8_to_64(trials):
     """Paper (Tables V, VI): tokens grow from 3,164 to 3,537 (+11.8%) from 8 to 64 agents.
