@@ -11,23 +11,15 @@ import sys
 
 import pytest
 
+from tests.pytest_plugin import projects
+
 pytestmark = pytest.mark.slow  # pytest runs in a subprocess: left out of the quick selection
 
-CONFTEST = '''
-import pytest
-import helper
-import sorg_fake
-
+# The plugin tests' conftest (fake trials), plus a sibling import and a configure hook: the
+# loader must load it first, as pytest would.
+CONFTEST = "import helper\n" + projects.CONFTEST + '''
 def pytest_configure(config):
     helper.CONFIGURED = True
-
-@pytest.fixture(scope="session")
-def sorg_runner():
-    return sorg_fake.fake_run_trial
-
-@pytest.fixture(scope="session")
-def sorg_client():
-    return None
 '''
 
 INI = '''
