@@ -38,7 +38,8 @@ def _replay(tmp: Path, run_id: str, *workers: str) -> tuple[dict, list]:
 def test_no_workers_2_and_32_give_the_same_records_and_claims(tmp_path: Path) -> None:
     base_records, base_claims = _replay(tmp_path, "n0")
     assert base_records and all(src == ["cassette"] for *_, src in base_records.values())
-    assert sum(outcome in ("passed", "failed", "xfailed") for _, outcome, _ in base_claims) >= 10
+    judged = sum(outcome in ("passed", "failed", "xfailed", "xpassed") for _, outcome, _ in base_claims)
+    assert judged >= len(base_claims) // 2, base_claims  # compare verdicts, not tables of skips
     for workers in ("2", "32"):
         records, claims = _replay(tmp_path, f"n{workers}", "-n", workers)
         assert records == base_records, f"-n {workers}: records differ from a run without workers"
