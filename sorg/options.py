@@ -309,10 +309,7 @@ def raw_and_source(name: str, config: Any, env: Mapping[str, str] | None = None,
     """The unparsed value of setting `name` and where it came from ("--sorg-agents",
     "environment variable SORG_AGENTS", "ini key sorg_agents" or "default"): what a
     SettingError about a value that parsed but names something unknown must say."""
-    spec = next((s for s in SPECS if s.name == name), None)
-    if spec is None:
-        raise KeyError(f"no sorg setting named {name!r}")
-    return _raw(spec, config, os.environ if env is None else env, cli)
+    return _raw(_BY_NAME[name], config, os.environ if env is None else env, cli)
 
 
 def _raw(s: Spec, config: Any, env: Mapping[str, str], cli: bool) -> tuple[str, str]:
@@ -389,14 +386,11 @@ def current_config() -> Any:
 def settings_from(config: Any) -> Iterator[None]:
     """For the body, `setting` reads `config`'s flags and ini keys; None: the environment and
     the defaults alone, as a script without pytest (the library's own tests use this)."""
-    _CONFIGS.append(config)
+    install(config)
     try:
         yield
     finally:
-        for i in range(len(_CONFIGS) - 1, -1, -1):
-            if _CONFIGS[i] is config:
-                del _CONFIGS[i]
-                break
+        uninstall(config)
 
 
 def setting(name: str) -> Any:
