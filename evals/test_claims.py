@@ -34,6 +34,11 @@ MARGIN = round((paper.Q_RANGE[1] - paper.Q_RANGE[0]) / 10, 3)
 ABSTENTION_BAND = (paper.ABSTENTION_256 - 0.10, paper.ABSTENTION_256 + 0.10)
 #: The protocols in which agents choose their own role or abstain (the coordinator assigns).
 SELF_ORGANISED = ["sequential", "broadcast", "shared"]
+#: The unit of the claims at 256 agents. Why not the task, as elsewhere: a 256-agent trial costs
+#: half an hour to two hours live here, so the sweep has one task at 256 (sweep.SCALING_SIZES,
+#: chunk scale-256), and one task is no sample of tasks. Those claims are judged over the
+#: protocols on that task instead, and say so. Declared before the chunk was recorded.
+AT_256_UNIT = "protocol"
 
 
 def protocol_sweep(trials, protocols, sizes=sweep.PROTOCOL_SIZES):
@@ -123,19 +128,23 @@ def test_tokens_8_to_64(trials):
 @claims.claim
 def test_quality_holds_64_to_256(trials):
     """Paper (Tables V, VI): Q about 0.96 from 64 to 256 agents, "no degradation" (Kruskal-Wallis
-    p = 0.61). Stated as equivalence: Q at 256 within +-MARGIN of Q at 64 (TOST, alpha 0.05)."""
+    p = 0.61). Stated as equivalence: Q at 256 within +-MARGIN of Q at 64 (TOST, alpha 0.05).
+
+    The unit is the protocol (AT_256_UNIT): the 256-agent sweep has one task, so this claim
+    generalises over the four protocols on that task, not over tasks."""
     skip = _need("scaling", sweep.SCALING_PROTOCOLS, [64, 256])
     return skip or claims.equivalent(scaling_sweep(trials, [64, 256]), factor="n_agents", low=64, high=256,
-                                     margin=MARGIN, metric=QUALITY, alpha=0.05)
+                                     margin=MARGIN, metric=QUALITY, alpha=0.05, unit=AT_256_UNIT)
 
 
 @claims.claim
 def test_abstention_at_256(trials):
     """Paper: about 45% of agents abstain at 256 agents. Declared interval 0.35..0.55 for the
-    mean abstention rate per task, in the protocols where agents may abstain."""
+    mean abstention rate per protocol (AT_256_UNIT: one task at 256 agents), in the protocols
+    where agents may abstain."""
     skip = _need("scaling", SELF_ORGANISED, [256])
     return skip or claims.count(scaling_sweep(trials, [256], SELF_ORGANISED), metric="abstention_rate",
-                                within=ABSTENTION_BAND)
+                                within=ABSTENTION_BAND, unit=AT_256_UNIT)
 
 
 @claims.claim

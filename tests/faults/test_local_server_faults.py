@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.test_sweep_faults import _env, _lines
+from tests.subproc import HANG_S
 
 # Kills every embedded server of the run after the 2nd and the 4th finished test.
 CONFTEST = '''
@@ -65,7 +66,7 @@ def test_server_killed_mid_sweep_is_restarted_once_then_the_sweep_stops_clearly(
     store = root / "reports" / "srv" / "trials.jsonl"
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "-rf",
            "--sorg-run-id=srv"]
-    first = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=600)
+    first = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=HANG_S)
     out = first.stdout + first.stderr
     kills = (root / "kills.log").read_text().split()
     assert len(kills) >= 4, out[-3000:]  # two rounds of kills happened
@@ -78,7 +79,7 @@ def test_server_killed_mid_sweep_is_restarted_once_then_the_sweep_stops_clearly(
     assert len(kept) == 4 and all(r["status"] == "ok" for r in kept)
     assert not list((root / ".sorg" / "local").rglob("server.json")), "a dead server's state was left behind"
 
-    second = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=600)
+    second = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=HANG_S)
     assert second.returncode == 0, (second.stdout + second.stderr)[-3000:]
     final = _lines(store)
     ids = [r["trial_id"] for r in final]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
+from tests.subproc import HANG_S, pythonpath
 
 pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
@@ -71,7 +72,7 @@ def _env(root: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_", "OPENAI_"))}
     # The deterministic scorer only: these faults are about the door and the store, and the
     # judge's calls would make every trial's call log longer without testing anything more.
-    env.update(PYTHONPATH=str(root), SORG_PLOTS="no", SORG_SCORERS="coverage", FAULT_CALL_LOG=str(root / "calls.log"),
+    env.update(PYTHONPATH=pythonpath(root), SORG_PLOTS="no", SORG_SCORERS="coverage", FAULT_CALL_LOG=str(root / "calls.log"),
                **extra)
     return env
 
@@ -108,7 +109,7 @@ def test_kill_9_of_a_worker_loses_and_duplicates_nothing_and_rerun_completes_fro
         assert workers, "no xdist worker found"
         finished_before = {r["trial_id"]: r for r in _lines(store)}
         os.kill(workers[0], signal.SIGKILL)  # one worker, mid-trial
-        out, _ = proc.communicate(timeout=120)
+        out, _ = proc.communicate(timeout=HANG_S)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -126,7 +127,7 @@ def test_kill_9_of_a_worker_loses_and_duplicates_nothing_and_rerun_completes_fro
     calls_first = (root / "calls.log").read_text().splitlines()
     recorded = {json.loads(x)["sample"] for c in (root / "cassettes").rglob("*.jsonl")
                 for x in c.read_text().splitlines() if x.strip()}
-    r = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=120)
+    r = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=HANG_S)
     assert r.returncode == 0, r.stdout[-3000:]
     final = _lines(store)
     final_ids = [x["trial_id"] for x in final]
@@ -163,7 +164,7 @@ def test_secrets_in_env_and_api_base_never_reach_any_file_or_output(tmp_path: Pa
             # trial (each failed call is retried with back-off: seconds per trial)
             r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", "-rA",
                                 f"--sorg-run-id={run_id}", f"--junitxml={root / (run_id + '.xml')}"],
-                               cwd=root, env=env, capture_output=True, text=True, timeout=180)
+                               cwd=root, env=env, capture_output=True, text=True, timeout=HANG_S)
             outputs.append(r.stdout + r.stderr)
         used = [h.get("Authorization", "") + h.get("authorization", "") for h in
                 (q["headers"] for q in srv.chat_requests())]

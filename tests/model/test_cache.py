@@ -14,6 +14,7 @@ from sorg.model.backends import ProviderError
 from sorg.model.cache import DiskCache
 from sorg.model.client import ModelClient
 from tests.model.helpers import make_request
+from tests.subproc import HANG_S
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,7 +79,7 @@ def test_32_processes_share_one_cache_at_once(tmp_path: Path) -> None:
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for w in range(32)
     ]
-    results = [p.communicate(timeout=180) for p in procs]
+    results = [p.communicate(timeout=HANG_S) for p in procs]
     failures = [(i, err[-800:]) for i, (p, (_, err)) in enumerate(zip(procs, results)) if p.returncode != 0]
     assert not failures, failures
     assert all("warn" not in err.lower() for _, err in results), [err for _, err in results if err][:1]

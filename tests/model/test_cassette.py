@@ -17,6 +17,7 @@ from sorg.model.client import ModelClient
 from sorg.model.identity import request_key
 from sorg.model.locks import lock_path
 from tests.model.helpers import make_request
+from tests.subproc import HANG_S
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -208,7 +209,7 @@ def test_parallel_recording_through_clients(tmp_path: Path) -> None:
         """
     )
     procs = [subprocess.Popen([sys.executable, "-c", script, str(w)], cwd=REPO) for w in range(6)]
-    assert all(p.wait(timeout=120) == 0 for p in procs)
+    assert all(p.wait(timeout=HANG_S) == 0 for p in procs)
     store = CassetteStore(tmp_path / "cas")
     assert len(store.entries("fake/m")) == 240
 
@@ -314,7 +315,7 @@ def test_writers_racing_compaction_lose_no_line(tmp_path: Path) -> None:
         jobs = [pool.apply_async(_writer, ((str(path), w, per),)) for w in range(writers)]
         jobs.append(pool.apply_async(_compactor, ((str(path), 40),)))
         for job in jobs:
-            job.get(timeout=300)
+            job.get(timeout=HANG_S)
     entries = [e for _, e in read_entries(path)]
     assert len(entries) == len({e["key"] for e in entries}) == writers * per + 1
     assert path.read_bytes().endswith(b"\n")

@@ -13,15 +13,16 @@ import pytest
 from sorg.model.cassette import read_entries
 from sorg.model.cassette_care import read_used
 from tests.pytest_plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+from tests.subproc import HANG_S, pythonpath
 
 pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_"))}
-    env.update(PYTHONPATH=str(root), SORG_PLOTS="no", SORG_FAKE_LOG=str(root / "live.log"))
+    env.update(PYTHONPATH=pythonpath(root), SORG_PLOTS="no", SORG_FAKE_LOG=str(root / "live.log"))
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *args], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=HANG_S)
 
 
 def test_rewrite_under_xdist_keeps_exactly_the_runs_calls(tmp_path):

@@ -16,6 +16,7 @@ from sorg.model.client import ModelClient
 from sorg.model.types import Request
 from tests.fakes.openai_server import empty, error, hang, malformed, reply, slow
 from tests.model.helpers import make_request
+from tests.subproc import HANG_S
 
 PRICES = {"openai/fake": {"input": 1e-3, "output": 2e-3}}
 
@@ -173,7 +174,7 @@ def test_budget_is_shared_between_processes(tmp_path: Path, monkeypatch) -> None
     repo = Path(__file__).resolve().parents[2]
     procs = [subprocess.Popen([sys.executable, "-c", script, f"w{w}-"], cwd=repo, stdout=subprocess.PIPE, text=True)
              for w in range(4)]
-    counts = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
+    counts = [int(p.communicate(timeout=HANG_S)[0].strip()) for p in procs]
     # 0.2 USD / 0.01 per call, whichever worker made them; a call already past its budget check
     # when another worker reaches the limit still finishes (at most one per other worker).
     # Which worker makes them is the scheduler's business (under load one may make all 20 before

@@ -16,6 +16,7 @@ from sorg.errors import LocalModelUnavailable, SettingError
 from sorg.model import local
 from sorg.model.client import ModelClient
 from sorg.model.types import Request
+from tests.subproc import HANG_S
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "local/smollm2-135m"
@@ -114,7 +115,7 @@ def test_live_call_recorded_then_replayed_without_litellm(state_dir: Path, tmp_p
         print(r.source + "|" + r.model_version + "|" + r.text)
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=HANG_S)
     assert out.returncode == 0, out.stderr
     source, version, text = out.stdout.rstrip("\n").split("|", 2)
     assert (source, version, text) == ("cassette", live.model_version, live.text)
@@ -141,7 +142,7 @@ def test_one_server_shared_by_processes_and_restarted_if_it_died(state_dir: Path
     folder = state_dir / "local"
     base = local.ensure_server(folder)
     code = f"from sorg.model import local; print(local.ensure_server({str(folder)!r}))"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=HANG_S)
     assert other.returncode == 0, other.stderr
     assert other.stdout.strip() == base  # the same server, not a second one
     state = json.loads((folder / "server.json").read_text())
@@ -173,7 +174,7 @@ def test_last_user_stops_the_server(tmp_path: Path) -> None:
 def test_pinned_server_outlives_its_users_until_forced(tmp_path: Path) -> None:
     folder = tmp_path / "local"
     code = f"from sorg.model import local; print(local.ensure_server({str(folder)!r}, keep=True))"
-    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=HANG_S)
     assert started.returncode == 0, started.stderr
     info = local.status(folder)
     assert info is not None and info["pinned"] and info["healthy"]  # its starter has exited

@@ -18,12 +18,7 @@ from pathlib import Path
 import pytest
 from pytest import RunResult
 
-import sorg
-
-#: The source tree of the sorg under test, when it is one (a git worktree's, which the venv's
-#: editable install does not point at): the subprocess must run this sorg, not the installed one.
-_SORG_SRC = Path(sorg.__file__).resolve().parents[1]
-_SORG_PATH = [str(_SORG_SRC)] if (_SORG_SRC / "pyproject.toml").exists() else []
+from tests.subproc import HANG_S, pythonpath
 
 
 class Project:
@@ -37,12 +32,12 @@ class Project:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_"))}
-        env["PYTHONPATH"] = os.pathsep.join([str(self.path), *_SORG_PATH])
+        env["PYTHONPATH"] = pythonpath(self.path)
         env["SORG_PLOTS"] = "no"  # matplotlib costs ~1 s a run; the plot test turns it back on
         env.update(extra)
         return env
 
-    def run(self, *args: str, timeout: float = 120, cache: bool = False, **env: str) -> RunResult:
+    def run(self, *args: str, timeout: float = HANG_S, cache: bool = False, **env: str) -> RunResult:
         """`python -m pytest *args` here; pytest's cache is off unless `cache` (the --lf tests)."""
         t0 = time.monotonic()
         cmd = [sys.executable, "-m", "pytest", *([] if cache else ["-p", "no:cacheprovider"]), *args]

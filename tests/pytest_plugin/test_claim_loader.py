@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tests.pytest_plugin import projects
+from tests.subproc import HANG_S
 
 pytestmark = pytest.mark.slow  # pytest runs in a subprocess: left out of the quick selection
 
@@ -87,7 +88,7 @@ def evals(project_dir):
 
 def _python(project, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], cwd=project.path, env=project.env(),
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=HANG_S)
 
 
 def test_sorg_plan_finds_the_claims_pytest_collects_under_the_same_node_ids(evals):

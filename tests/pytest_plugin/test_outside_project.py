@@ -30,6 +30,7 @@ from pathlib import Path
 
 from tests.fakes.openai_server import FakeOpenAI
 from tests.pytest_plugin import user_project
+from tests.subproc import HANG_S
 
 PYPROJECT = '''
 [tool.pytest.ini_options]
@@ -88,7 +89,7 @@ def test_a_project_outside_the_repo_records_and_replays_its_own_parts(tmp_path: 
     wheel = _wheel("gardenlab", {"gardenlab/__init__.py": "", "gardenlab/scorers.py": user_project.SCORER},
                    "[sorg.scorers]\nwords = gardenlab.scorers:words\n", tmp_path)
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True, timeout=120)
+                   check=True, capture_output=True, timeout=HANG_S)
     proj = tmp_path / "garden"
     (proj / "bank").mkdir(parents=True)
     (proj / "bank" / "garden.json").write_text(user_project.BANK)
@@ -98,7 +99,7 @@ def test_a_project_outside_the_repo_records_and_replays_its_own_parts(tmp_path: 
 
     def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args], cwd=proj,
-                              env=_env(**env), capture_output=True, text=True, timeout=300)
+                              env=_env(**env), capture_output=True, text=True, timeout=HANG_S)
 
     with FakeOpenAI() as srv:
         rec = pytest_run("--sorg-record=new", "--sorg-run-id=rec", OPENAI_API_KEY="sk-fake", OPENAI_API_BASE=srv.url)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from sorg.store import read_records
+from tests.subproc import pythonpath
 
 pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
@@ -128,7 +129,7 @@ def test_bad_option_value_is_a_usage_error(project):
 
 def test_killed_controller_keeps_finished_trials_and_rerun_completes(project):
     root = project.path
-    env = dict(os.environ, SORG_FAKE_SLEEP="0.15", PYTHONPATH=str(root))
+    env = dict(os.environ, SORG_FAKE_SLEEP="0.15", PYTHONPATH=pythonpath(root))
     cmd = [sys.executable, "-m", "pytest", "-n", "2", "--sorg-run-id=k", "test_evals.py", "-q"]
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)

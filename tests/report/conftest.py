@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.subproc import HANG_S
+
 ROOT = Path(__file__).resolve().parents[2]
 REVERSE_PLUGIN = "def pytest_collection_modifyitems(items):\n    items.reverse()\n"
 
@@ -22,7 +24,7 @@ def replay(out: Path, *extra: str, plugin_dir: Path | None = None) -> Path:
         env["PYTHONPATH"] = str(plugin_dir)
     cmd = [sys.executable, "-m", "pytest", "evals/", "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
            f"--sorg-report-dir={out}", "--sorg-run-id=r", f"--sorg-cache-dir={out / 'cache'}", *extra]
-    cp = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    cp = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=HANG_S)
     assert cp.returncode == 0, cp.stdout[-3000:] + cp.stderr[-3000:]
     return out / "r"
 

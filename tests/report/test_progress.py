@@ -14,6 +14,7 @@ import pytest
 
 from sorg.progress import Meter, render, totals
 from tests.pytest_plugin.test_plugin_model_door import CONFTEST, EVALS, INI
+from tests.subproc import HANG_S, pythonpath
 
 pytestmark = pytest.mark.slow  # a pytest run in a subprocess: left out of the quick selection
 
@@ -44,9 +45,9 @@ def test_no_live_call_no_line(tmp_path):
 
 def _run(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_"))}
-    e.update(PYTHONPATH=str(root), SORG_PLOTS="no", SORG_FAKE_LOG=str(root / "live.log"), **env)
+    e.update(PYTHONPATH=pythonpath(root), SORG_PLOTS="no", SORG_FAKE_LOG=str(root / "live.log"), **env)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=root, env=e,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=HANG_S)
 
 
 def test_progress_line_on_a_live_sweep_under_xdist_and_silence_in_replay(tmp_path):
