@@ -62,6 +62,8 @@ def _need(kind: str, protocols, sizes) -> claims.Verdict | None:
 
 #: The sweep the xfail reasons' figures come from (the recorded core chunks).
 CORE_SWEEP = "sweep of 2026-12-02: 16 tasks x 3 seeds, 4 and 8 agents"
+#: The same for the claims at 256 agents (chunks scale-64 and scale-256).
+SCALE_256 = "scaling sweep of 2026-12-02: task cur-l1-01, seed 0, 64 and 256 agents"
 
 @pytest.mark.xfail(strict=True, reason=(
     'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): judge Q sequential 0.606 vs '
@@ -125,6 +127,11 @@ def test_tokens_8_to_64(trials):
                                 metric="tokens_per_agent", at_most=1.0 + paper.TOKEN_GROWTH_8_TO_64)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M judged by itself (' + SCALE_256 + '): Q at 64 -> 256 coordinator 0.625 -> 0.5, '
+    'broadcast 0.5625 -> 0.5, sequential and shared 0.625 -> 0.625; mean difference -0.047 (95% CI '
+    '-0.142..+0.048, 90% CI -0.117..+0.024), TOST p=0.21 over 4 protocols: not shown within +-0.075 '
+    '(power 0.06; about 12 protocols, or tasks, would give 80%)'))
 @claims.claim
 def test_quality_holds_64_to_256(trials):
     """Paper (Tables V, VI): Q about 0.96 from 64 to 256 agents, "no degradation" (Kruskal-Wallis
@@ -137,6 +144,11 @@ def test_quality_holds_64_to_256(trials):
                                      margin=MARGIN, metric=QUALITY, alpha=0.05, unit=AT_256_UNIT)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'SmolLM2-135M (' + SCALE_256 + '): abstention at 256 agents broadcast 0.617, shared 0.496, sequential '
+    '0.078 (84% of sequential replies do not parse once the earlier work fills the 2,048-token context); '
+    'mean 0.397 (95% CI -0.31..1.10) over 3 protocols, two one-sided t p=0.40: inside 0.35..0.55 '
+    'but far from shown'))
 @claims.claim
 def test_abstention_at_256(trials):
     """Paper: about 45% of agents abstain at 256 agents. Declared interval 0.35..0.55 for the
