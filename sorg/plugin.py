@@ -16,7 +16,7 @@ How a run flows, and why:
   `nodes.jsonl` (`sorg.manifest`).
 - Claims: after the run loop the controller judges every declared claim once, only if every
   declared sweep test finished here or in the run it continues; otherwise each is skipped
-  with "partial sweep: n of N trials" (`sorg.pytest_plugin.verdicts`).
+  with "partial sweep: n of N sweep tests" (`sorg.pytest_plugin.verdicts`).
 - Run-wide faults (a corrupt cassette, a model never recorded) are reported once
   (`sorg.pytest_plugin.faults`); `reports/latest` moves only to a run whose sweep is complete.
 

@@ -65,12 +65,12 @@ def blocked(fault: str) -> None:
 
 
 def summary(tr: Any, faults: dict[str, str], blocked_n: int, total: int) -> None:
-    """The terminal section: each run-wide fault once, and how many trials it blocked."""
+    """The terminal section: each run-wide fault once, and how many sweep tests it blocked."""
     if not faults:
         return
     tr.write_sep("=", "sorg: faults of the whole run (each reported once)")
     for fault, nodeid in faults.items():
         tr.write_line(f"{fault}", red=True)
         tr.write_line(f"  first met by {nodeid}")
-    tr.write_line(f"{blocked_n} of {total} trials blocked (failed, skipped or not run); fix the fault and rerun "
+    tr.write_line(f"{blocked_n} of {total} sweep tests blocked (failed, skipped or not run); fix the fault and rerun "
                   f"with the same --sorg-run-id to complete the run", red=True)

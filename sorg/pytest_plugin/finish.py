@@ -125,7 +125,7 @@ def summary(tr: Any, st: Any) -> None:
             tr.write_line(f"  replaced {tid}: {old} -> {new}")
     if cov is not None:
         if cov.complete:
-            tr.write_line(f"sweep complete: {cov.done} of {cov.total} trials; reports/latest -> {store.run_id}")
+            tr.write_line(f"sweep complete: {cov.done} of {cov.total} sweep tests; reports/latest -> {store.run_id}")
         else:
             tr.write_line(f"{cov.reason()}; this run stays in {store.run_dir} and reports/latest was not moved",
                           yellow=True)

@@ -129,9 +129,9 @@ class Coverage:
     def reason(self) -> str:
         """The skip reason of a claim over this coverage."""
         if self.total == 0:
-            return ("partial sweep: 0 of 0 trials (no sweep test was collected with the claims); run the claims "
+            return ("partial sweep: 0 of 0 sweep tests (no sweep test was collected with the claims); run the claims "
                     "with their eval files, or over a complete stored run (--sorg-run-id=RUN --sorg-claims-only)")
-        return f"partial sweep: {self.done} of {self.total} trials" + (f" ({self.why})" if self.why else "")
+        return f"partial sweep: {self.done} of {self.total} sweep tests" + (f" ({self.why})" if self.why else "")
 
 
 def coverage(plan: Plan, finished: set[str], stored: dict[str, list[str]] | None,

@@ -65,8 +65,8 @@ def test_a_fault_of_the_whole_run_is_reported_once(project, kind, needle, xdist)
     # the fault in the summary section once, and at most once per process with its full message
     assert out.count("sorg: faults of the whole run (each reported once)") == 1
     assert 1 <= sum(1 for ln in r.stdout.lines if ln.startswith(needle)) <= workers
-    assert "trials blocked (failed, skipped or not run)" in out
-    r.stdout.fnmatch_lines(["SKIPPED * claims: partial sweep: * of 26 trials*"])  # claims reported, skipped
+    assert "sweep tests blocked (failed, skipped or not run)" in out
+    r.stdout.fnmatch_lines(["SKIPPED * claims: partial sweep: * of 26 sweep tests*"])  # claims reported, skipped
     assert len(out) < 60_000
     assert (project.path / "reports" / "latest").resolve().name == "good"  # latest stays on the complete run
 

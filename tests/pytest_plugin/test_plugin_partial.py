@@ -34,7 +34,7 @@ def test_k_deselection_skips_claims_as_partial_and_keeps_latest(project):
     # before: the claims were judged over the 14 selected trials
     r.assert_outcomes(passed=14, skipped=6)
     out = r.stdout.str()
-    assert "partial sweep: 14 of 26 trials (12 deselected)" in out  # on the terminal, without -rs
+    assert "partial sweep: 14 of 26 sweep tests (12 deselected)" in out  # on the terminal, without -rs
     assert "reports/latest was not moved" in out
     assert _latest(project.path) == "full"
     meta = _claims(project.path, "part")["run"]["sweep"]
@@ -59,7 +59,7 @@ def test_lf_keeps_a_failed_claim_failed_until_it_passes(project):
     for _ in range(2):  # before: the second --lf had forgotten the failure ("no previously failed tests")
         r = project.run("--lf", cache=True)
         out = r.stdout.str()
-        assert "partial sweep: 0 of 0 trials" in out
+        assert "partial sweep: 0 of 0 sweep tests" in out
         r.assert_outcomes(skipped=2)
         lastfailed = json.loads((project.path / ".pytest_cache" / "v" / "cache" / "lastfailed").read_text())
         assert "test_claims.py::test_coordinator_beats_sequential" in lastfailed
@@ -69,10 +69,10 @@ def test_lf_keeps_a_failed_claim_failed_until_it_passes(project):
 def test_shard_and_deselect_are_partial(project):
     r = project.run("--sorg-shard=1/3")
     r.assert_outcomes(passed=9, skipped=6)
-    assert "partial sweep: 9 of 26 trials (shard 1/3; 17 deselected)" in r.stdout.str()
+    assert "partial sweep: 9 of 26 sweep tests (shard 1/3; 17 deselected)" in r.stdout.str()
     r = project.run("--deselect", "test_evals.py::test_scaling")
     r.assert_outcomes(passed=24, skipped=6)
-    assert "partial sweep: 24 of 26 trials (2 deselected)" in r.stdout.str()
+    assert "partial sweep: 24 of 26 sweep tests (2 deselected)" in r.stdout.str()
 
 
 XFAIL_CLAIMS = '''
@@ -163,11 +163,11 @@ def test_a_slice_of_the_sweep_does_not_judge_the_study_claims(project):
     r = project.run("--sorg-protocols=sequential", "--sorg-levels=1")
     r.assert_outcomes(passed=6, skipped=6)  # 2 tasks x 2 seeds + the 2 scaling tests
     assert r.ret == 0
-    assert ("partial sweep: 6 of 26 trials (20 outside this run's slice (the --sorg-* options narrow "
+    assert ("partial sweep: 6 of 26 sweep tests (20 outside this run's slice (the --sorg-* options narrow "
             "the project's sweep))") in r.stdout.str()
     # a different sweep (another model) is not a slice: it is complete on its own
     r = project.run("--sorg-models=fake/other", "--sorg-run-id=other")
-    assert "sweep complete: 26 of 26 trials" in r.stdout.str()
+    assert "sweep complete: 26 of 26 sweep tests" in r.stdout.str()
 
 
 def test_ordinary_tests_under_xdist_say_nothing_about_claims(project_dir):

@@ -118,7 +118,7 @@ def test_claims_with_no_trials_are_skipped_not_passed(project):
     r = project.run("test_claims.py")
     r.assert_outcomes(skipped=6)  # a claim without data is skipped, also under xfail(strict)
     # no sweep test was collected with the claims: the reason says so, on the terminal without -rs
-    assert "partial sweep: 0 of 0 trials" in r.stdout.str()
+    assert "partial sweep: 0 of 0 sweep tests" in r.stdout.str()
 
 
 def test_bad_option_value_is_a_usage_error(project):
@@ -248,6 +248,6 @@ def test_a_run_stopped_early_reports_its_claims_skipped(project, xdist):
     r = project.run("-p", "no:randomly", "-x", *xdist)
     assert r.ret == (2 if xdist else 1)  # xdist reports -x as an interruption
     out = r.stdout.str()
-    assert "partial sweep:" in out and "of 26 trials" in out
-    r.stdout.fnmatch_lines(["SKIPPED 6 claims: partial sweep: * of 26 trials*", "  test_claims.py::test_xpass_strict"])
+    assert "partial sweep:" in out and "of 26 sweep tests" in out
+    r.stdout.fnmatch_lines(["SKIPPED 6 claims: partial sweep: * of 26 sweep tests*", "  test_claims.py::test_xpass_strict"])
     assert r.parseoutcomes().get("skipped") == 6

@@ -50,7 +50,7 @@ def test_three_shards_merged_match_one_unsharded_run(project):
     assert _records(project.path, "merged") == _records(project.path, "full")
     r = project.run("--sorg-run-id=merged", "--sorg-claims-only")
     r.assert_outcomes(passed=1, failed=2, skipped=2, xfailed=1)  # claims only: no trial ran
-    assert "sweep complete: 26 of 26 trials" in r.stdout.str()
+    assert "sweep complete: 26 of 26 sweep tests" in r.stdout.str()
     assert _claims(project.path, "merged") == _claims(project.path, "full")
 
 
@@ -70,4 +70,4 @@ def test_claims_only_over_an_incomplete_run_is_skipped(project):
     project.run("--sorg-shard=1/2", "--sorg-run-id=half")
     r = project.run("--sorg-run-id=half", "--sorg-claims-only")
     r.assert_outcomes(skipped=6)
-    assert "partial sweep: 13 of 26 trials" in r.stdout.str()
+    assert "partial sweep: 13 of 26 sweep tests" in r.stdout.str()
