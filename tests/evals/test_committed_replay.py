@@ -1,6 +1,7 @@
 """The committed study replays to the same records and the same claims whatever the number of
 xdist workers: no workers, 2 (the README's command) and 32 (more workers than the sweep has
-streams in one chunk, so most hold one test or none)."""
+streams in one chunk, so most hold one test or none); and each xfail reason quotes the figures
+that replay gives (`tests.evals.xfail_figures`)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from sorg.store import read_records
+from tests.evals.xfail_figures import stale_figures, xfail_reason
 
 pytestmark = pytest.mark.slow  # three replays of the whole study in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _replay(tmp: Path, run_id: str, *workers: str) -> tuple[dict, list]:
+def _replay(tmp: Path, run_id: str, *workers: str) -> tuple[dict, list, list]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SORG_", "PYTEST_XDIST"))}
     cmd = [sys.executable, "-m", "pytest", "evals/", "-q", "-p", "no:cacheprovider", *workers,
            f"--sorg-report-dir={tmp}", f"--sorg-run-id={run_id}", "--sorg-record=none",
@@ -32,15 +34,32 @@ def _replay(tmp: Path, run_id: str, *workers: str) -> tuple[dict, list]:
     table = [(c["nodeid"], c["outcome"], c["verdict"] and json.dumps(
         {k: c["verdict"].get(k) for k in ("p", "p_holm", "n", "estimate", "ci", "effect", "means", "passed")}, sort_keys=True))
         for c in claims]
-    return records, sorted(table, key=str)
+    return records, sorted(table, key=str), claims
 
 
-def test_no_workers_2_and_32_give_the_same_records_and_claims(tmp_path: Path) -> None:
-    base_records, base_claims = _replay(tmp_path, "n0")
+@pytest.fixture(scope="module")
+def no_workers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[dict, list, list]]:
+    """The replay without workers, which both tests compare against (one replay per module)."""
+    tmp = tmp_path_factory.mktemp("replay")
+    return tmp, _replay(tmp, "n0")
+
+
+def test_no_workers_2_and_32_give_the_same_records_and_claims(no_workers: tuple[Path, tuple[dict, list, list]]) -> None:
+    tmp, (base_records, base_claims, _) = no_workers
     assert base_records and all(src == ["cassette"] for *_, src in base_records.values())
     judged = sum(outcome in ("passed", "failed", "xfailed", "xpassed") for _, outcome, _ in base_claims)
     assert judged >= len(base_claims) // 2, base_claims  # compare verdicts, not tables of skips
     for workers in ("2", "32"):
-        records, claims = _replay(tmp_path, f"n{workers}", "-n", workers)
+        records, claims, _ = _replay(tmp, f"n{workers}", "-n", workers)
         assert records == base_records, f"-n {workers}: records differ from a run without workers"
         assert claims == base_claims, f"-n {workers}: claims differ from a run without workers"
+
+
+def test_each_xfail_reason_quotes_the_figures_the_replay_gives(no_workers: tuple[Path, tuple[dict, list, list]]) -> None:
+    rows = no_workers[1][2]
+    xfailed = [c for c in rows if c["outcome"] == "xfailed" and c["verdict"]]
+    assert xfailed, "no xfailed claim with a verdict: nothing to check"
+    stale = {c["nodeid"]: stale_figures(xfail_reason(c["message"], c["verdict"]["message"]), c["verdict"],
+                                        c.get("power_plan"))
+             for c in xfailed}
+    assert not any(stale.values()), f"xfail reasons quote figures the replay does not give: {stale}"
