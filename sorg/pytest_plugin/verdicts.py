@@ -206,9 +206,11 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
             extra["wasxfail"] = xf["reason"]
     word = ("xfailed" if outcome == "skipped" else "xpassed") if "wasxfail" in extra else outcome
     message = v.message if v is not None else (out.reason or out.longrepr)
+    row: dict[str, Any] = {"nodeid": nid, "outcome": word}
     if word in ("xfailed", "xpassed") or (xf and xf["strict"] and outcome == "failed" and v is not None):
         message = f"[xfail{'(strict)' if xf['strict'] else ''}: {xf['reason']}] {message}"
-    row: dict[str, Any] = {"nodeid": nid, "outcome": word, "message": message}
+        row["xfail_reason"] = xf["reason"]  # as data, so nothing parses it back out of the message
+    row["message"] = message
     if v is not None:
         row["verdict"] = v.to_dict()
         row["power_plan"] = power_plan(v)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sorg.store import read_records
-from tests.evals.xfail_figures import stale_figures, xfail_reason
+from tests.evals.xfail_figures import stale_figures
 
 pytestmark = pytest.mark.slow  # three replays of the whole study in subprocesses
 
@@ -59,7 +59,5 @@ def test_each_xfail_reason_quotes_the_figures_the_replay_gives(no_workers: tuple
     rows = no_workers[1][2]
     xfailed = [c for c in rows if c["outcome"] == "xfailed" and c["verdict"]]
     assert xfailed, "no xfailed claim with a verdict: nothing to check"
-    stale = {c["nodeid"]: stale_figures(xfail_reason(c["message"], c["verdict"]["message"]), c["verdict"],
-                                        c.get("power_plan"))
-             for c in xfailed}
+    stale = {c["nodeid"]: stale_figures(c["xfail_reason"], c["verdict"], c.get("power_plan")) for c in xfailed}
     assert not any(stale.values()), f"xfail reasons quote figures the replay does not give: {stale}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.evals.xfail_figures import stale_figures, xfail_reason
+from tests.evals.xfail_figures import stale_figures
 
 VERDICT = {"p": 0.125, "p_holm": 0.75, "power": 0.1995, "effect": 0.5839, "effect_name": "d_z"}
 PLAN = {"n_needed": 37}
@@ -38,8 +38,3 @@ def test_exponent_figures_compare_at_two_significant_digits() -> None:
     assert stale_figures("p=2.4e-13", {**VERDICT, "p": 2.39e-13}, None) == []
     assert stale_figures("p=2.4e-13", {**VERDICT, "p": 2.6e-13}, None) != []
 
-
-def test_the_reason_is_cut_from_the_message_around_the_verdict() -> None:
-    assert xfail_reason("[xfail(strict): a [b] c] the verdict", "the verdict") == "a [b] c"
-    with pytest.raises(ValueError, match="not an xfail"):
-        xfail_reason("[xfail: a] the verdict", "the verdict")

@@ -37,15 +37,6 @@ def _same(text: str, value: float) -> bool:
     return round(value, decimals) == round(float(text), decimals)
 
 
-def xfail_reason(message: str, verdict_message: str) -> str:
-    """The reason part of a claims.json message, `[xfail(strict): REASON] VERDICT`."""
-    head = "[xfail(strict): "
-    tail = "] " + verdict_message
-    if not (message.startswith(head) and message.endswith(tail)):
-        raise ValueError(f"not an xfail(strict) message over this verdict: {message[:80]!r}")
-    return message[len(head):len(message) - len(tail)]
-
-
 def stale_figures(reason: str, verdict: dict[str, Any], power_plan: dict[str, Any] | None) -> list[str]:
     """Each labelled figure of `reason` that the verdict does not bear out, described."""
     actual: dict[str, float | None] = {

@@ -63,6 +63,10 @@ def test_sweep_and_claims_without_and_with_xdist(project):
     v0, v2 = _verdicts(root, "plain"), _verdicts(root, "xdist")
     assert v0 == v2
     assert {k: v[0] for k, v in v0.items()} == EXPECTED_OUTCOMES
+    rows = {c["nodeid"]: c for c in json.loads((root / "reports" / "plain" / "claims.json").read_text())["claims"]}
+    assert rows["test_claims.py::test_xfail_strict_holds"]["xfail_reason"] == "measured: coordinator is worse here"
+    assert rows["test_claims.py::test_xpass_strict"]["xfail_reason"] == "expected to fail but holds"
+    assert "xfail_reason" not in rows["test_claims.py::test_sequential_beats_coordinator"]
     # claims appear in junit XML like tests, in both modes
     for name in ("j0.xml", "j2.xml"):
         cases = {f"{c.get('classname')}.{c.get('name')}": c for c in ET.parse(root / name).getroot().iter("testcase")}
