@@ -34,6 +34,16 @@ def _list(v: str) -> list[str]:
     return [x.strip() for x in v.replace(";", ",").split(",") if x.strip()]
 
 
+def _models(v: str) -> list[str]:
+    """Model strings; `sim/<world>` stands for every model the simulated world declares."""
+    models = _list(v)
+    if any(m.split("/", 1)[0] == "sim" for m in models):
+        from sorg.sim import expand_models
+
+        return expand_models(models)
+    return models
+
+
 def _ints(v: str) -> list[int]:
     out = []
     for x in _list(v):
@@ -192,7 +202,7 @@ SPECS: tuple[Spec, ...] = (
          "only what the cassettes lack, all = call everything live and re-record (appending), once = record "
          "only into a cassette file that does not exist yet, rewrite = call everything live and replace each "
          "file it called into with exactly this run's calls"),
-    Spec("models", "local/smollm2-135m", _list, "comma-separated model strings (litellm names, local/..., fake/...)"),
+    Spec("models", "local/smollm2-135m", _models, "comma-separated model strings (litellm names, local/..., fake/...)"),
     Spec("protocols", "all", _protocols,
          "comma-separated protocol names, or 'all' for every registered protocol (your own too)"),
     Spec("agents", "4,8", _ints, "comma-separated team sizes"),

@@ -27,6 +27,7 @@ __all__ = [
     "register_backend",
     "unregister_backend",
     "find_backend",
+    "is_recorded",
     "litellm_call",
 ]
 
@@ -64,27 +65,52 @@ class ProviderError(Exception):
 
 Backend = Callable[[Request], Awaitable[RawReply]]
 _BACKENDS: dict[str, Backend] = {}
+#: Prefixes whose replies are never stored (cassette, cache): pure functions of the request.
+_UNRECORDED: set[str] = set()
+#: Backends sorg ships, registered on first use of their prefix: module -> its `install()`.
+_BUILTIN = {"sim": "sorg.sim.backend"}
 
 
-def register_backend(prefix: str, fn: Backend) -> None:
-    """Route model strings "<prefix>/..." to `fn` instead of litellm (replaces an earlier one)."""
+def register_backend(prefix: str, fn: Backend, *, recorded: bool = True) -> None:
+    """Route model strings "<prefix>/..." to `fn` instead of litellm (replaces an earlier one).
+
+    `recorded=False` declares the backend a pure, free function of the request (a simulated
+    world): its replies bypass cassettes and the cache and are computed again on every run, so
+    a replay never misses on them and they never fill a cassette.
+    """
     prefix = prefix.rstrip("/")
     if not prefix or "/" in prefix:
         raise ValueError(f"backend prefix must be one path segment like 'fake', got {prefix!r}")
     if not callable(fn):
         raise TypeError(f"backend for {prefix!r} must be an async function, got {fn!r}")
     _BACKENDS[prefix] = fn
+    if recorded:
+        _UNRECORDED.discard(prefix)
+    else:
+        _UNRECORDED.add(prefix)
 
 
 def unregister_backend(prefix: str) -> None:
     """Remove a registered backend (no error if absent)."""
     _BACKENDS.pop(prefix.rstrip("/"), None)
+    _UNRECORDED.discard(prefix.rstrip("/"))
 
 
 def find_backend(model: str) -> Backend | None:
     """The registered backend for `model`'s prefix, or None (litellm)."""
+    if "/" not in model:
+        return None
     prefix = model.split("/", 1)[0]
-    return _BACKENDS.get(prefix) if "/" in model else None
+    if prefix not in _BACKENDS and prefix in _BUILTIN:
+        import importlib
+
+        importlib.import_module(_BUILTIN[prefix]).install()
+    return _BACKENDS.get(prefix)
+
+
+def is_recorded(model: str) -> bool:
+    """Whether replies of `model` are stored in cassettes and the cache (False: a pure backend)."""
+    return find_backend(model) is None or model.split("/", 1)[0] not in _UNRECORDED
 
 
 # --- litellm --------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from typing import Any, get_args
 
 from sorg import progress
 from sorg.errors import CassetteMiss
-from sorg.model.backends import RawReply, find_backend
+from sorg.model.backends import RawReply, find_backend, is_recorded
 from sorg.model.cassette import CassetteStore
 from sorg.model.entry import completion_of, make_entry
 from sorg.model.identity import request_key
@@ -180,6 +180,8 @@ class ModelClient:
     # -- replay ------------------------------------------------------------------------------
 
     def _replay(self, req: Request, key: str) -> Completion | None:
+        if not is_recorded(req.model):
+            return None  # a pure backend (a simulated world): computed, never stored or replayed
         store = self.cassettes
         if store is not None and (self.record not in _LIVE_FIRST or key in self._fresh):
             entry = store.get(req.model, key)
@@ -251,6 +253,8 @@ class ModelClient:
         if meter is not None:
             meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
         entry = make_entry(req, key, raw, cost, latency)
+        if not is_recorded(req.model):
+            return completion_of(entry, "live", key, req.model)
         if self.cassettes is not None and self.record == "rewrite":
             self.cassettes.put_rewrite(entry, self._run_name())
             self._used(req.model, key)
