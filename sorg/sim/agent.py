@@ -114,7 +114,11 @@ def agent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng
     if assigned:  # an imposed assignment (coordinator, hierarchical): write that part
         sub = assigned.group(1).strip().lower()
         el = next((e for e in els if e.description.lower() == sub), None) or (rng.choice(els) if els else None)
-        return _reply(role_of(el) if el else "worker", _write(task, el, rng, c) if el else "", False)
+        # Workers on one part share how well it was specified: whether the part comes out right
+        # is drawn once per part of the trial, not once per worker (more workers on a vague
+        # part do not make it right).
+        part_rng = random.Random(f"{turn.task_id}|{turn.protocol}|{turn.n_agents}|{turn.seed}|{sub}")
+        return _reply(role_of(el) if el else "worker", _write(task, el, part_rng, c) if el else "", False)
     announced = _ANNOUNCED.search(body)
     seen_text = _ANNOUNCED.sub("", body) if announced else body
     todo = [e for e in els if not items.attempted(e, seen_text)]

@@ -2,8 +2,8 @@
 
 Three kinds, so the instrument gate can be checked against known answers:
 - ``coverage``: each dimension is 1 + 3 x (the share of the task's rubric elements the answer
-  passes, by the scorer's own checks) plus declared noise, rounded and clipped to 1-4. It follows
-  the answer, and so must pass the gate.
+  passes, by the scorer's own checks) plus declared noise, rounded and clipped to 1-4 (an empty
+  answer gets 1 everywhere, with no noise). It follows the answer, and so must pass the gate.
 - ``constant``: the same five scores whatever the answer; it must fail the gate (it cannot
   order the ladder).
 - ``counting``: 1, 2, 3, 4, 1 down the reply schema's key order, the failure seen in the 135M
@@ -66,8 +66,9 @@ def judge_reply(world: World, task: Task | None, answer: str, response_format: M
         scores = {k: 1 + i % 4 for i, k in enumerate(keys)}
         why = "Scored."
     else:
-        cov = element_coverage(task, answer) if task is not None else 0.0
-        scores = {d: min(4, max(1, round(1 + 3 * cov + rng.gauss(0.0, world.judge_noise)))) for d in DIMENSIONS}
+        cov = element_coverage(task, answer) if task is not None and answer.strip() else 0.0
+        noise = world.judge_noise if answer.strip() else 0.0  # nothing to judge: the floor, exactly
+        scores = {d: min(4, max(1, round(1 + 3 * cov + rng.gauss(0.0, noise)))) for d in DIMENSIONS}
         why = f"It covers {round(100 * cov)}% of what the mission asks for."
     out: dict[str, Any] = {"rationale": why}
     out.update({k: scores[k] for k in keys})
