@@ -175,17 +175,20 @@ def units_to_reach(kind: str, alpha: float, zeros: int = 0, groups: int = 2, lim
     return None
 
 
-def undecidable(v: Verdict, alpha_used: float | None = None, why: str = "") -> Verdict:
+def undecidable(v: Verdict, alpha_used: float | None = None, holm: tuple[float, int] | None = None) -> Verdict:
     """The claim's design cannot reach its alpha (after ties, Holm and the test's floor): a
-    declared outcome with power 0, no pass/fail and no plan built on a power it cannot have."""
+    declared outcome with power 0, no pass/fail and no plan built on a power it cannot have.
+    `alpha_used`: the level the claim's own floor must beat (alpha scaled by Holm); `holm`:
+    (the best Holm-adjusted p, family size) when Holm is what makes it unreachable."""
     d = dict(v.details)
     a = alpha_used if alpha_used is not None else v.alpha
     need = units_to_reach(d.get("floor_kind", "sign"), a, int(d.get("zero_units", 0)), int(d.get("floor_groups", 2)))
     word = d.get("unit_word", "task")
     has = int(d.get("nonzero_units", 0))
     need_text = f"needs {need} non-zero {word}s" if need is not None else "no number of units suffices"
+    after = f", {holm[0]:.3g} after Holm across {holm[1]} claims," if holm else ""
     reason = (f"cannot be decided with this design: {need_text}, has {has} (smallest attainable p "
-              f"{d.get('p_floor', 1.0):.3g} is not below alpha {a:.3g}{why})")
+              f"{d.get('p_floor', 1.0):.3g}{after} is not below alpha {v.alpha:.3g})")
     d.update(units_needed=need, undecidable_alpha=a)
     return dataclasses.replace(v, passed=None, power=0.0, skip_reason=reason, outcome="undecidable", details=d)
 

@@ -50,7 +50,7 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
         for i, f, b in cut:
             v = out[i]
             a_eff = v.alpha * f / b if b > 0 else v.alpha
-            out[i] = undecidable(v, a_eff, f"; Holm across {len(idx)} claims" if b > f else "")
+            out[i] = undecidable(v, a_eff, (b, len(idx)) if b > f else None)
         idx = [i for i in idx if not out[i].skip_reason]
     if idx:
         adj = stats.holm([out[i].p for i in idx])  # type: ignore[misc]
