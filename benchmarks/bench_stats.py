@@ -122,6 +122,8 @@ def paper_scale_claims(t: Trials) -> dict[str, dict]:
         "ratio": lambda: claims.ratio(t, "closed/big", "open/small", "cost_usd", at_least=24),
         "count_distinct": lambda: claims.count(t, "unique_roles", at_least=10),
         "count_mean": lambda: claims.count(t, "abstention_rate", at_least=0.0),
+        "beats_permutation": lambda: claims.beats(t, "sequential", "coordinator", test="permutation"),
+        "beats_wilcoxon": lambda: claims.beats(t, "sequential", "coordinator", test="wilcoxon"),
     }
     out = {}
     for kind, job in jobs.items():
@@ -135,11 +137,123 @@ def paper_scale_claims(t: Trials) -> dict[str, dict]:
     return out
 
 
+# --------------------------------------------------------------------------- issue 27's shapes
+
+def _shape_diffs(shape: str, rng: np.random.Generator, g: int) -> np.ndarray:
+    """Per-task differences A - B whose MEAN is 0 (the null of the mean), in five shapes."""
+    if shape == "normal":
+        return rng.normal(0, 0.1, g)
+    if shape == "grid_ceiling":  # the judge's 1/16 grid, both arms near the ceiling: exchangeable
+        q = np.clip(np.round((0.9 + rng.normal(0, 0.12, (g, 2))) * 16) / 16, 0.25, 1.0)
+        return q[:, 0] - q[:, 1]
+    if shape == "skewed_mean0":  # a protocol that collapses on a few tasks: small gains, rare big losses
+        return np.where(rng.random(g) < 0.9, 0.05, -0.45) - (0.9 * 0.05 - 0.1 * 0.45)
+    if shape == "hetero":  # heteroscedastic tasks
+        return rng.normal(0, 1, g) * rng.choice([0.01, 0.05, 0.3], g)
+    if shape == "ties":  # most tasks tie (the committed RSI / Q pattern)
+        return np.where(rng.random(g) < 0.6, 0.0, rng.choice([-1, 1], g) / 16)
+    raise ValueError(shape)
+
+
+SHAPES = ("normal", "grid_ceiling", "skewed_mean0", "hetero", "ties")
+
+
+def _shape_trials(shape: str, g: int, reps: int, seed: int, shift: float = 0.0) -> Trials:
+    rng = np.random.default_rng([seed, g, SHAPES.index(shape)])
+    recs = []
+    for r in range(reps):
+        d = _shape_diffs(shape, rng, g) + shift
+        base = rng.uniform(0.4, 0.6, g)
+        for i in range(g):
+            for model, scale in (("w", 1.0), ("s", 0.0)):  # interaction: the effect on w only
+                tid, m = f"t{i:03d}", f"r{r}{model}"
+                recs.append(_mk(tid, m, "A", base[i] + scale * d[i], scale * d[i]))
+                recs.append(_mk(tid, m, "B", base[i]))
+                recs.append(_mk(tid, m, "C", base[i] + 0.01 * (i % 3)))
+    return Trials(recs)
+
+
+def _mk(task: str, model: str, proto: str, q: float, d: float = 0.0) -> TrialRecord:
+    return TrialRecord(trial_id=f"{task}|{proto}|{model}", task_id=task, level=1, domain="d", protocol=proto,
+                       model=model, n_agents=4, seed=0, answer="", quality={"judge_q": float(q), "d": float(d)},
+                       cost_usd=0.01,
+                       prompt_tokens=1, completion_tokens=1, calls=1, latency_s=0.0, max_prompt_tokens=1,
+                       per_agent=(), per_round=(), replies=(), unique_roles=0, roles=(), role_entropy=0.0,
+                       abstention_rate=0.0, hierarchy_depth=1,
+                       parse_failure_rate=0.0, sources={})
+
+
+def _shape_claims(t: Trials, r: int, alpha: float) -> dict:
+    w = f"r{r}w"
+    out = {
+        "beats": lambda: claims.beats(t, "A", "B", model=w, alpha=alpha),
+        "beats_t": lambda: claims.beats(t, "A", "B", model=w, alpha=alpha, test="t"),
+        "spread_contrast": lambda: claims.spread(t, contrast=("A", "B"), protocol=["A", "B", "C"], model=w,
+                                                 alpha=alpha),
+        "count_mean": lambda: claims.count(t, "quality.d", agg="mean", at_least=0.0, alpha=alpha, protocol="A",
+                                           model=w),
+    }
+    if hasattr(claims, "interaction"):
+        out["interaction"] = lambda: claims.interaction(t.where(model=[w, f"r{r}s"]), levels=(w, f"r{r}s"), a="A",
+                                                        b="B", alpha=alpha)
+    return out
+
+
+def shape_table(reps: int, tasks=(4, 8, 16, 48), alphas=(0.05, 0.001)) -> list[dict]:
+    """False-positive rate of each claim kind on each null shape (mean difference exactly 0):
+    the share of replicates that PASS (undecidable and skipped count as not passing)."""
+    rows = []
+    for shape in SHAPES:
+        for g in tasks:
+            t = _shape_trials(shape, g, reps, seed=11)
+            for alpha in alphas:
+                hits: dict[str, int] = {}
+                undec: dict[str, int] = {}
+                for r in range(reps):
+                    for kind, job in _shape_claims(t, r, alpha).items():
+                        v = job()
+                        hits[kind] = hits.get(kind, 0) + bool(v.passed)
+                        undec[kind] = undec.get(kind, 0) + (v.passed is None)
+                for kind in hits:
+                    rows.append({"shape": shape, "tasks": g, "alpha": alpha, "kind": kind, "reps": reps,
+                                 "pass_rate": round(hits[kind] / reps, 4), "not_decided": round(undec[kind] / reps, 3)})
+    return rows
+
+
+def mixed_alpha_fwer(reps: int, g: int = 16) -> float:
+    """Ten null beats claims at alphas 0.0500..0.0491, finalized together: share of sessions
+    in which any passes (the familywise error)."""
+    alphas = [0.05 - 0.0001 * i for i in range(10)]
+    t = _shape_trials("normal", g, reps * 10, seed=12)
+    bad = 0
+    for r in range(reps):
+        vs = claims.finalize([claims.beats(t, "A", "B", model=f"r{10 * r + i}w", alpha=a)
+                              for i, a in enumerate(alphas)])
+        bad += any(v.passed for v in vs)
+    return round(bad / reps, 4)
+
+
+def power_check(reps: int, d: float = 0.6) -> list[dict]:
+    """Printed power (declared expected_d) against the pass rate, normal unit differences of d_z d."""
+    rows = []
+    for g in (8, 16, 48):
+        t = _shape_trials("normal", g, reps, seed=13, shift=0.1 * d)  # normal shape: SD 0.1
+        vs = [claims.beats(t, "A", "B", model=f"r{r}w", expected_d=d) for r in range(reps)]
+        sp = [claims.spread(t, contrast=("A", "B"), protocol=["A", "B", "C"], model=f"r{r}w", expected_d=d)
+              for r in range(reps)]
+        for kind, vv in (("beats", vs), ("spread_contrast", sp)):
+            rows.append({"kind": kind, "tasks": g, "d": d, "printed_power": round(float(vv[0].power or 0), 3),
+                         "pass_rate": round(sum(bool(v.passed) for v in vv) / reps, 3)})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jsonl", action="store_true", help="also write and time loading a trials.jsonl store")
     ap.add_argument("--verbose", action="store_true", help="print every verdict's message")
     ap.add_argument("--reps", type=int, default=1000, help="replicates per null-simulation cell (0: skip it)")
+    ap.add_argument("--shape-reps", type=int, default=400, help="replicates per issue-27 shape cell (0: skip)")
+    ap.add_argument("--shape-alphas", default="0.05,0.001", help="alphas of the shape table, comma-separated")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -190,6 +304,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"null {r['kind']:15s} {r['tasks']:3d} tasks: rejection {r['rejection']:.3f} "
                   f"(skipped {r['skipped']:.2f}), coverage {r['coverage']}", file=sys.stderr)
         extra.update(null_rejection_max=max(r["rejection"] for r in null), null=null)
+    if args.shape_reps:
+        shapes = shape_table(args.shape_reps, alphas=tuple(float(a) for a in args.shape_alphas.split(",")))
+        for r in shapes:
+            print(f"shape {r['shape']:13s} {r['tasks']:3d} tasks alpha {r['alpha']:<6g} {r['kind']:16s} "
+                  f"pass {r['pass_rate']:.4f} (not decided {r['not_decided']:.2f})", file=sys.stderr)
+        extra.update(shapes=shapes, mixed_alpha_fwer=mixed_alpha_fwer(max(50, args.shape_reps // 4)),
+                     power=power_check(max(100, args.shape_reps // 2)))
+        print(f"mixed-alpha familywise error {extra['mixed_alpha_fwer']}; power {extra['power']}", file=sys.stderr)
     print(json.dumps({"trials": len(recs), "claims": len(verdicts), "wall_s": round(wall, 3),
                       "generate_s": round(gen_s, 3), **status, **extra}))
     return 0

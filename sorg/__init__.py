@@ -27,6 +27,7 @@ _LAZY: dict[str, str] = {
     "beats": "sorg.claims",
     "equivalent": "sorg.claims",
     "spread": "sorg.claims.spread",  # the function, named like its module
+    "interaction": "sorg.claims.interaction",  # likewise
     "growth": "sorg.claims",
     "ratio": "sorg.claims",
     "count": "sorg.claims",
@@ -68,7 +69,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "claim", "Verdict", "beats", "equivalent", "spread", "growth", "ratio", "count",
+    "claim", "Verdict", "beats", "equivalent", "spread", "growth", "ratio", "count", "interaction",
     "Trials",
     "Protocol", "Team", "protocol",
     "Task", "load_bank",
@@ -81,6 +82,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from sorg.claims import Verdict, beats, claim, count, equivalent, growth, ratio
+    from sorg.claims.interaction import interaction
     from sorg.claims.spread import spread
     from sorg.errors import (
         BudgetExceeded,

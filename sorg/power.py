@@ -40,7 +40,7 @@ def _t_power(nc: float, df: float, alpha: float) -> float:
 
 
 @lru_cache(maxsize=512)
-def _rank_tail(n: int) -> np.ndarray:
+def rank_tail(n: int) -> np.ndarray:
     """P(2 T+ >= k) for k = 0..n(n+1), ranks 1..n (no ties: continuous differences)."""
     dist = signed_rank_null(2 * np.arange(1, n + 1))
     return np.cumsum(dist[::-1])[::-1]
@@ -53,21 +53,35 @@ def power_wilcoxon_exact(d: float, n: int, alpha: float, *, n_sim: int = N_SIM, 
     if n > SIM_MAX:
         ne = n * _RANK_ARE
         return _t_power(d * math.sqrt(ne), ne - 1, alpha)
-    tail = _rank_tail(n)
+    tail = rank_tail(n)
     x = np.random.default_rng(seed + n).standard_normal((n_sim, n)) + d
     ranks = np.argsort(np.argsort(np.abs(x), axis=1), axis=1) + 1
     t2 = 2 * np.where(x > 0, ranks, 0).sum(axis=1)
     return float(np.mean(tail[t2] < alpha))
 
 
+def attainable_alpha(n: int, alpha: float) -> float:
+    """The largest rejection level below `alpha` an exact sign-flip test on n units attains
+    (its p-values are multiples of 2**-n), 0 when none."""
+    grid = 2.0**n
+    return max(0.0, (math.ceil(alpha * grid - 1e-9) - 1) / grid)
+
+
 def power_units(d: float, n: int, alpha: float, test: str = "wilcoxon") -> float:
-    """Power of the one-sided unit-level test `test` (wilcoxon, t, permutation) at d_z."""
+    """Power of the one-sided unit-level test `test` at d_z: "wilcoxon" (exact signed rank,
+    simulated), "mean" / "permutation" (exact sign flips up to EXACT_FLIP units: t power at
+    the level the flips attain; t above), "t" (noncentral t)."""
+    from sorg.stats.location import EXACT_FLIP
+
     if n < 2 or not math.isfinite(d):
         return 0.0
     if test == "wilcoxon":
         return power_wilcoxon_exact(d, n, alpha)
-    if test == "permutation" and min_p(n) >= alpha:
+    if min_p(n) >= alpha:
         return 0.0
+    if test in ("mean", "permutation") and n <= EXACT_FLIP:
+        a = attainable_alpha(n, alpha)
+        return _t_power(d * math.sqrt(n), n - 1, a) if a > 0 else 0.0
     return _t_power(d * math.sqrt(n), n - 1, alpha)
 
 
@@ -113,7 +127,7 @@ def units_for_power(d: float | None, alpha: float, power: float = 0.8, test: str
     design minimum units_needed(alpha)."""
     if d is None or not (math.isfinite(d) and d > 0):
         return None
-    n_min = units_needed(alpha) if test in ("wilcoxon", "permutation") else 2
+    n_min = units_needed(alpha)
     return n_for_power(lambda k: power_units(d, k, alpha, test), power, n_min=n_min)
 
 

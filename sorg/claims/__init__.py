@@ -18,6 +18,7 @@ before anything is declared passed. Why this shape:
 
 from sorg.claims._common import DESIGN_FACTORS
 from sorg.claims.compare import beats, equivalent
+from sorg.claims.interaction import interaction
 from sorg.claims.scale import count, growth, ratio
 from sorg.claims.session import Plan, finalize, plan, required_n
 from sorg.claims.spread import spread
@@ -32,4 +33,4 @@ def skip(reason: str, name: str = "skipped claim", statement: str = "") -> Verdi
 
 
 __all__ = ["DESIGN_FACTORS", "Plan", "Verdict", "beats", "claim", "count", "equivalent", "finalize", "growth",
-           "plan", "ratio", "required_n", "skip", "spread"]
+           "interaction", "plan", "ratio", "required_n", "skip", "spread"]

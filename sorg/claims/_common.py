@@ -129,3 +129,84 @@ def decide(v: Verdict, p: float | None) -> bool | None:
     ok_p = True if p is None else (p < v.alpha)
     ok_c = True if v.criteria_met is None else bool(v.criteria_met)
     return bool(ok_p and ok_c)
+
+
+# --------------------------------------------------------------------------- reachability
+
+
+@dataclasses.dataclass(frozen=True)
+class Floor:
+    """The reachability facts of a test that is not a `LocationResult` (t on a ratio, a slope,
+    TOST, Friedman): its units, the non-zero ones and its smallest attainable p."""
+
+    n: int
+    nonzero: int
+    floor: float
+    floor_kind: str = "sign"
+
+
+def t_floor(g: int, nonzero: int | None = None) -> Floor:
+    """No t-based p below the sign-flip floor of the units (issue 27 item 4)."""
+    from sorg.stats.location import sign_floor
+
+    nz = g if nonzero is None else nonzero
+    return Floor(g, nz, sign_floor(nz))
+
+
+def floor_details(res: Any, word: str, groups: int = 2) -> dict[str, Any]:
+    """What `finalize` needs to redo the reachability check under Holm: the test's floor and
+    how it depends on the non-zero units (`sorg.stats.location.floor_p`)."""
+    return {"p_floor": res.floor, "floor_kind": res.floor_kind, "nonzero_units": res.nonzero,
+            "zero_units": res.n - res.nonzero, "floor_groups": groups, "unit_word": word}
+
+
+def units_to_reach(kind: str, alpha: float, zeros: int = 0, groups: int = 2, limit: int = 100_000) -> int | None:
+    """Fewest non-zero units for which the test's floor is below alpha (None: never)."""
+    from sorg.stats.location import floor_p
+
+    n = 1
+    while n <= limit:
+        if floor_p(kind, n, zeros, groups) < alpha:
+            lo = max(1, n // 2)
+            while lo < n and floor_p(kind, lo, zeros, groups) >= alpha:
+                lo += 1
+            return lo
+        n *= 2
+    return None
+
+
+def undecidable(v: Verdict, alpha_used: float | None = None, holm: tuple[float, int] | None = None) -> Verdict:
+    """The claim's design cannot reach its alpha (after ties, Holm and the test's floor): a
+    declared outcome with power 0, no pass/fail and no plan built on a power it cannot have.
+    `alpha_used`: the level the claim's own floor must beat (alpha scaled by Holm); `holm`:
+    (the best Holm-adjusted p, family size) when Holm is what makes it unreachable."""
+    d = dict(v.details)
+    a = alpha_used if alpha_used is not None else v.alpha
+    need = units_to_reach(d.get("floor_kind", "sign"), a, int(d.get("zero_units", 0)), int(d.get("floor_groups", 2)))
+    word = d.get("unit_word", "task")
+    has = int(d.get("nonzero_units", 0))
+    need_text = f"needs {need} non-zero {word}s" if need is not None else "no number of units suffices"
+    after = f", {holm[0]:.3g} after Holm across {holm[1]} claims," if holm else ""
+    reason = (f"cannot be decided with this design: {need_text}, has {has} (smallest attainable p "
+              f"{d.get('p_floor', 1.0):.3g}{after} is not below alpha {v.alpha:.3g})")
+    d.update(units_needed=need, undecidable_alpha=a)
+    return dataclasses.replace(v, passed=None, power=0.0, skip_reason=reason, outcome="undecidable", details=d)
+
+
+def check_values(values: np.ndarray, metric: str) -> None:
+    """Infinite metric values are a broken scorer, never silently dropped: one clear error."""
+    if np.isinf(values).any():
+        raise ValueError(f"metric {metric!r} has {int(np.isinf(values).sum())} infinite value(s) in this run; "
+                         "a metric must be finite or missing (NaN)")
+
+
+# --------------------------------------------------------------------------- replication
+
+
+def compatibility(paper: float | None, ci: tuple[float, float] | None, label: str) -> dict[str, Any]:
+    """details for a claim stated with the paper's figure: is the figure inside the 95%
+    interval of the estimate? A second statement beside significance, never part of `passed`."""
+    if paper is None:
+        return {}
+    ok = None if ci is None or not all(np.isfinite(ci)) else bool(ci[0] <= paper <= ci[1])
+    return {"paper_value": paper, "paper_label": label, "compatible": ok, "compatible_ci": ci}

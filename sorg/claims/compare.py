@@ -22,8 +22,9 @@ from sorg.claims.verdict import Verdict, _f
 from sorg.inference import paired_units, tost_units, wilcoxon_units
 from sorg.power import power_tost_exact, power_units
 from sorg.results import Paired, Trials
+from sorg.stats.location import check_alpha, location_test
 
-_TESTS = ("wilcoxon", "t", "permutation")
+_TESTS = ("mean", "wilcoxon", "t", "permutation")
 
 
 def _values_of(fa: dict, fb: dict, by: str) -> list:
@@ -85,8 +86,9 @@ def beats(
     alpha: float = 0.05,
     min_effect: float = 0.0,
     min_rel_effect: float = 0.0,
+    paper_rel_effect: float | None = None,
     paired: bool = True,
-    test: str = "wilcoxon",
+    test: str = "mean",
     pair_by: Sequence[str] | None = None,
     unit: str = "task",
     expected_d: float | None = None,
@@ -101,22 +103,32 @@ def beats(
     arguments scope the claim. Pairs match task, seed and every varying design factor except
     `by` (`paired=False`: task and design factors, seeds averaged); pair differences are
     averaged per unit (`unit="task"` default, `"stream"`, or any field; `"pair"` treats pairs
-    as independent, an inference about these tasks only). The test (`test=`: exact
-    "wilcoxon" signed-rank, "t" with G - 1 df, or sign-flip "permutation") is of
-    H0: difference <= min_effect, the null the statement prints. The CI is the t interval of
-    the same unit differences. `n_boot` / `seed` are kept for compatibility and unused.
+    as independent, an inference about these tasks only).
 
-    `min_rel_effect=r` states the margin relative to B (the paper's "+14%"): the unit
-    differences tested are A - (1 + r) B, so H0 is "A is at most (1 + r) times B", and the
-    estimate printed is the relative gain mean(A) / mean(B) - 1 with the interval of the same
-    t analysis (the ratio interval of a paired design, by Fieller's reasoning on A - q B).
+    The test decides the estimand it prints (H0: estimand <= min_effect, at `alpha`):
+    `test="mean"` (default) the mean difference, by exact sign flips up to 16 units and t with
+    G - 1 df above (never below the sign-flip floor); "t" and "permutation" the mean by t or by
+    sign flips only; "wilcoxon" the Hodges-Lehmann shift by the signed-rank test with its exact
+    interval. The verdict prints the 95% interval and the (1 - 2 alpha) interval the decision
+    reads (`details["decision_ci"]`: passed iff its lower end is above the null). A design whose
+    smallest attainable p (after tied units) is not below alpha is "undecidable".
+
+    `paper_rel_effect=r` (a replication: the paper reports "+14%") keeps H0 at `min_effect`
+    and adds a second statement: is r inside the 95% Fieller interval of the relative gain
+    mean(A) / mean(B) - 1 (`details["compatible"]`, and a sentence in the message).
+    `min_rel_effect=r` instead makes r the null: the unit differences tested are A - (1 + r) B.
+    `n_boot` / `seed` are kept for compatibility and unused.
     """
     if test not in _TESTS:
         raise ValueError(f"beats(test=...) must be one of {_TESTS}, got {test!r}")
+    alpha = check_alpha(alpha, "beats(alpha=...)")
     if min_rel_effect and min_effect:
         raise ValueError("beats() takes min_effect (absolute) or min_rel_effect (relative), not both")
     if not (isinstance(min_rel_effect, (int, float)) and min_rel_effect > -1.0):
         raise ValueError(f"beats(min_rel_effect=...) must be a number above -1, got {min_rel_effect!r}")
+    if paper_rel_effect is not None and not (isinstance(paper_rel_effect, (int, float))
+                                             and math.isfinite(paper_rel_effect)):
+        raise ValueError(f"beats(paper_rel_effect=...) must be a finite number, got {paper_rel_effect!r}")
     la, lb = c.label(a), c.label(b)
     scope = f" ({c.scope_text(where)})" if where else ""
     margin_text = (f" by more than {_f(min_effect)}" if min_effect else
@@ -130,7 +142,9 @@ def beats(
     for arm_t, ft in ((ta, fa), (tb, fb)):
         if not len(arm_t):
             return c.missing("beats", name, statement, {**ft, **where}, alpha=alpha, spec=spec)
-        if not np.isfinite(arm_t.values(metric)).any():
+        vals = arm_t.values(metric)
+        c.check_values(vals, metric)
+        if not np.isfinite(vals).any():
             return c.skip_v("beats", name, statement, alpha=alpha, spec=spec, reason=
                             f"no {metric!r} values for {c.scope_text({**ft, **where})} in this run"
                             + (" (no judge model configured?)" if metric.startswith("quality.judge") else ""))
@@ -155,47 +169,54 @@ def beats(
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell shared by {la} and {lb} "
                         f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); "
                         f"a paired claim needs shared {word}s")
-    unmatched = (f" ({len(pairs)} pairs, {pairs.unmatched} unmatched trials; observed mean difference per {word} "
-                 f"{_f(float(np.mean(diff)), True)}, {int(np.sum(diff > 0))} of {g} positive)")
-    bad = c.design_check("beats", name, statement, g, alpha, word, exact=test != "t", spec=spec, what=unmatched)
-    if bad is not None:
-        return bad
-    res = paired_units(diff, test, "greater", popmean=min_effect)
-    est = float(np.mean(raw))
-    rel: dict[str, Any] = {}
-    if min_rel_effect:
-        rel = _relative(xa, xb, g)
+    res = location_test(diff, min_effect, alpha, test)
+    rel: dict[str, Any] = _relative(xa, xb, g) if (min_rel_effect or paper_rel_effect is not None) else {}
     dz = stats.cohen_dz(raw)
     dz_ci = stats.dz_ci(dz, g) if g >= 3 and math.isfinite(dz) else None
-    d_margin = stats.cohen_dz(diff) if min_rel_effect else dz  # the tested difference's d, for power
+    d_margin = stats.cohen_dz(diff - min_effect) if (min_rel_effect or min_effect) else dz
     d_pow = expected_d if expected_d is not None else (d_margin if math.isfinite(d_margin) else math.nan)
-    basis = (f"at expected d_z={_f(expected_d)}" if expected_d is not None else f"at observed d_z={_f(dz)}") + \
-        f", {g} {word}s, alpha {alpha:g}"
-    zero_note = f"{res.n_zero} {word}s with zero difference dropped by the signed-rank test" if res.n_zero else ""
+    basis = (f"at expected d_z={_f(expected_d)}" if expected_d is not None else f"at observed d_z={_f(d_margin)}") + \
+        f", {g} {word}s, {res.name}, alpha {alpha:g}"
+    zero_note = (f"{res.n_zero} {word}s with zero difference" if res.n_zero else "")
+    h0 = (f"A - {1 + min_rel_effect:g} x B <= 0" if min_rel_effect else
+          f"{'difference' if res.estimand == 'mean' else res.estimand} <= {_f(min_effect)}")
     details: dict[str, Any] = {
         "a": la, "b": lb, "metric": metric, "by": by, "scope": dict(where), "incomplete": incomplete,
         "min_effect": min_effect, "min_rel_effect": min_rel_effect, **rel, "clusters": g, "unit_word": word,
-        "unit_field": ufield, "pair_by": fields,
+        "unit_field": ufield, "pair_by": fields, "test_choice": test, "estimand": res.estimand,
         "paired": paired, "n_pairs": len(pairs), "unmatched": pairs.unmatched, "unmatched_a": pairs.unmatched_a,
         "unmatched_b": pairs.unmatched_b, "zero_units": res.n_zero, "power_basis": basis,
+        "decision_ci": res.bound, "decision_level": 1 - 2 * alpha, "null": min_effect,
         "power_spec": {"design": "paired", "test": test, "d": d_pow, "n": g,
                        "trials_per_unit": (pairs.trials_a + pairs.trials_b - pairs.unmatched) / g},
         "pair_means": {la: float(np.mean(pairs.a)), lb: float(np.mean(pairs.b))},
+        **c.floor_details(res, word),
+        **c.compatibility(paper_rel_effect, rel.get("relative_gain_ci"), f"{100 * (paper_rel_effect or 0):+g}%"),
         **({"note": "; ".join(x for x in (res.note, zero_note) if x)} if (res.note or zero_note) else {}),
     }
-    h0 = (f"A - {1 + min_rel_effect:g} x B <= 0" if min_rel_effect else f"difference <= {_f(min_effect)}")
+    est_name = "difference" if res.estimand == "mean" else res.estimand
     v = Verdict(
         name=name, kind="beats", statement=statement, alpha=alpha, test=f"{res.name} (one-sided, H0: {h0})", n=g,
         unit=_n_text(g, word, pairs, fields, unit),
         means={la: float(np.mean(xa)), lb: float(np.mean(xb))},
         **({"estimate_name": "relative gain", "estimate": rel.get("relative_gain"), "ci": rel.get("relative_gain_ci"),
             "ci_method": f"Fieller interval of the paired ratio ({max(g - 1, 0)} df)"} if min_rel_effect else
-           {"estimate_name": "difference", "estimate": est, "ci": res.ci,
-            "ci_method": f"t interval ({max(g - 1, 0)} df)"}), effect_name="d_z",
+           {"estimate_name": est_name, "estimate": res.estimate, "ci": res.ci,
+            "ci_method": _ci_method(res)}), effect_name="d_z",
         effect=dz if math.isfinite(dz) else None,
         effect_ci=dz_ci, p=res.p, power=power_units(d_pow, g, alpha, test) if math.isfinite(d_pow) else None,
         details=details)
+    if res.floor >= alpha:
+        return c.undecidable(v)
     return c.finish(v)
+
+
+def _ci_method(res: Any) -> str:
+    if res.floor_kind == "walsh":
+        return "exact Walsh-average interval of the Hodges-Lehmann shift"
+    if res.name.startswith("t test"):
+        return f"t interval ({max(res.n - 1, 0)} df)"
+    return "sign-flip interval (inverted test)"
 
 
 def equivalent(
@@ -226,6 +247,7 @@ def equivalent(
     """
     if not (isinstance(margin, (int, float)) and margin > 0):
         raise ValueError(f"equivalent(margin=...) must be a positive number, got {margin!r}")
+    alpha = check_alpha(alpha, "equivalent(alpha=...)")
     scope = f" ({c.scope_text(where)})" if where else ""
     statement = f"{metric} at {factor}={high} is equivalent to {factor}={low} within +-{_f(margin)}" + scope
     name = name or f"equivalent: {metric} {factor} {low} vs {high}{scope}"
@@ -236,6 +258,7 @@ def equivalent(
         if not len(arm_t):
             return c.missing("equivalent", name, statement, {factor: val, **where}, alpha=alpha, spec=spec)
     ll, lh = f"{factor}={low}", f"{factor}={high}"
+    c.check_values(t.values(metric), metric)
     if not np.isfinite(tl.values(metric)).any() or not np.isfinite(th.values(metric)).any():
         return c.skip_v("equivalent", name, statement, alpha=alpha, spec=spec,
                         reason=f"no {metric!r} values at {ll} or {lh} in this run")
@@ -253,6 +276,10 @@ def equivalent(
     if bad is not None:
         return bad
     r = tost_units(diff, margin, alpha)
+    fl = c.t_floor(g)
+    if r["p"] < fl.floor:
+        r["note"] = (r["note"] + "; " if r["note"] else "") + f"t p {r['p']:.2g} raised to the sign-flip floor 2^-{g}"
+        r["p"] = fl.floor
     ci95 = paired_units(diff, "t", "two-sided").ci
     diff_test = wilcoxon_units(diff, "two-sided")
     sd = float(np.std(diff, ddof=1))
@@ -266,7 +293,7 @@ def equivalent(
         "power_basis": f"if the true difference were 0, SD {_f(sd)} over {g} {word}s, alpha {alpha:g}",
         "power_spec": {"design": "tost", "sd": sd if sd > 0 else None, "margin": margin, "n": g,
                        "trials_per_unit": (pairs.trials_a + pairs.trials_b - pairs.unmatched) / g},
-        **({"note": r["note"]} if r["note"] else {}),
+        **({"note": r["note"]} if r["note"] else {}), **c.floor_details(fl, word),
     }
     v = Verdict(name=name, kind="equivalent", statement=statement, alpha=alpha,
                 test=f"TOST (two one-sided t tests on {word} means, {g - 1} df)", n=g,
@@ -274,4 +301,4 @@ def equivalent(
                 estimate_name="difference", estimate=r["mean"], ci=ci95, ci_method=f"t interval ({g - 1} df)",
                 effect_name="d_z", effect=dz if math.isfinite(dz) else None, p=r["p"],
                 power=power_tost_exact(0.0, sd, g, margin, alpha) if sd > 0 else None, details=details)
-    return c.finish(v)
+    return c.undecidable(v) if fl.floor >= alpha else c.finish(v)

@@ -16,9 +16,10 @@ import numpy as np
 from sorg import stats
 from sorg.claims import _common as c
 from sorg.claims.verdict import Verdict, _f
-from sorg.inference import log_ratio_units, loglog_slope_units, t_units
+from sorg.inference import log_ratio_units, loglog_slope_units
 from sorg.power import power_units
 from sorg.results import Trials
+from sorg.stats.location import check_alpha, location_test
 
 
 def growth(
@@ -40,8 +41,9 @@ def growth(
     The slope is estimated within cells (`within` fixed effects), so it measures how one
     cell's metric grows with the factor. Test: one-sided t with a unit-clustered (CR1) SE and
     G - 1 df; the CI is the same t interval. Also reports the growth of the mean metric from
-    the smallest to the largest factor value.
+    the smallest to the largest factor value. The p is never below the sign-flip floor 2**-G.
     """
+    alpha = check_alpha(alpha, "growth(alpha=...)")
     scope = f" ({c.scope_text(where)})" if where else ""
     statement = f"{metric} grows slower than {factor}^{_f(below)}" + (" (sub-linear)" if below == 1.0 else "") + scope
     name = name or f"growth: {metric} vs {factor}{scope}"
@@ -55,6 +57,7 @@ def growth(
     ufield = c.unit_field(unit)
     word = c.unit_word(ufield)
     y = t.values(metric)
+    c.check_values(y, metric)
     units = t.codes(ufield)[0]
     g_units = len(np.unique(units[np.isfinite(y) & (y > 0)]))
     bad = c.design_check("growth", name, statement, g_units, alpha, word, exact=False, what=f" ({len(t)} trials)")
@@ -70,6 +73,10 @@ def growth(
     means = {f"{factor}={lv}": float(np.nanmean(t.where(**{factor: lv}).values(metric))) for lv in levels}
     m_lo, m_hi = means[f"{factor}={levels[0]}"], means[f"{factor}={levels[-1]}"]
     g = r["clusters"]
+    fl = c.t_floor(g)
+    if r["p"] < fl.floor:
+        r["note"] = (r["note"] + "; " if r["note"] else "") + f"t p {r['p']:.2g} raised to the sign-flip floor 2^-{g}"
+        r["p"] = fl.floor
     delta = below - r["slope"]
     power = power_units(delta / (r["se"] * math.sqrt(g)), g, alpha, "t") if r["se"] > 0 else None
     v = Verdict(
@@ -81,11 +88,11 @@ def growth(
                  "growth": 100.0 * (m_hi / m_lo - 1.0) if m_lo else None, "clusters": g, "unit_word": word,
                  "se": r["se"], "dropped": r["dropped"], "within": list(within), "scope": dict(where),
                  "incomplete": incomplete, "power_basis": f"at the observed slope, {g} {word}s, alpha {alpha:g}",
-                 **({"note": r["note"]} if r["note"] else {}),
+                 **({"note": r["note"]} if r["note"] else {}), **c.floor_details(fl, word),
                  "power_spec": {"design": "paired", "test": "t", "n": g,
                                 "d": delta / (r["se"] * math.sqrt(g)) if r["se"] > 0 else None}},
     )
-    return c.finish(v)
+    return c.undecidable(v) if fl.floor >= alpha else c.finish(v)
 
 
 def ratio(
@@ -98,6 +105,7 @@ def ratio(
     at_most: float | None = None,
     by: str = "model",
     alpha: float = 0.05,
+    paper_ratio: float | None = None,
     unit: str = "task",
     pair_by: Sequence[str] | None = None,
     name: str | None = None,
@@ -111,10 +119,14 @@ def ratio(
     protocol: a closed model that also ran 256-agent teams is compared with the open model's
     256-agent teams only), cells averaged, and the ratio of the matched means tested by the
     delta method on the log ratio with unit-clustered variance and t(G - 1); with both bounds,
-    the larger one-sided p. The CI is exp of the same t interval of the log ratio.
+    the larger one-sided p. The CI is exp of the same t interval of the log ratio; the p is
+    never below the sign-flip floor 2**-G. State margins as declared bounds (non-inferiority,
+    "at most 1.2x"), not the paper's point estimate as the null; `paper_ratio` (the paper's
+    figure) adds a second statement: is it inside the 95% interval (`details["compatible"]`)?
     """
     if at_least is None and at_most is None:
         raise ValueError("ratio() needs at_least=... and/or at_most=...")
+    alpha = check_alpha(alpha, "ratio(alpha=...)")
     ln, ld = c.label(num), c.label(den)
     scope = f" ({c.scope_text(where)})" if where else ""
     bounds = (([f">= {_f(at_least)}"] if at_least is not None else [])
@@ -127,6 +139,7 @@ def ratio(
     for arm_t, ft in ((tn, fn), (td, fd)):
         if not len(arm_t):
             return c.missing("ratio", name, statement, {**ft, **where}, alpha=alpha)
+        c.check_values(arm_t.values(metric), metric)
     ufield = c.unit_field(unit)
     word = c.unit_word(ufield)
     fields = c.pair_fields(t, exclude=[by, *fn, *fd], pair_by=pair_by, unit=ufield)
@@ -152,6 +165,8 @@ def ratio(
             res = log_ratio_units(sn, sd, cells, thr, alt)
             ps.append(res["p"])
     assert res is not None
+    fl = c.t_floor(g)
+    p_ratio = max(max(ps), fl.floor)
     est = res["ratio"]
     se = res["se_log"]
     d_pow = None
@@ -165,16 +180,17 @@ def ratio(
         + (f", {dropped} unmatched trials not used" if dropped else "") + ")",
         means={ln: float(sn.sum() / cells.sum()), ld: float(sd.sum() / cells.sum())}, estimate_name="ratio",
         estimate=est, ci=res["ci"], ci_method=f"t interval of the log ratio ({g - 1} df)",
-        effect_name="log ratio", effect=math.log(est) if est > 0 else None, p=max(ps), alpha=alpha,
+        effect_name="log ratio", effect=math.log(est) if est > 0 else None, p=p_ratio, alpha=alpha,
         power=power_units(d_pow, g, alpha, "t") if d_pow is not None else None,
         details={"num_label": ln, "den_label": ld, "metric": metric, "by": by, "at_least": at_least,
                  "at_most": at_most, "clusters": g, "unit_word": word, "se_log": se, "scope": dict(where),
                  "incomplete": incomplete, "dropped_unshared": dropped, "match_on": fields,
                  "cells": int(common.size), **({"note": res["note"]} if res["note"] else {}),
                  "power_basis": f"at the observed ratio, {g} {word}s, alpha {alpha:g}",
-                 "power_spec": {"design": "paired", "test": "t", "d": d_pow, "n": g}},
+                 "power_spec": {"design": "paired", "test": "t", "d": d_pow, "n": g},
+                 **c.floor_details(fl, word), **c.compatibility(paper_ratio, res["ci"], f"{_f(paper_ratio)}x")},
     )
-    return c.finish(v)
+    return c.undecidable(v) if fl.floor >= alpha else c.finish(v)
 
 
 _ROLE_METRICS = ("unique_roles", "roles")
@@ -188,6 +204,7 @@ def count(
     within: tuple[float, float] | None = None,
     agg: str | None = None,
     alpha: float = 0.05,
+    paper_value: float | None = None,
     unit: str = "task",
     name: str | None = None,
     n_boot: int = stats.DEFAULT_BOOT,
@@ -204,7 +221,13 @@ def count(
     `within=(lo, hi)` (agg "mean" only) states an interval instead of a floor: the mean per
     unit lies inside it, shown by two one-sided t tests on the unit means (both must reject;
     p is the larger), e.g. "about 45% abstain" as a declared interval around 0.45.
+
+    agg "mean" tests the mean of the unit means by exact sign flips up to 16 units and t above
+    (never below the sign-flip floor). `paper_value` (the paper's figure) adds a second
+    statement: is it inside the 95% interval (`details["compatible"]`)? Descriptive aggregates
+    have no interval, so their compatibility is not judged.
     """
+    alpha = check_alpha(alpha, "count(alpha=...)")
     agg = agg or ("distinct" if metric in _ROLE_METRICS else "mean")
     if (at_least is None) == (within is None):
         raise ValueError("count() needs exactly one of at_least=... or within=(lo, hi)")
@@ -232,6 +255,7 @@ def count(
                                "within": list(within) if within is not None else None,
                                "scope": dict(where), "incomplete": incomplete, "clusters": n_units, "unit_word": word}
     if agg != "mean":
+        details.update(c.compatibility(paper_value, None, _f(paper_value)))
         if agg == "distinct" and metric in _ROLE_METRICS:
             roles: set[str] = set()
             for r in t:
@@ -249,6 +273,7 @@ def count(
     cm = t.cell_means([ufield], metric, ufield)
     if not cm.keys.size:
         return c.skip_v("count", name, statement, alpha=alpha, reason=f"no {metric!r} values in this run")
+    c.check_values(t.values(metric), metric)
     g = int(cm.keys.size)
     bad = c.design_check("count", name, statement, g, alpha, word, exact=False,
                          what=f" ({int(cm.counts.sum())} trials)")
@@ -257,21 +282,31 @@ def count(
     mean = float(np.mean(cm.means))
     sd = float(np.std(cm.means, ddof=1))
     if within is not None:
-        lo_r, hi_r = t_units(cm.means, "greater", popmean=within[0]), t_units(cm.means, "less", popmean=within[1])
-        res = lo_r if lo_r.p >= hi_r.p else hi_r  # the same t interval of the unit means either way
+        lo_r = location_test(cm.means, within[0], alpha, "mean")
+        hi_r = location_test(-cm.means, -within[1], alpha, "mean")
+        res = lo_r if lo_r.p >= hi_r.p else hi_r
+        p_count, fl = max(lo_r.p, hi_r.p), (lo_r if lo_r.floor >= hi_r.floor else hi_r)
+        decision = (lo_r.bound[0], -hi_r.bound[0]) if lo_r.bound and hi_r.bound else None
         details.update(p_lower=lo_r.p, p_upper=hi_r.p)
         d_pow = min(mean - within[0], within[1] - mean) / sd if sd > 0 else None
+        tname = f"two one-sided tests ({lo_r.name}) on {g} {word} means"
+        note = "; ".join(x for x in (lo_r.note, hi_r.note) if x)
     else:
-        res = t_units(cm.means, "greater", popmean=float(at_least or 0.0))
+        res = location_test(cm.means, float(at_least or 0.0), alpha, "mean")
+        p_count, fl, decision = res.p, res, res.bound
         d_pow = (mean - float(at_least or 0.0)) / sd if sd > 0 else None
-    details.update(clusters=g, power_basis=f"at the observed mean, {g} {word}s, alpha {alpha:g}",
-                   power_spec={"design": "paired", "test": "t", "d": d_pow, "n": g},
-                   **({"note": res.note} if res.note else {}))
-    v = Verdict(name=name, kind="count", statement=statement,
-                test=(f"two one-sided t tests on {g} {word} means ({g - 1} df)" if within is not None
-                      else f"one-sided t on {g} {word} means ({g - 1} df)"), n=g,
+        tname = f"one-sided {res.name} on {g} {word} means"
+        note = res.note
+    details.update(clusters=g, power_basis=f"at the observed mean, {g} {word}s, {res.name}, alpha {alpha:g}",
+                   power_spec={"design": "paired", "test": "mean", "d": d_pow, "n": g}, decision_ci=decision,
+                   decision_level=1 - 2 * alpha, **c.floor_details(fl, word),
+                   **c.compatibility(paper_value, lo_r.ci if within is not None else res.ci, _f(paper_value)),
+                   **({"note": note} if note else {}))
+    ci = lo_r.ci if within is not None else res.ci
+    v = Verdict(name=name, kind="count", statement=statement, test=tname, n=g,
                 unit=f"{word}s ({int(cm.counts.sum())} trials)",
-                estimate_name=labels[agg], estimate=mean, ci=res.ci, ci_method=f"t interval ({g - 1} df)",
-                p=res.p, alpha=alpha, power=power_units(d_pow, g, alpha, "t") if d_pow is not None else None,
+                estimate_name=labels[agg], estimate=mean, ci=ci,
+                ci_method="t interval" if res.name.startswith("t test") else "sign-flip interval (inverted test)",
+                p=p_count, alpha=alpha, power=power_units(d_pow, g, alpha, "mean") if d_pow is not None else None,
                 details=details)
-    return c.finish(v)
+    return c.undecidable(v) if fl.floor >= alpha else c.finish(v)

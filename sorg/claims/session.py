@@ -1,8 +1,5 @@
-"""The session: Holm across claims (one family per alpha level) and planning.
-
-Why one family per alpha: Holm controls the family-wise error at the alpha its members are
-compared with; mixing claims at 0.0001 and 0.05 in one family controls it only at the
-largest. So claims that share an alpha form a family, and each family holds its own alpha.
+"""The session: Holm across all declared claims (one family, each against its own alpha),
+reachability, and planning.
 
 Plans count units (tasks): the claims test unit means, so the number of tasks is what power
 depends on (trials per task shrink within-task noise but never add units). They use the
@@ -18,31 +15,52 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sorg import stats
-from sorg.claims._common import decide
+from sorg.claims._common import decide, undecidable
 from sorg.claims.verdict import Verdict
 from sorg.power import power_tost_exact, power_units, units_for_power, units_for_tost
 
 
 def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
-    """Holm-adjust p-values within each alpha level's family and decide pass/fail.
+    """Holm-adjust the p-values of all declared claims as ONE family and decide pass/fail,
+    each adjusted p against its own alpha.
 
-    Skipped claims are left alone; descriptive claims (no p) keep their criteria decision and
-    join no family. Returns new verdicts in the same order; idempotent.
+    Why one family: families keyed by the alpha value let ten null claims at 0.0500..0.0491
+    each hold their own 5% (familywise error 40%). Holm over all claims, each compared with its
+    own alpha, keeps the familywise error at most the largest alpha (the first true null to
+    fall needs p below alpha_i / m0).
+
+    Reachability first (Tarone's idea): a claim whose Holm-adjusted p cannot fall below its
+    alpha even if every claim reached its test's floor (the smallest attainable p after ties)
+    is "undecidable" (passed None, power 0, no plan) and leaves the family, which cannot make a
+    false rejection; the check repeats until no claim leaves. Skipped claims are left alone;
+    descriptive claims (no p) keep their criteria decision and join no family. Returns new
+    verdicts in the same order; idempotent.
     """
     out = list(verdicts)
     for i, v in enumerate(out):
         if not isinstance(v, Verdict):
             raise TypeError(f"finalize: item {i} is a {type(v).__name__}, not a Verdict (did the claim return it?)")
-    families: dict[float, list[int]] = {}
-    for i, v in enumerate(out):
-        if not v.skip_reason and v.p is not None:
-            families.setdefault(float(v.alpha), []).append(i)
-    for idx in families.values():
+    idx = [i for i, v in enumerate(out) if not v.skip_reason and v.p is not None]
+    while idx:
+        floors = [float(out[i].details.get("p_floor", 0.0)) for i in idx]
+        best = stats.holm(floors)
+        cut = [(i, f, b) for i, f, b in zip(idx, floors, best) if b >= out[i].alpha]
+        if not cut:
+            break
+        for i, f, b in cut:
+            v = out[i]
+            a_eff = v.alpha * f / b if b > 0 else v.alpha
+            out[i] = undecidable(v, a_eff, (b, len(idx)) if b > f else None)
+        idx = [i for i in idx if not out[i].skip_reason]
+    if idx:
         adj = stats.holm([out[i].p for i in idx])  # type: ignore[misc]
+        names = [out[i].name for i in idx]
         for i, p_adj in zip(idx, adj):
             v = out[i]
+            fam = _family_power(v, len(idx))
+            det = {**(fam.pop("details", None) or v.details), "holm_family": names}
             out[i] = dataclasses.replace(v, p_holm=p_adj, n_family=len(idx), passed=decide(v, p_adj),
-                                         **_family_power(v, len(idx)))
+                                         details=det, **fam)
     return _descriptive(out)
 
 
@@ -98,7 +116,7 @@ class Plan:
 
 
 def required_n(design: str, *, alpha: float, effect: float | None = None, power: float = 0.8,
-               test: str = "wilcoxon", sd: float | None = None, margin: float | None = None,
+               test: str = "mean", sd: float | None = None, margin: float | None = None,
                n_family: int = 1) -> int | None:
     """Units needed for `power` at `alpha / n_family`, before any data exist.
 
@@ -126,6 +144,9 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
     Works on a skipped verdict when the claim declared its expected effect. n_needed is None
     when the effect is zero, in the wrong direction, or unknown.
     """
+    if verdict.outcome == "undecidable":  # no power, no plan built on one: the reason says what it needs
+        return Plan(verdict.name, "none", verdict.details.get("unit_word", "task") + "s", 0,
+                    None, None, None, verdict.alpha, power, "", verdict.skip_reason)
     spec = dict(verdict.details.get("power_spec") or {})
     m = n_family if n_family is not None else max(verdict.n_family, 1)
     alpha = verdict.alpha / max(m, 1)
@@ -140,7 +161,7 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
     word = verdict.details.get("unit_word", "task") + "s"
     if design in ("paired", "two_sample"):
         d = effect if effect is not None else spec.get("d")
-        need = required_n(design, alpha=alpha, effect=d, power=power, test=spec.get("test", "wilcoxon"))
+        need = required_n(design, alpha=alpha, effect=d, power=power, test=spec.get("test", "mean"))
         unit = word if design == "paired" else "trials per group"
     elif design == "tost":
         sd, margin = spec.get("sd"), spec.get("margin")

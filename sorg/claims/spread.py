@@ -18,10 +18,12 @@ import numpy as np
 
 from sorg import stats
 from sorg.claims import _common as c
+from sorg.claims.compare import _relative
 from sorg.claims.verdict import Verdict, _f
-from sorg.inference import UnitResult, rounded, t_interval, wilcoxon_units
+from sorg.inference import rounded, t_interval, wilcoxon_units
 from sorg.power import power_units
 from sorg.results import Trials
+from sorg.stats.location import check_alpha, floor_p, location_test
 
 _TESTS = ("auto", "friedman", "kruskal")
 
@@ -64,6 +66,8 @@ def spread(
     contrast: tuple[Any, Any] | None = None,
     unit: str = "task",
     expected_d: float | None = None,
+    paper_rel_gap: float | None = None,
+    paper_d: float | None = None,
     name: str | None = None,
     n_boot: int = stats.DEFAULT_BOOT,
     seed: int = stats.DEFAULT_SEED,
@@ -78,9 +82,18 @@ def spread(
     "friedman" (blocked; needs >= 3 groups) or "kruskal" (unit means, unblocked).
     `contrast=(a, b)` declares the gap a - b in advance; without it best - worst is reported
     with a selection-adjusted (Bonferroni over all pairs) 95% interval.
+
+    With a declared contrast over shared units the claim decides on that contrast: the
+    one-sided mean difference a - b > 0 (exact sign flips up to 16 units, t above), the test
+    whose power it prints. Otherwise the omnibus test decides (its p never below the exact
+    Friedman floor (k!)**-(G - 1)) and no power is printed (no power model for it).
+    `paper_rel_gap` / `paper_d` (a replication: the paper's 44%, d 1.86) add a second
+    statement: are they inside the 95% intervals of the relative gap (Fieller) and of d
+    (`details["compatible"]`, a sentence in the message)?
     """
     if test not in _TESTS:
         raise ValueError(f"spread(test=...) must be one of {_TESTS}, got {test!r}")
+    alpha = check_alpha(alpha, "spread(alpha=...)")
     scope = f" ({c.scope_text(where)})" if where else ""
     statement = f"{metric} differs across {by}" + scope
     name = name or f"spread: {metric} across {by}{scope}"
@@ -90,6 +103,7 @@ def spread(
         return c.missing("spread", name, statement, dict(where), alpha=alpha, spec=spec)
     ufield = c.unit_field(unit)
     word = c.unit_word(ufield)
+    c.check_values(t.values(metric), metric)
     groups = _per_group(t, by, metric, ufield)
     if len(groups) < 2:
         return c.skip_v("spread", name, statement, alpha=alpha, spec=spec, reason=
@@ -112,7 +126,7 @@ def spread(
         cols = [rounded(groups[lab][1][np.searchsorted(groups[lab][0], common)]) for lab in labels]
         matrix = np.column_stack(cols)
         if k >= 3:
-            res: stats.TestResult | UnitResult = stats.friedman(matrix)
+            res: Any = stats.friedman(matrix)
             test_name = f"Friedman chi-square blocked by {word}"
             if math.isfinite(res.statistic):
                 extra["kendall_w"] = float(res.statistic / (matrix.shape[0] * (k - 1)))
@@ -162,17 +176,51 @@ def spread(
         crit.append(f"d >= {_f(min_d)}")
         met.append(math.isfinite(d) and d >= min_d)
     d_pow = expected_d if expected_d is not None else dz
-    power = power_units(d_pow, g, alpha, "t") if blocked and math.isfinite(d_pow) else None
+    power = None
+    floor: Any = None
+    power_basis = "no power model for the omnibus test"
+    if blocked and contrast is not None:
+        lres = location_test(xb - xw, 0.0, alpha, "mean")
+        res, floor = lres, lres
+        test_name = f"{lres.name} on the declared contrast {best} - {worst}, blocked by {word}"
+        ci, level, ci_label = lres.ci, 0.95, "95% CI"
+        power = power_units(d_pow, g, alpha, "mean") if math.isfinite(d_pow) else None
+        power_basis = f"contrast {best} vs {worst}, {lres.name} over {g} {word}s, alpha {alpha:g}"
+        extra["decision_ci"] = lres.bound
+    elif blocked and k >= 3:
+        nz = int(np.sum(np.ptp(matrix, axis=1) > 0))
+        floor = c.Floor(g, nz, floor_p("friedman", nz, groups=k), "friedman")
+        if res.p < floor.floor:
+            extra["note"] = f"chi-square p {res.p:.2g} raised to the exact Friedman floor (k!)^-(G - 1)"
+        res = stats.TestResult(res.name, res.statistic, max(res.p, floor.floor), res.n)
+    elif blocked:
+        nz2 = g - int(res.n_zero)
+        floor = c.Floor(g, nz2, min(1.0, 2 * floor_p("sign", nz2)), "sign")
+    rel_ci = _relative(xb, xw, g).get("relative_gain_ci") if blocked else None
+    d_ci = stats.d_ci(d, g, g) if math.isfinite(d) else None
+    comp: dict[str, Any] = {}
+    if paper_rel_gap is not None or paper_d is not None:
+        parts = [c.compatibility(paper_rel_gap, rel_ci, f"{100 * (paper_rel_gap or 0):+g}%"),
+                 c.compatibility(paper_d, d_ci, f"d {_f(paper_d)}")]
+        parts = [p for p in parts if p]
+        oks = [p["compatible"] for p in parts]
+        comp = {"paper_label": " and ".join(p["paper_label"] for p in parts),
+                "compatible": None if None in oks else all(oks),
+                "compatible_ci": parts[0]["compatible_ci"], "compatibility": parts,
+                "paper_value": parts[0]["paper_value"]}
     v = Verdict(
         name=name, kind="spread", statement=statement, test=test_name, n=g, unit=unit_name, means=means,
         estimate_name="gap", estimate=gap, ci=ci, ci_method=f"t interval over {word} means",
         effect_name=f"d({best} vs {worst}, {word} means)", effect=d if math.isfinite(d) else None,
         p=res.p, alpha=alpha, power=power, criteria=" and ".join(crit), criteria_met=all(met) if met else None,
         details={"by": by, "metric": metric, "best": best, "worst": worst, "rel_gap": rel, "n_groups": k,
-                 "clusters": g, "unit_word": word, "statistic": res.statistic, "scope": dict(where),
+                 "clusters": g, "unit_word": word, "statistic": getattr(res, "statistic", None), "scope": dict(where),
                  "incomplete": incomplete, "blocked": blocked, "gap_kind": gap_kind, "ci_label": ci_label,
                  "ci_level": level, "contrast": list(contrast) if contrast else None,
-                 "power_basis": f"contrast {best} vs {worst}, paired t over {g} {word}s, alpha {alpha:g}",
-                 "power_spec": {"design": "paired", "test": "t", "d": d_pow, "n": g} if blocked else {}, **extra},
+                 "power_basis": power_basis, "rel_gap_ci": rel_ci, "d_ci": d_ci,
+                 "power_spec": {"design": "paired", "test": "mean", "d": d_pow, "n": g} if power is not None else {},
+                 **(c.floor_details(floor, word, k) if floor is not None else {}), **comp, **extra},
     )
+    if floor is not None and floor.floor >= alpha:
+        return c.undecidable(v)
     return c.finish(v)

@@ -71,6 +71,7 @@ class Verdict:
     criteria: str = ""
     passed: bool | None = None
     skip_reason: str = ""
+    outcome: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -199,7 +200,28 @@ def _decision(v: Verdict) -> str:
     if v.criteria:
         parts.append(f"{v.criteria}? {'yes' if v.criteria_met else 'no'}")
     verdict = "PASSED" if v.passed else "FAILED"
-    return "; ".join(parts) + f" -> {verdict}"
+    rep = replication_sentence(v)
+    return "; ".join(parts) + f" -> {verdict}" + (f"; {rep}" if rep else "")
+
+
+def replication_sentence(v: Verdict) -> str:
+    """The second statement of a claim stated with the paper's figure: significance (the
+    claim's own test at its alpha, after Holm) and whether the 95% interval holds the figure."""
+    d = v.details
+    if "paper_label" not in d or v.p is None:
+        return ""
+    used = v.p_holm if v.p_holm is not None else v.p
+    lab, comp, ci = d["paper_label"], d.get("compatible"), d.get("compatible_ci")
+    where = f"95% CI {_ci(ci, True)}" if ci is not None else "no interval"
+    if used < v.alpha:
+        if comp is True:
+            return f"replicated: significant, compatible with {lab}"
+        if comp is False:
+            return f"significant, not compatible with {lab} ({where})"
+        return f"significant; compatibility with {lab} not judged ({where})"
+    if comp is None:
+        return "not significant"
+    return f"not significant ({where} {'contains' if comp else 'excludes'} {lab})"
 
 
 def _tail(v: Verdict) -> str:

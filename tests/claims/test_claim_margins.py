@@ -74,7 +74,7 @@ def test_within_shows_a_mean_inside_the_declared_interval() -> None:
     inside = _abstaining(list(0.45 + rng.normal(0, 0.03, 12)))
     v = claims.count(inside, "abstention_rate", within=(0.35, 0.55))
     assert v.passed is True and "within [0.35, 0.55]" in v.statement
-    assert "two one-sided t tests" in v.test and v.details["p_lower"] < 0.05 and v.details["p_upper"] < 0.05
+    assert "two one-sided tests" in v.test and v.details["p_lower"] < 0.05 and v.details["p_upper"] < 0.05
     low = _abstaining(list(0.2 + rng.normal(0, 0.03, 12)))
     assert claims.count(low, "abstention_rate", within=(0.35, 0.55)).passed is False
     high = _abstaining(list(0.7 + rng.normal(0, 0.03, 12)))

@@ -13,6 +13,7 @@ from scipy import stats as st
 from sorg import claims, inference, power
 from sorg.claims.verdict import _ci
 from sorg.results import Trials
+from sorg.stats.location import location_test
 from tests.fakes.sorg_synth import make_record
 
 
@@ -35,15 +36,17 @@ def test_beats_tests_task_means_not_pairs() -> None:
     v = claims.beats(_paired(data), "A", "B")
     task_means = [np.mean(np.round(np.asarray(d) + 0.5, 15) - 0.5) for d in data.values()]
     assert v.n == 6 and v.details["n_pairs"] == 42 and v.unit.startswith("tasks (42 task x seed pairs")
-    assert v.p == pytest.approx(inference.wilcoxon_units(task_means).p, abs=1e-9)
+    assert v.p == pytest.approx(location_test(task_means).p, abs=1e-9)
+    assert v.estimate == pytest.approx(np.mean(task_means)) and v.test.startswith("exact sign-flip test of the mean")
 
 
 def test_four_tasks_cannot_pass_at_alpha_001_and_say_how_many_are_needed() -> None:
     data = {f"t{i}": [0.3] * 7 for i in range(4)}  # 28 pairs, all far positive
     v = claims.beats(_paired(data), "A", "B", alpha=0.001)
-    assert v.passed is None and v.p is None
-    assert "design cannot reach alpha 0.001: 4 tasks (28 pairs, 0 unmatched trials; observed mean difference per task +0.3, 4 of 4 positive)" in v.skip_reason
-    assert "smallest attainable p of the exact test is 0.0625; needs at least 10 tasks" in v.skip_reason
+    assert v.passed is None and v.outcome == "undecidable" and v.power == 0
+    assert v.skip_reason.startswith("cannot be decided with this design: needs 10 non-zero tasks, has 4")
+    assert "smallest attainable p 0.0625 is not below alpha 0.001" in v.skip_reason
+    assert claims.plan(v).n_needed is None  # no plan built on a power the design cannot have
     assert inference.units_needed(0.001) == 10 and inference.units_needed(0.05) == 5
 
 
@@ -74,11 +77,13 @@ def test_equivalence_prints_the_interval_it_decides_with() -> None:
 
 def test_identical_differences_give_the_sign_flip_p_not_zero() -> None:
     two = _paired({"t0": [0.5], "t1": [0.5]})
+    v = claims.finalize([claims.beats(two, "A", "B", test="t", alpha=0.3)])[0]
+    assert v.p == 0.25 and v.passed is True and "exact sign-flip p" in v.message
     v = claims.finalize([claims.beats(two, "A", "B", test="t", alpha=0.001)])[0]
-    assert v.p == 0.25 and v.passed is False and "exact sign-flip p" in v.message
+    assert v.p == 0.25 and v.passed is None and v.outcome == "undecidable"
     eq = claims.equivalent(Trials([make_record(task_id=f"t{i}", n_agents=n) for i in range(2) for n in (4, 256)]),
                            margin=0.1)
-    assert eq.p == 0.25 and eq.passed is False
+    assert eq.p == 0.25 and eq.passed is None and eq.outcome == "undecidable"
 
 
 def test_one_task_of_equal_scores_proves_nothing() -> None:
@@ -93,7 +98,7 @@ def test_count_ratio_and_slope_with_no_spread_across_tasks() -> None:
             for i in range(5) for s in range(2) for n in (4, 16)]
     t = Trials(recs)
     c = claims.count(t, "abstention_rate", at_least=0.0)
-    assert c.p == 2.0**-5 and "no CI (5 tasks)" in c.message
+    assert c.p == 2.0**-5 and c.passed is True and "no CI (5 tasks)" in c.message  # 2^-5 > 2.5%: no 95% bound
     g = claims.growth(t, metric="cost_usd", below=1.5)  # a perfect slope of 1 in every task
     assert g.estimate == pytest.approx(1.0) and g.p == 2.0**-5 and g.ci is None
     r = inference.log_ratio_units(np.full(5, 2.0), np.full(5, 1.0), np.ones(5), 1.5)
@@ -144,10 +149,14 @@ def test_signed_rank_exact_matches_scipy_without_ties() -> None:
 
 
 def test_power_is_zero_where_the_exact_test_cannot_reach_alpha() -> None:
-    assert power.power_units(2.887, 3, 0.05, "wilcoxon") == 0.0
-    assert power.power_units(2.887, 3, 0.05, "t") > 0.5
+    for test in ("wilcoxon", "t", "mean", "permutation"):  # no t-based power beyond the 2^-G floor either
+        assert power.power_units(2.887, 3, 0.05, test) == 0.0
+    assert power.power_units(2.887, 5, 0.05, "t") > 0.5
     data = {f"t{i}": [0.1 + 0.01 * i] for i in range(4)}
-    v = claims.beats(_paired(data), "A", "B", alpha=0.001, expected_d=2)
+    v = claims.beats(_paired(data), "A", "B", alpha=0.001, expected_d=2, test="wilcoxon")
+    assert v.outcome == "undecidable"
+    v = claims.beats(_paired({f"t{i}": [0.1 + 0.01 * i] for i in range(12)}), "A", "B", alpha=0.001, expected_d=2,
+                     test="wilcoxon")
     p = claims.plan(v, n_family=7)
     assert p.n_needed >= 13 and inference.min_p(p.n_needed) < 0.001 / 7  # 12 could never pass
     assert power.power_wilcoxon_exact(2, p.n_needed, 0.001 / 7) >= 0.8
@@ -227,14 +236,42 @@ def test_spread_declared_contrast_and_selection_adjusted_interval() -> None:
     assert (dec.ci[1] - dec.ci[0]) < (sel.ci[1] - sel.ci[0]) * 1.5
 
 
-def test_holm_families_are_per_alpha() -> None:
+def test_holm_is_one_family_over_all_claims_each_against_its_own_alpha() -> None:
     vs = [claims.Verdict(name=f"c{i}", kind="generic", p=p, alpha=a)
-          for i, (p, a) in enumerate([(0.01, 0.05), (0.02, 0.05), (0.00005, 0.0001), (0.0004, 0.001)])]
+          for i, (p, a) in enumerate([(0.01, 0.05), (0.02, 0.05), (0.00001, 0.0001), (0.0002, 0.001)])]
     out = claims.finalize(vs)
-    assert [v.n_family for v in out] == [2, 2, 1, 1]
-    assert out[0].p_holm == pytest.approx(0.02) and out[2].p_holm == pytest.approx(0.00005)
+    assert [v.n_family for v in out] == [4, 4, 4, 4]
+    assert [v.p_holm for v in out] == pytest.approx([0.02, 0.02, 0.00004, 0.0006])
     assert all(v.passed for v in out)
-    assert "across 2 claims at alpha 0.05" in out[0].message
+    assert "across 4 claims at alpha 0.05" in out[0].message
+    assert out[0].details["holm_family"] == ["c0", "c1", "c2", "c3"]
+
+
+def test_mixed_alpha_null_family_keeps_the_familywise_error() -> None:
+    """Ten null claims at alphas 0.0500..0.0491: per-alpha families gave each its own 5%
+    (familywise 40%); one family keeps it at most the largest alpha."""
+    rng = np.random.default_rng(3)
+    alphas = [0.05 - 0.0001 * i for i in range(10)]
+    reps = 4000
+    any_pass = 0
+    for _ in range(reps):
+        vs = [claims.Verdict(name=f"c{i}", kind="generic", p=float(p), alpha=a)
+              for i, (p, a) in enumerate(zip(rng.uniform(size=10), alphas))]
+        any_pass += any(v.passed for v in claims.finalize(vs))
+    assert any_pass / reps <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / reps)
+
+
+def test_holm_reachability_makes_a_claim_undecidable() -> None:
+    """Two claims at 1e-4 whose tests cannot go below 2^-14: alone each could pass, together
+    Holm needs 2 x 2^-14 < 1e-4, which no data can give: both are undecidable, with power 0."""
+    vs = [claims.Verdict(name=f"c{i}", kind="generic", p=2.0**-14, alpha=1e-4,
+                         details={"p_floor": 2.0**-14, "floor_kind": "sign", "nonzero_units": 14, "zero_units": 0})
+          for i in range(2)]
+    assert claims.finalize(vs[:1])[0].passed is True
+    out = claims.finalize(vs)
+    assert all(v.outcome == "undecidable" and v.passed is None and v.power == 0 for v in out)
+    assert "needs 15 non-zero tasks, has 14" in out[0].skip_reason and "0.000122 after Holm across 2 claims, is not below alpha 0.0001" in out[0].skip_reason
+    assert claims.finalize(out) == out
 
 
 def test_permutation_test_matches_enumeration() -> None:
@@ -262,5 +299,5 @@ def test_finalize_recomputes_power_at_the_holm_alpha(make_study) -> None:
     alone = claims.beats(make_study, "A", "B")
     fam = claims.finalize([alone, claims.beats(make_study, "B", "A"), claims.beats(make_study, "A", "B", test="t")])
     assert "alpha 0.05/3 (Holm)" in fam[0].message
-    assert fam[0].power == pytest.approx(power.power_units(fam[0].details["power_spec"]["d"], 8, 0.05 / 3, "wilcoxon"))
+    assert fam[0].power == pytest.approx(power.power_units(fam[0].details["power_spec"]["d"], 8, 0.05 / 3, "mean"))
     assert claims.finalize(fam) == fam  # idempotent
