@@ -31,6 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from sorg import options
 
     sweep.RUN_MODELS[:] = options.resolve(config).models
+    if sweep.simulated_run():
+        sweep.size_for_simulation()
     for key in _OPTIONS:
         raw = config.getoption(f"--study-{key}-models") or config.getini(f"study_{key}_models") or ""
         sweep.MODEL_ROLES[key] = [m.strip() for m in str(raw).split(",") if m.strip()]

@@ -18,6 +18,9 @@ PILOT_ALPHA = 0.0001
 #: The "44% spread": best over worst protocol, minus one (0.724 / 0.503 = 1.439).
 PILOT_SPREAD = round(PILOT_Q["sequential"] / PILOT_Q["shared"] - 1.0, 2)
 
+#: The pilot's ranking gain: Coordinator over the mean of Broadcast and Shared (0.640 / 0.5065 = 1.26).
+PILOT_RANKING_GAIN = round(PILOT_Q["coordinator"] / ((PILOT_Q["broadcast"] + PILOT_Q["shared"]) / 2) - 1.0, 2)
+
 #: Table IV, L3 and N=16: Sequential vs Coordinator per model (Q).
 TABLE_IV = {"claude": (0.875, 0.767), "deepseek": (0.829, 0.738), "glm-5": (0.800, 0.713)}
 #: The headline: Sequential beats Coordinator by 14% relative (Claude's 0.875 / 0.767 = 1.141).

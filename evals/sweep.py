@@ -76,26 +76,39 @@ class Chunk:
         return pytest.mark.sorg(**kw)
 
 
-def _streams(name: str, protocols: list[str], size: int, seeds: tuple[int, ...]) -> Chunk:
-    return Chunk(name, "streams", tuple(protocols), (size,), (1, 2, 3, 4), TASKS_PER_LEVEL, STREAM_LENGTH, seeds)
-
-
 def _scaling(name: str, sizes: tuple[int, ...], tasks: int = SCALING_TASKS) -> Chunk:
     return Chunk(name, "scaling", tuple(SCALING_PROTOCOLS), sizes, (1,), tasks, 1, (0,))
 
 
-#: Every chunk, in the order they are recorded (cheapest evidence for the most claims first). The
-#: protocol sweep is cut by seed: each seed is a complete replicate of every stream, so a sweep
-#: recorded up to any seed is a balanced design the claims can judge.
-CHUNKS: dict[str, Chunk] = {c.name: c for c in (
-    *(_streams(f"core-n4-s{s}", PAPER_AND_CONTROLS, 4, (s,)) for s in range(SEEDS)),
-    *(_streams(f"core-n8-s{s}", PAPER_AND_CONTROLS, 8, (s,)) for s in range(SEEDS)),
-    _scaling("scale-4-16", (4, 8, 16)),
-    _scaling("scale-32", (32,)),
-    _scaling("scale-64", (64,)),
-    _scaling("scale-256", (256,), tasks=1),
-    _streams("bio-n4", BIO, 4, tuple(range(SEEDS))),
-)}
+def _chunks(per_level: int, scaling_tasks: int, tasks_256: int) -> dict[str, Chunk]:
+    """Every chunk, in the order they are recorded (cheapest evidence for the most claims first). The
+    protocol sweep is cut by seed: each seed is a complete replicate of every stream, so a sweep
+    recorded up to any seed is a balanced design the claims can judge."""
+    def streams(name: str, protocols: list[str], size: int, seeds: tuple[int, ...]) -> Chunk:
+        return Chunk(name, "streams", tuple(protocols), (size,), (1, 2, 3, 4), per_level, STREAM_LENGTH, seeds)
+    return {c.name: c for c in (
+        *(streams(f"core-n4-s{s}", PAPER_AND_CONTROLS, 4, (s,)) for s in range(SEEDS)),
+        *(streams(f"core-n8-s{s}", PAPER_AND_CONTROLS, 8, (s,)) for s in range(SEEDS)),
+        _scaling("scale-4-16", (4, 8, 16), scaling_tasks),
+        _scaling("scale-32", (32,), scaling_tasks),
+        _scaling("scale-64", (64,), scaling_tasks),
+        _scaling("scale-256", (256,), tasks=tasks_256),
+        streams("bio-n4", BIO, 4, tuple(range(SEEDS))),
+    )}
+
+
+#: The recorded study's chunks (the committed cassettes hold exactly these cells).
+CHUNKS: dict[str, Chunk] = _chunks(TASKS_PER_LEVEL, SCALING_TASKS, 1)
+#: A simulated world needs no recording, so its sweep is sized so every claim can be decided
+#: (exact tests need 5+ tasks at alpha 0.05; the pilot's 1e-4, after Holm over the claims,
+#: needs about 20): 6 tasks per level in the protocol sweep, 8 level-1 tasks at every team size.
+SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS = 6, 8
+
+
+def size_for_simulation() -> None:
+    """Declare the simulated study's chunks (`SIM_*`) in place of the recorded ones."""
+    CHUNKS.clear()
+    CHUNKS.update(_chunks(SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS, SIM_SCALING_TASKS))
 
 
 def recorded(path: Path = RECORDED_FILE) -> dict[str, dict]:

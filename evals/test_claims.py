@@ -1,4 +1,4 @@
-"""The paper's claims (docs/STUDY.md), at the paper's thresholds, judged once every trial ran.
+"""The paper's claims (docs/STUDY.md), stated so that the paper itself would pass them.
 
 Each threshold is derived from `paper.py` (the paper's figures, in one place), each claim names
 its quality (`QUALITY`: the paper's judge Q; `COVERAGE`: the deterministic score length cannot
@@ -7,16 +7,23 @@ buy), and each declares the trials it is about through `protocol_sweep` / `scali
 a claim sees (tests/evals/test_claim_scope.py checks it). A claim whose trials lie in chunks
 not yet recorded is skipped naming them (`sweep.missing`).
 
-The trials here are SmolLM2-135M's, a model far below the study's, judged by itself (records
-and report flag every judgement as self-judged). Where it does not bear a claim out, the claim
-is `xfail(strict=True)` with the measured figures in the reason, so CI guards the finding both
-ways. No threshold is loosened to make a claim pass.
+How a replication is stated: the paper's own null at the paper's alpha (A beats B: effect > 0,
+p < 0.001), and, as a second statement beside it, whether the estimate is compatible with the
+paper's figure (its 95% interval contains it): "replicated: significant, compatible with +14%".
+A ratio or share is a non-inferiority test with a declared margin (`TOKEN_MARGIN`,
+`OPEN_SHARE_MARGIN`, `PRICE_MARGIN`), never the paper's point estimate as the null: a world in
+which the paper is exactly right must pass (`pytest evals/ --sorg-models=sim/paper` shows it does,
+and `sim/null` that no effect claim passes where there is no effect; docs/SIM.md).
+
+The committed trials are SmolLM2-135M's, a model far below the study's, judged by itself.
+Where it does not bear a claim out, the claim is `xfail(strict=True)` on runs of that model only
+(`sweep.on_recorded_model`), with the measured figures in the reason, so CI guards the finding
+both ways. No threshold is loosened to make a claim pass.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from sorg import claims
 
@@ -30,15 +37,26 @@ COVERAGE = "quality.coverage"
 #: Equivalence margin on Q: a tenth of Q's range [0.25, 1]. Why: below the paper's 14% protocol
 #: effect (0.10 on Q), so an effect of the size the paper cares about cannot hide inside it.
 MARGIN = round((paper.Q_RANGE[1] - paper.Q_RANGE[0]) / 10, 3)
+#: Non-inferiority margins, declared (not the paper's point estimates): tokens per agent from 8 to
+#: 64 agents grow by less than a quarter (the paper: +11.8%); an open model keeps at least 90% of
+#: a closed model's quality (the paper: 95%); it is at least ten times cheaper (the paper: 24x).
+TOKEN_MARGIN = 1.25
+OPEN_SHARE_MARGIN = 0.90
+PRICE_MARGIN = 10.0
+#: "Shallow": a deference graph whose longest chain is above 0 (a hierarchy formed) and at most 2 links.
+HIERARCHY_BAND = (0.0, 2.0)
+#: The pilot ranking's alpha: its own statement has none (see test_pilot_ranking).
+RANKING_ALPHA = 0.05
 #: The declared interval around the paper's "about 45%" abstention at 256 agents.
 ABSTENTION_BAND = (paper.ABSTENTION_256 - 0.10, paper.ABSTENTION_256 + 0.10)
 #: The protocols in which agents choose their own role or abstain (the coordinator assigns).
 SELF_ORGANISED = ["sequential", "broadcast", "shared"]
-#: The unit of the claims at 256 agents. Why not the task, as elsewhere: a 256-agent trial costs
-#: half an hour to two hours live here, so the sweep has one task at 256 (sweep.SCALING_SIZES,
-#: chunk scale-256), and one task is no sample of tasks. Those claims are judged over the
-#: protocols on that task instead, and say so. Declared before the chunk was recorded.
-AT_256_UNIT = "protocol"
+#: The unit of the claims at 256 agents: the task, as everywhere. An earlier reading judged them
+#: over the four protocols on the one recorded 256-agent task; with exact tests four units can
+#: never reach alpha 0.05 (the smallest p is 2^-4), so that design could decide nothing. The
+#: recorded sweep (one task at 256) now reads "cannot be decided with this design"; a sweep with
+#: five or more tasks at 256 (the simulated study has eight) decides them.
+AT_256_UNIT = "task"
 
 
 def protocol_sweep(trials, protocols, sizes=sweep.PROTOCOL_SIZES):
@@ -65,54 +83,59 @@ CORE_SWEEP = "sweep of 2026-12-02: 16 tasks x 3 seeds, 4 and 8 agents"
 #: The same for the claims at 256 agents (chunks scale-64 and scale-256).
 SCALE_256 = "scaling sweep of 2026-12-02: task cur-l1-01, seed 0, 64 and 256 agents"
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): judge Q sequential 0.606 vs '
     'coordinator 0.612, relative gain -1.0% (95% CI -3.5%..+1.7%), 66 of 96 pairs tie; exact Wilcoxon of '
-    'sequential - 1.14 x coordinator p=1: the self-judge gives near-constant Q (0.625 on most answers)'))
+    'sequential - 1.14 x coordinator p=1: the self-judge gives near-constant Q (0.625 on most answers)')
 @claims.claim
 def test_sequential_beats_coordinator(trials):
     """Paper (Table IV): Sequential beats Coordinator by 14% in Q (0.875 vs 0.767), p < 0.001.
 
-    Over the protocol sweep at 4 and 8 agents, paired by task, seed and team size: one-sided
-    exact Wilcoxon on per-task differences sequential - 1.14 x coordinator.
+    Over the protocol sweep at 4 and 8 agents, paired by task, seed and team size: the paper's
+    null (sequential - coordinator <= 0) at the paper's alpha, and beside it whether the relative
+    gain's interval contains the paper's +14%.
     """
     return claims.beats(protocol_sweep(trials, ["sequential", "coordinator"]), "sequential", "coordinator",
-                        metric=QUALITY, min_rel_effect=paper.SEQ_OVER_COORD, alpha=paper.SEQ_OVER_COORD_ALPHA)
+                        metric=QUALITY, alpha=paper.SEQ_OVER_COORD_ALPHA, paper_rel_effect=paper.SEQ_OVER_COORD)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): Q broadcast 0.613, coordinator '
     '0.612, sequential 0.606, shared 0.598; sequential - shared +0.008 (+1.3%, 95% CI -0.012..+0.028), '
-    'd 0.36; Friedman p=0.39: far from 44%, d 1.86, p < 0.0001'))
+    'd 0.36; Friedman p=0.39: far from 44%, d 1.86, p < 0.0001')
 @claims.claim
 def test_pilot_spread(trials):
     """Paper (Table III): between the best (Sequential 0.724) and worst (Shared 0.503) of the four
     protocols Q differs by 44%, Cohen's d = 1.86, p < 0.0001.
 
-    The contrast is declared in advance (sequential vs shared); Friedman across the four,
-    blocked by task, over the protocol sweep.
+    The contrast is declared in advance (sequential vs shared) and decided at the paper's alpha;
+    beside it, whether the relative gap and d are compatible with the paper's 44% and 1.86.
     """
     return claims.spread(protocol_sweep(trials, sweep.PAPER), by="protocol", metric=QUALITY,
-                         contrast=("sequential", "shared"), min_rel_gap=paper.PILOT_SPREAD, min_d=paper.PILOT_D,
-                         alpha=paper.PILOT_ALPHA)
+                         contrast=("sequential", "shared"), alpha=paper.PILOT_ALPHA,
+                         paper_rel_gap=paper.PILOT_SPREAD, paper_d=paper.PILOT_D)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): coordinator 0.612 vs broadcast '
-    'and shared 0.605 (+0.007, 95% CI -0.013..+0.026), exact Wilcoxon p=0.29 (Holm 0.57), not < 0.0001'))
+    'and shared 0.605 (+0.007, 95% CI -0.013..+0.026), exact Wilcoxon p=0.29 (Holm 0.57), not < 0.0001')
 @claims.claim
 def test_pilot_ranking(trials):
     """Paper (Table III): Coordinator (0.640) ranks above Broadcast (0.510) and Shared (0.503),
-    the rest of the pilot's order Sequential > Coordinator > Broadcast, Shared; p < 0.0001."""
+    the rest of the pilot's order Sequential > Coordinator > Broadcast, Shared.
+
+    Its alpha is its own statement's: the paper states the order with no test of its own (the
+    p < 0.0001 belongs to the spread), so the ranking is judged at the conventional 0.05."""
     return claims.beats(protocol_sweep(trials, ["coordinator", "broadcast", "shared"]), "coordinator",
-                        ["broadcast", "shared"], metric=QUALITY, alpha=paper.PILOT_ALPHA)
+                        ["broadcast", "shared"], metric=QUALITY, alpha=RANKING_ALPHA,
+                        paper_rel_effect=paper.PILOT_RANKING_GAIN)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M (scaling sweep of 2026-12-02: 3 level-1 tasks, seed 0, 8 and 64 agents): tokens per agent '
     '454 at 8 vs 800 at 64, ratio 1.76 (95% CI 1.49..2.08), far above 1.118. Coordinator (0.75x) and shared '
     '(0.95x) stay flat; broadcast (2.28x) and sequential (2.46x) grow, as each agent reads more teammates\' '
-    'work until the context budget (2,048 tokens) caps it'))
+    'work until the context budget (2,048 tokens) caps it')
 @claims.claim
 def test_tokens_8_to_64(trials):
     """Paper (Tables V, VI): tokens grow from 3,164 to 3,537 (+11.8%) from 8 to 64 agents.
@@ -120,43 +143,43 @@ def test_tokens_8_to_64(trials):
     Unit: tokens per agent (prompt + completion over the team's members), per trial. Why it
     matches the paper: a per-task total could not stay near 3,500 tokens with 64 agents each
     reading the mission; per agent is the reading under which both figures are possible, and it
-    is what a context budget bounds. Ratio 64 / 8, matched by task and protocol, at most 1.118.
+    is what a context budget bounds. Ratio 64 / 8, matched by task and protocol: non-inferiority
+    at the declared margin TOKEN_MARGIN, and whether it is compatible with the paper's 1.118.
     """
     skip = _need("scaling", sweep.SCALING_PROTOCOLS, [8, 64])
     return skip or claims.ratio(scaling_sweep(trials, [8, 64]), num=64, den=8, by="n_agents",
-                                metric="tokens_per_agent", at_most=1.0 + paper.TOKEN_GROWTH_8_TO_64)
+                                metric="tokens_per_agent", at_most=TOKEN_MARGIN,
+                                paper_ratio=1.0 + paper.TOKEN_GROWTH_8_TO_64)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M judged by itself (' + SCALE_256 + '): Q at 64 -> 256 coordinator 0.625 -> 0.5, '
     'broadcast 0.5625 -> 0.5, sequential and shared 0.625 -> 0.625; mean difference -0.047 (95% CI '
     '-0.142..+0.048, 90% CI -0.117..+0.024), TOST p=0.21 over 4 protocols: not shown within +-0.075 '
-    '(power 0.06; about 12 protocols, or tasks, would give 80%)'))
+    '(power 0.06; about 12 protocols, or tasks, would give 80%)')
 @claims.claim
 def test_quality_holds_64_to_256(trials):
     """Paper (Tables V, VI): Q about 0.96 from 64 to 256 agents, "no degradation" (Kruskal-Wallis
     p = 0.61). Stated as equivalence: Q at 256 within +-MARGIN of Q at 64 (TOST, alpha 0.05).
 
-    The unit is the protocol (AT_256_UNIT): the 256-agent sweep has one task, so this claim
-    generalises over the four protocols on that task, not over tasks."""
+    The unit is the task (AT_256_UNIT), the four protocols' differences averaged within it."""
     skip = _need("scaling", sweep.SCALING_PROTOCOLS, [64, 256])
     return skip or claims.equivalent(scaling_sweep(trials, [64, 256]), factor="n_agents", low=64, high=256,
                                      margin=MARGIN, metric=QUALITY, alpha=0.05, unit=AT_256_UNIT)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M (' + SCALE_256 + '): abstention at 256 agents broadcast 0.617, shared 0.496, sequential '
     '0.078 (84% of sequential replies do not parse once the earlier work fills the 2,048-token context); '
     'mean 0.397 (95% CI -0.31..1.10) over 3 protocols, two one-sided t p=0.40: inside 0.35..0.55 '
-    'but far from shown'))
+    'but far from shown')
 @claims.claim
 def test_abstention_at_256(trials):
     """Paper: about 45% of agents abstain at 256 agents. Declared interval 0.35..0.55 for the
-    mean abstention rate per protocol (AT_256_UNIT: one task at 256 agents), in the protocols
-    where agents may abstain."""
+    mean abstention rate per task (AT_256_UNIT), over the protocols where agents may abstain."""
     skip = _need("scaling", SELF_ORGANISED, [256])
     return skip or claims.count(scaling_sweep(trials, [256], SELF_ORGANISED), metric="abstention_rate",
-                                within=ABSTENTION_BAND, unit=AT_256_UNIT)
+                                within=ABSTENTION_BAND, unit=AT_256_UNIT, paper_value=paper.ABSTENTION_256)
 
 
 @claims.claim
@@ -182,15 +205,16 @@ def test_agents_abstain(trials):
     return claims.count(protocol_sweep(trials, ["sequential"]), metric="abstention_rate", at_least=0.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M (' + CORE_SWEEP + '): RSI is defined on 16 of 96 shared/sequential '
     'stream pairs (the agents mostly abstain or give no role); shared 0.136 vs sequential 0 over 11 tasks '
     '(95% CI -0.021..+0.293, d_z 0.58), exact Wilcoxon p=0.125 (Holm 0.75): the right direction, too few '
-    'defined pairs for alpha 0.05 (power 0.20; 37 tasks would give 80%)'))
+    'defined pairs for alpha 0.05 (power 0.20; 37 tasks would give 80%)')
 @claims.claim
 def test_shared_memory_stabilises_roles(trials):
-    """Paper: the Role Stability Index (RSI) measures how an agent's role holds across tasks;
-    Shared is the protocol that shows agents their role history. Claim: RSI is higher in Shared
+    """sorg's hypothesis, not the paper's: the paper defines the Role Stability Index (RSI), how an
+    agent's role holds across tasks, and Shared is the protocol that shows agents their role
+    history, but the paper states no comparison. Claim: RSI is higher in Shared
     than in Sequential (same streams, no memory), paired by task, seed and team size, alpha 0.05.
     RSI is defined only where an agent took a role on two consecutive tasks."""
     t = protocol_sweep(trials, ["shared", "sequential"])
@@ -202,10 +226,10 @@ def test_shared_memory_stabilises_roles(trials):
     return claims.beats(t, "shared", "sequential", metric="rsi")
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): fixed roles 0.594 vs free-form '
     '(sequential) 0.606 (-0.012, 95% CI -0.034..+0.009), 62 of 95 pairs tie; p=0.84: the self-judge '
-    'cannot tell them apart'))
+    'cannot tell them apart')
 @claims.claim
 def test_weak_model_prefers_fixed_roles(trials):
     """Paper (capability threshold): below a threshold the effect reverses: GLM-5 scores 0.574
@@ -219,15 +243,37 @@ def test_weak_model_prefers_fixed_roles(trials):
 
 
 @claims.claim
-def test_strong_model_prefers_free_roles(trials):
-    """Paper (capability threshold): above it, free-form roles win: Claude 0.594 vs 0.574 fixed.
-    On every model of the run not named weak, Sequential beats fixed roles in Q, alpha 0.05."""
+def test_capability_threshold(trials):
+    """Paper (capability threshold): free-form roles win above a capability threshold (Claude 0.594
+    vs 0.574 fixed) and lose below it (GLM-5 0.519 vs 0.574). Tested as what it is, an interaction:
+    (fixed - free) on the weak models minus (fixed - free) on the others is above zero, paired by
+    task, alpha 0.05 (free-form = Sequential)."""
+    weak = [m for m in sweep.MODEL_ROLES["weak"] if m in trials.models]
     strong = [m for m in trials.models if m not in sweep.MODEL_ROLES["weak"]]
-    if not strong:
-        return claims.skip(f"every model in this run is named weak ({trials.models}); add a stronger one with "
-                           "--sorg-models and leave it out of --study-weak-models")
-    return claims.beats(protocol_sweep(trials, ["sequential", "fixed_roles"]), "sequential", "fixed_roles",
-                        metric=QUALITY, model=strong)
+    if not weak or not strong:
+        return claims.skip(f"needs a weak and a stronger model in the run (weak: {weak or 'none'}, others: "
+                           f"{strong or 'none'}; name them with --sorg-models and --study-weak-models)")
+    return claims.interaction(protocol_sweep(trials, ["fixed_roles", "sequential"]), factor="model",
+                              levels=(weak, strong), by="protocol", a="fixed_roles", b="sequential", metric=QUALITY)
+
+
+@claims.claim
+def test_shallow_hierarchies_emerge(trials):
+    """Paper: hierarchies emerge without being imposed, and stay shallow. Where agents see each
+    other's work and nothing imposes a reporting line (Sequential, Broadcast), the mean depth of
+    the `defers_to` graph per task lies inside the declared interval (0, 2]: someone defers to
+    someone (depth above 0), and chains stay at most two links long (two one-sided t tests)."""
+    return claims.count(protocol_sweep(trials, ["sequential", "broadcast"]), metric="hierarchy_depth",
+                        within=HIERARCHY_BAND)
+
+
+@claims.claim
+def test_cost_sublinear_to_256(trials):
+    """Paper (Tables V, VI): the cost of a task grows far slower than the team (tokens +11.8% for 8x
+    the agents). Claim: over the scaling sweep (4 to 256 agents), the log-log slope of a task's cost
+    on team size is below 1, sub-linear (one-sided t, task-clustered)."""
+    skip = _need("scaling", sweep.SCALING_PROTOCOLS, sweep.SCALING_SIZES)
+    return skip or claims.growth(scaling_sweep(trials), factor="n_agents", metric="cost_usd", below=1.0)
 
 
 def _open_closed(trials) -> tuple[list[str], list[str]] | claims.Verdict:
@@ -243,28 +289,30 @@ def _open_closed(trials) -> tuple[list[str], list[str]] | claims.Verdict:
 @claims.claim
 def test_open_quality_share(trials):
     """Paper (Table VIII): an open model reaches 95% of a closed model's Q. Ratio open / closed
-    of Q, matched by task, seed, protocol and team size, at least 0.95."""
+    of Q, matched by task, seed, protocol and team size: non-inferiority at the declared margin
+    OPEN_SHARE_MARGIN, and whether it is compatible with the paper's 0.95."""
     oc = _open_closed(trials)
     if isinstance(oc, claims.Verdict):
         return oc
     return claims.ratio(protocol_sweep(trials, sweep.PAPER), num=oc[0], den=oc[1], by="model", metric=QUALITY,
-                        at_least=paper.OPEN_QUALITY_SHARE)
+                        at_least=OPEN_SHARE_MARGIN, paper_ratio=paper.OPEN_QUALITY_SHARE)
 
 
 @claims.claim
 def test_open_price_factor(trials):
-    """Paper (Table VIII): ... at about 24x lower price. Cost ratio closed / open at least 24."""
+    """Paper (Table VIII): ... at about 24x lower price. Cost ratio closed / open at least
+    PRICE_MARGIN (declared), and whether it is compatible with the paper's 24."""
     oc = _open_closed(trials)
     if isinstance(oc, claims.Verdict):
         return oc
     return claims.ratio(protocol_sweep(trials, sweep.PAPER), num=oc[1], den=oc[0], by="model", metric="cost_usd",
-                        at_least=paper.OPEN_PRICE_FACTOR)
+                        at_least=PRICE_MARGIN, paper_ratio=paper.OPEN_PRICE_FACTOR)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@sweep.on_recorded_model(
     "SmolLM2-135M (" + CORE_SWEEP + "): the coordinator's answers cover more of the "
     "checklist than sequential's (coverage 0.205 vs 0.121, difference -0.084, 95% CI -0.127..-0.040, "
-    "d_z -1.03): the reverse of the study's headline, as the capability threshold predicts for a weak model"))
+    "d_z -1.03): the reverse of the study's headline, as the capability threshold predicts for a weak model")
 @claims.claim
 def test_coverage_sequential_vs_coordinator(trials):
     """The headline contrast on the deterministic score (ours): does Sequential's answer cover

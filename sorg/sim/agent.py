@@ -111,6 +111,9 @@ def agent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng
         links = [rng.randrange(max(n, 1)) for _ in range(rng.randint(0, 2))]
         return _reply(rng.choice(COIN_ROLES), text, rng.random() < 0.5 and not imposed and not assigned,
                       links[:1], links[1:])
+    if world.blind:
+        return _reply(role_of(els[0], rng) if els else "worker", blind_text(world, model, task, turn),
+                      not imposed and not assigned and _sits_out(world, len(els), n, rng))
     if assigned:  # an imposed assignment (coordinator, hierarchical): write that part
         sub = assigned.group(1).strip().lower()
         el = next((e for e in els if e.description.lower() == sub), None) or (rng.choice(els) if els else None)
@@ -139,7 +142,7 @@ def agent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng
         elif not sees_work and els:
             # Nothing of the others' work is visible: choose blind, and sit out in proportion
             # to how much larger the team is than the work (redundancy the agent can infer).
-            if rng.random() < (1.0 - world.error) * max(0.0, 1.0 - len(els) / max(n, 1)):
+            if _sits_out(world, len(els), n, rng):
                 return _reply(role or "", "", True)
             mine = rng.choice(els)
     if mine is None:  # everything it can see is attempted
@@ -156,13 +159,30 @@ def agent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng
                   builds, defers)
 
 
+def _sits_out(world: World, items_: int, n: int, rng: random.Random) -> bool:
+    """Blind redundancy: sit out in proportion to how much larger the team is than the work."""
+    return rng.random() < (1.0 - world.error) * max(0.0, 1.0 - items_ / max(n, 1))
+
+
+def blind_text(world: World, model: str, task: Task, turn: Turn) -> str:
+    """A blind agent's contribution: every item, each right or wrong by one draw per trial and
+    item that every agent of the trial shares. So the answer's coverage does not depend on what
+    the protocol showed anyone, on how many agents wrote, or on who: the null of no protocol and
+    no team-size effect, exactly, in distribution."""
+    c = world.capability_of(model, turn.protocol)
+    lines = []
+    for e in items.writable_elements(task):
+        draw = random.Random(f"{task.id}|{turn.protocol}|{turn.n_agents}|{turn.seed}|{model}|{e.id}")
+        lines.append(_write(task, e, draw, c))
+    return "\n".join(lines)
+
+
 def intent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng: random.Random) -> str:
     """Broadcast's first round: announce one item chosen blind, or sit out (as above)."""
     els = items.writable_elements(task)
     if world.coin:
         return _reply(rng.choice(COIN_ROLES), "I will help.", rng.random() < 0.5)
-    n = turn.n_agents
-    if not els or rng.random() < (1.0 - world.error) * max(0.0, 1.0 - len(els) / max(n, 1)):
+    if not els or _sits_out(world, len(els), turn.n_agents, rng):
         return _reply("", "", True)
     el = rng.choice(els)
     return _reply(role_of(el, rng), f"I will write {el.description}.", False)
@@ -193,5 +213,7 @@ def free_text(world: World, model: str, task: Task, turn: Turn, body: str, rng: 
             if s.startswith("- ") and s not in lines and not s.startswith("- agent"):
                 lines.append(s)
         return "\n".join(lines)
+    if world.blind:
+        return blind_text(world, model, task, turn)
     c = world.capability_of(model, turn.protocol)
     return "\n".join(_write(task, e, rng, c) for e in items.writable_elements(task))

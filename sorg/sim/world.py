@@ -15,9 +15,12 @@ The parameters (all optional; defaults in brackets):
   of a stream (only where the prompt shows it that memory); ``link`` [0.5] the chance it names
   the latest agent it was shown in ``builds_on``; ``defer`` [0.0] likewise for ``defers_to``;
   ``coin`` [false] abstention, roles and links are coin flips that ignore the prompt (the world
-  in which emergence is noise); ``reads_at_most`` [0] the prompt tokens an agent reports reading
-  (0: the whole prompt); ``abstain_reads`` [0] the prompt tokens an agent that sits out reports
-  reading (it stops once it has decided; 0: as any other turn).
+  in which emergence is noise); ``blind`` [false] every agent writes every item, each right or
+  wrong by one draw per trial and item that all its agents share, ignoring what it was shown and
+  any assignment (the world with no protocol or team-size effect on quality); ``reads_at_most``
+  [0] the prompt tokens an agent reports reading (0: the whole prompt); ``abstain_reads`` [0]
+  the prompt tokens an agent that sits out reports reading (it stops once it has decided; 0: as
+  any other turn).
 - ``[protocols.<name>]``: ``capability`` multiplies the agents' capability under that protocol.
 - ``[models.<name>]``: ``capability`` (replaces ``[agents]``'s), ``roles`` (a list of "open",
   "closed", "weak", "strong" the study's claims read), ``price_input`` / ``price_output`` (USD per
@@ -78,6 +81,7 @@ class World:
     link: float = 0.5
     defer: float = 0.0
     coin: bool = False
+    blind: bool = False
     reads_at_most: int = 0
     abstain_reads: int = 0
     protocols: Mapping[str, float] = field(default_factory=dict)
@@ -137,8 +141,8 @@ def parse_world(data: Mapping[str, Any], name: str, src: str) -> World:
     """A `World` from parsed TOML, every field checked (errors name the file and the field)."""
     _known(src, "the world", data, ("description", "truths", "agents", "protocols", "models", "judge"))
     ag = data.get("agents", {})
-    _known(src, "[agents]", ag, ("capability", "error", "abstain", "memory", "link", "defer", "coin", "reads_at_most",
-                                    "abstain_reads"))
+    _known(src, "[agents]", ag, ("capability", "error", "abstain", "memory", "link", "defer", "coin", "blind",
+                                 "reads_at_most", "abstain_reads"))
     protocols = {p: _num(src, f"[protocols.{p}] capability", t.get("capability", 1.0), 0.0, None)
                  for p, t in data.get("protocols", {}).items()}
     models: dict[str, SimModel] = {}
@@ -172,7 +176,8 @@ def parse_world(data: Mapping[str, Any], name: str, src: str) -> World:
         memory=_num(src, "[agents] memory", ag.get("memory", 0.0)),
         link=_num(src, "[agents] link", ag.get("link", 0.5)),
         defer=_num(src, "[agents] defer", ag.get("defer", 0.0)),
-        coin=bool(ag.get("coin", False)), reads_at_most=reads, abstain_reads=abstain_reads,
+        coin=bool(ag.get("coin", False)), blind=bool(ag.get("blind", False)),
+        reads_at_most=reads, abstain_reads=abstain_reads,
         protocols=protocols, models=models, judge=kind,
         judge_noise=_num(src, "[judge] noise", judge.get("noise", 0.35), 0.0, None),
         judge_scores=scores, source=src)

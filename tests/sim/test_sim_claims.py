@@ -25,7 +25,7 @@ def _protocol_trials(world: str):
 @cache
 def _scaling_trials(world: str):
     model = "sim/random/agent" if world == "random" else f"sim/{world}/closed"
-    return simulate([model], ["sequential", "shared"], [8, 64], [0], study_tasks(4, levels=(1,)),
+    return simulate([model], ["sequential", "shared"], [8, 64], [0], study_tasks(6, levels=(1,)),
                     streams=False)
 
 
