@@ -229,7 +229,7 @@ def test_spread_declared_contrast_and_selection_adjusted_interval() -> None:
             for i in range(8) for p in "abcd" for s in range(2)]
     t = Trials(recs)
     sel = claims.spread(t)
-    assert "Friedman chi-square blocked by task" in sel.test
+    assert "Friedman test (exact permutation distribution) blocked by task" in sel.test
     assert sel.details["ci_level"] == pytest.approx(1 - 0.05 / 6) and "Bonferroni over 6 contrasts" in sel.message
     dec = claims.spread(t, contrast=("a", "b"))
     assert dec.details["best"] == "a" and dec.details["ci_level"] == 0.95 and "declared contrast" in dec.message
