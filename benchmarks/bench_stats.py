@@ -164,12 +164,13 @@ def _shape_trials(shape: str, g: int, reps: int, seed: int, shift: float = 0.0) 
     for r in range(reps):
         d = _shape_diffs(shape, rng, g) + shift
         base = rng.uniform(0.4, 0.6, g)
+        noise = rng.normal(0, 0.05, g)
         for i in range(g):
             for model, scale in (("w", 1.0), ("s", 0.0)):  # interaction: the effect on w only
                 tid, m = f"t{i:03d}", f"r{r}{model}"
                 recs.append(_mk(tid, m, "A", base[i] + scale * d[i], scale * d[i]))
                 recs.append(_mk(tid, m, "B", base[i]))
-                recs.append(_mk(tid, m, "C", base[i] + 0.01 * (i % 3)))
+                recs.append(_mk(tid, m, "C", base[i] + float(noise[i])))  # a third arm, null too
     return Trials(recs)
 
 

@@ -160,6 +160,7 @@ def floor_details(res: Any, word: str, groups: int = 2) -> dict[str, Any]:
             "zero_units": res.n - res.nonzero, "floor_groups": groups, "unit_word": word}
 
 
+
 def units_to_reach(kind: str, alpha: float, zeros: int = 0, groups: int = 2, limit: int = 100_000) -> int | None:
     """Fewest non-zero units for which the test's floor is below alpha (None: never)."""
     from sorg.stats.location import floor_p

@@ -187,7 +187,8 @@ def beats(
         "paired": paired, "n_pairs": len(pairs), "unmatched": pairs.unmatched, "unmatched_a": pairs.unmatched_a,
         "unmatched_b": pairs.unmatched_b, "zero_units": res.n_zero, "power_basis": basis,
         "decision_ci": res.bound, "decision_level": 1 - 2 * alpha, "null": min_effect,
-        "power_spec": {"design": "paired", "test": test, "d": d_pow, "n": g,
+        "power_spec": {"design": "paired", "test": test, "d": d_pow, "n": g, "tie_share": res.n_zero / g,
+                       "declared": expected_d is not None, "d_lcb": _d_lower(d_margin, g),
                        "trials_per_unit": (pairs.trials_a + pairs.trials_b - pairs.unmatched) / g},
         "pair_means": {la: float(np.mean(pairs.a)), lb: float(np.mean(pairs.b))},
         **c.floor_details(res, word),
@@ -209,6 +210,13 @@ def beats(
     if res.floor >= alpha:
         return c.undecidable(v)
     return c.finish(v)
+
+
+def _d_lower(d: float, g: int, level: float = 0.8) -> float | None:
+    """One-sided `level` lower confidence bound of d_z (normal approximation), for plans."""
+    if g < 3 or not math.isfinite(d):
+        return None
+    return stats.dz_ci(d, g, 2 * level - 1)[0]
 
 
 def _ci_method(res: Any) -> str:

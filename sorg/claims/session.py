@@ -161,7 +161,20 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
     word = verdict.details.get("unit_word", "task") + "s"
     if design in ("paired", "two_sample"):
         d = effect if effect is not None else spec.get("d")
+        if effect is None and not spec.get("declared") and spec.get("d_lcb") is not None:
+            # a pilot's observed effect overstates the truth about half the time (plans from it
+            # deliver < 80% power in half the pilots): plan from its lower 80% confidence bound
+            d = spec["d_lcb"]
+            basis = f"lower 80% confidence bound of the observed effect (d_z {spec['d_lcb']:.3g})"
+            if not (d is not None and math.isfinite(d) and d > 0):
+                note = (note + "; " if note else "") + ("the observed effect's lower confidence bound is not "
+                                                        "above 0: declare expected_d to plan")
         need = required_n(design, alpha=alpha, effect=d, power=power, test=spec.get("test", "mean"))
+        ties = float(spec.get("tie_share") or 0.0)
+        if need is not None and 0 < ties < 1 and design == "paired":
+            # the exact tests count non-zero units only: plan for the observed share of ties
+            need = int(math.ceil(need / (1 - ties)))
+            note = (note + "; " if note else "") + f"counts {100 * ties:.0f}% of units tied, as observed"
         unit = word if design == "paired" else "trials per group"
     elif design == "tost":
         sd, margin = spec.get("sd"), spec.get("margin")

@@ -23,6 +23,7 @@ from sorg.claims.verdict import Verdict, _f
 from sorg.inference import rounded, t_interval, wilcoxon_units
 from sorg.power import power_units
 from sorg.results import Trials
+from sorg.stats.blocked import friedman_perm
 from sorg.stats.location import check_alpha, floor_p, location_test
 
 _TESTS = ("auto", "friedman", "kruskal")
@@ -86,7 +87,9 @@ def spread(
     With a declared contrast over shared units the claim decides on that contrast: the
     one-sided mean difference a - b > 0 (exact sign flips up to 16 units, t above), the test
     whose power it prints. Otherwise the omnibus test decides (its p never below the exact
-    Friedman floor (k!)**-(G - 1)) and no power is printed (no power model for it).
+    Friedman test by its exact permutation distribution where cheap, within-task permutations
+    above; its floor after tied tasks decides reachability) and no power is printed (no power
+    model for it).
     `paper_rel_gap` / `paper_d` (a replication: the paper's 44%, d 1.86) add a second
     statement: are they inside the 95% intervals of the relative gap (Fieller) and of d
     (`details["compatible"]`, a sentence in the message)?
@@ -126,8 +129,8 @@ def spread(
         cols = [rounded(groups[lab][1][np.searchsorted(groups[lab][0], common)]) for lab in labels]
         matrix = np.column_stack(cols)
         if k >= 3:
-            res: Any = stats.friedman(matrix)
-            test_name = f"Friedman chi-square blocked by {word}"
+            res: Any = friedman_perm(matrix)
+            test_name = f"{res.name} blocked by {word}"
             if math.isfinite(res.statistic):
                 extra["kendall_w"] = float(res.statistic / (matrix.shape[0] * (k - 1)))
         else:
@@ -188,11 +191,7 @@ def spread(
         power_basis = f"contrast {best} vs {worst}, {lres.name} over {g} {word}s, alpha {alpha:g}"
         extra["decision_ci"] = lres.bound
     elif blocked and k >= 3:
-        nz = int(np.sum(np.ptp(matrix, axis=1) > 0))
-        floor = c.Floor(g, nz, floor_p("friedman", nz, groups=k), "friedman")
-        if res.p < floor.floor:
-            extra["note"] = f"chi-square p {res.p:.2g} raised to the exact Friedman floor (k!)^-(G - 1)"
-        res = stats.TestResult(res.name, res.statistic, max(res.p, floor.floor), res.n)
+        floor = res  # the permutation distribution's own smallest p (after tied tasks)
     elif blocked:
         nz2 = g - int(res.n_zero)
         floor = c.Floor(g, nz2, min(1.0, 2 * floor_p("sign", nz2)), "sign")

@@ -93,7 +93,8 @@ def _count_data(rng, reps, g):  # mean abstention exactly 0.2 over tasks
 
 # kind -> (data builder, claim on replicate r, the true value the 95% CI should cover)
 KINDS: dict[str, tuple[Callable, Callable, float | None]] = {
-    "beats_wilcoxon": (_arms_data("AB"), lambda t, r: claims.beats(t, "A", "B", model=f"r{r}"), 0.0),
+    "beats": (_arms_data("AB"), lambda t, r: claims.beats(t, "A", "B", model=f"r{r}"), 0.0),
+    "beats_wilcoxon": (_arms_data("AB"), lambda t, r: claims.beats(t, "A", "B", test="wilcoxon", model=f"r{r}"), 0.0),
     "beats_t": (_arms_data("AB"), lambda t, r: claims.beats(t, "A", "B", test="t", model=f"r{r}"), 0.0),
     "equivalent": (_equiv_data, lambda t, r: claims.equivalent(t, margin=0.1, model=f"r{r}"), 0.1),
     "spread": (_arms_data("abc"), lambda t, r: claims.spread(t, model=f"r{r}"), 0.0),

@@ -229,7 +229,7 @@ def test_spread_declared_contrast_and_selection_adjusted_interval() -> None:
             for i in range(8) for p in "abcd" for s in range(2)]
     t = Trials(recs)
     sel = claims.spread(t)
-    assert "Friedman chi-square blocked by task" in sel.test
+    assert "Friedman test (exact permutation distribution) blocked by task" in sel.test
     assert sel.details["ci_level"] == pytest.approx(1 - 0.05 / 6) and "Bonferroni over 6 contrasts" in sel.message
     dec = claims.spread(t, contrast=("a", "b"))
     assert dec.details["best"] == "a" and dec.details["ci_level"] == 0.95 and "declared contrast" in dec.message
@@ -301,3 +301,18 @@ def test_finalize_recomputes_power_at_the_holm_alpha(make_study) -> None:
     assert "alpha 0.05/3 (Holm)" in fam[0].message
     assert fam[0].power == pytest.approx(power.power_units(fam[0].details["power_spec"]["d"], 8, 0.05 / 3, "mean"))
     assert claims.finalize(fam) == fam  # idempotent
+
+
+def test_plans_use_the_effects_lower_bound_and_the_observed_share_of_ties() -> None:
+    rng = np.random.default_rng(8)
+    diffs = list(rng.normal(0.08, 0.1, 12)) + [0.0] * 8  # 8 of 20 tasks tie
+    v = claims.beats(_paired({f"t{i:02d}": [x] for i, x in enumerate(diffs)}), "A", "B")
+    spec = v.details["power_spec"]
+    assert spec["tie_share"] == pytest.approx(0.4) and spec["d_lcb"] < spec["d"]
+    pl = claims.plan(v)
+    assert pl.basis.startswith("lower 80% confidence bound") and "40% of units tied" in pl.note
+    base = claims.required_n("paired", alpha=0.05, effect=spec["d_lcb"])
+    assert spec["d_lcb"] > 0 and pl.n_needed == math.ceil(base / 0.6)
+    declared = claims.plan(claims.beats(_paired({f"t{i:02d}": [x] for i, x in enumerate(diffs)}), "A", "B",
+                                        expected_d=0.5))
+    assert declared.basis == "declared expected effect"

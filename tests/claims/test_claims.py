@@ -10,7 +10,8 @@ import pytest
 
 from sorg import claims, stats  # noqa: E402
 from sorg.claims.verdict import _fp  # noqa: E402
-from sorg.results import Trials  # noqa: E402
+from sorg.results import Trials
+from sorg.stats.blocked import friedman_perm  # noqa: E402
 from tests.fakes.sorg_synth import make_record, synth
 
 N_BOOT = 400
@@ -130,8 +131,8 @@ def test_spread(study: Trials) -> None:
     # blocked by task: Friedman on the 16 x 3 matrix of task means
     cols = [[np.mean(study.where(protocol=p, task_id=t).values("quality.judge_q")) for t in study.distinct("task_id")]
             for p in ("sequential", "coordinator", "shared")]
-    assert v.p == pytest.approx(stats.friedman(np.column_stack(cols)).p)
-    assert "Friedman chi-square blocked by task across 3 groups" in v.message and "d >= 0.5? yes" in v.message
+    assert v.p == pytest.approx(friedman_perm(np.column_stack(cols)).p)
+    assert "Friedman test (exact permutation distribution) blocked by task across 3 groups" in v.message and "d >= 0.5? yes" in v.message
     assert "simultaneous CI (Bonferroni over 3 contrasts)" in v.message
     big = claims.spread(study, min_d=10.0, n_boot=N_BOOT)
     assert big.passed is False and "d >= 10? no" in big.message
@@ -353,7 +354,7 @@ def test_tiny_p_values_are_written_as_bounds(study: Trials) -> None:
 
 def test_spread_friedman_blocks_by_task(study: Trials) -> None:
     v = claims.spread(study, test="friedman", n_boot=N_BOOT)
-    assert v.test == "Friedman chi-square blocked by task" and v.passed is True
+    assert v.test == "Friedman test (exact permutation distribution) blocked by task" and v.passed is True
     assert v.n == 16 and v.unit == "tasks shared by all 3 groups (blocks)"
     assert 0 < v.details["kendall_w"] <= 1
     two = claims.spread(study, test="friedman", protocol=["sequential", "shared"])

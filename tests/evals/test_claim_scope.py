@@ -98,8 +98,12 @@ def test_every_claim_is_judged_on_a_full_synthetic_sweep() -> None:
     rng = np.random.default_rng(9)
     recs = _base() + syn.protocol_sweep(rng, PAPER_CTRL, model="fake/closed")
     out = {n: fn(Trials(recs)) for n, fn in _claims().items()}
-    skipped = {n: v.skip_reason for n, v in out.items() if v.skipped}
+    skipped = {n: v.skip_reason for n, v in out.items() if v.skipped and v.outcome != "undecidable"}
     assert not skipped, skipped
+    # judged, and declared undecidable: 3 scaling tasks (3 or 4 protocols at 256) cannot give a p
+    # below 2^-3 or 2^-4, both above 0.05
+    undecidable = {n for n, v in out.items() if v.outcome == "undecidable"}
+    assert undecidable <= {"test_tokens_8_to_64", "test_abstention_at_256", "test_quality_holds_64_to_256"}, undecidable
 
 
 def _verdict(name: str, records=None):
