@@ -243,6 +243,11 @@ class TrialStore:
     def seen(self, trial_id: str) -> bool:
         return self._seen is not None and trial_id in self._seen
 
+    def status(self, trial_id: str) -> str:
+        """The status of the record the store keeps for `trial_id` ("" when it holds none):
+        an ok record stays ok whatever a later attempt brought."""
+        return (self._seen or {}).get(trial_id, "")
+
     def append(self, record: Mapping[str, Any] | TrialRecord) -> bool:
         """Write one record (a TrialRecord or its dict) unless its trial id already has an ok
         record in the store; returns whether it was written. The line is flushed before

@@ -27,9 +27,12 @@ class _State:
     plan: _sweep.Plan | None = None  # set by collection (no xdist) or read from the workers' files
     plan_dir: str = ""  # xdist: where workers write their plans
     claim_items: dict[str, Any] = field(default_factory=dict)  # nodeid -> Item (no xdist)
-    finished: set[str] = field(default_factory=set)  # sweep tests that produced records
+    finished: set[str] = field(default_factory=set)  # sweep tests whose every trial is stored ok
+    cut: dict[str, str] = field(default_factory=dict)  # trial id -> status, of trials stored not ok here
     coverage: _sweep.Coverage | None = None
     verdict_rows: list[dict] = field(default_factory=list)
+    unselected_rows: list[dict] = field(default_factory=list)  # claims.json rows of claims not selected here
+    run_missing: bool = False  # --sorg-claims-only named a run that does not exist
     keep_failed: list[str] = field(default_factory=list)  # claims --lf must not forget
     report_paths: list[str] = field(default_factory=list)
     report_error: str = ""
