@@ -14,11 +14,13 @@ class SorgError(Exception):
 class CassetteMiss(SorgError):
     """A request has no recorded reply and the record mode forbids a live call.
 
-    `run_wide`: the model has no recording at all, so every trial of it misses (the plugin
-    reports such a fault once for the run).
+    `run_wide`: the model has no recording at all, or `cause` says why every trial misses
+    alike (a generation setting no recording has, prompts changed); the plugin reports such a
+    fault once for the run.
     """
 
     run_wide: bool = False
+    cause: str = ""
 
 
 class CassetteCorrupt(SorgError):

@@ -49,7 +49,7 @@ from sorg.model.cassette import CassetteStore
 from sorg.model.entry import completion_of, make_entry
 from sorg.model.identity import request_key
 from sorg.model.live import LOCAL_PREFIX, LiveCaller, run_sync
-from sorg.model.miss import miss_message
+from sorg.model.miss import miss_cause, miss_message
 from sorg.model.redact import redact_text, secret_values
 from sorg.model.types import Completion, RecordMode, Request
 
@@ -188,10 +188,12 @@ class ModelClient:
                 return completion_of(entry, "cassette", key, req.model)
             if self.record == "none" or (self.record == "once" and not store.may_record_once(
                     req.model, self.state_dir / f"once-{self._run_name()}.json")):
-                miss = CassetteMiss(miss_message(store, req, key))
-                # The model was never recorded: every trial of it misses; the plugin reports
-                # such a fault once for the run rather than once per trial.
-                miss.run_wide = not store.entries(req.model)
+                cause = miss_cause(store, req)
+                miss = CassetteMiss(miss_message(store, req, key, cause))
+                # The model was never recorded, or the request changed for every trial (a
+                # setting or the prompts): the plugin reports it once for the run, not per trial.
+                miss.run_wide = not store.entries(req.model) or bool(cause)
+                miss.cause = cause
                 raise miss
         if self.record not in _LIVE_FIRST:
             cache = self._disk_cache()

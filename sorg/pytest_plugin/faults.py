@@ -25,6 +25,8 @@ def classify(exc: BaseException) -> str:
 
     if isinstance(exc, CassetteCorrupt):
         return f"corrupt cassette: {str(exc).splitlines()[0]}"
+    if isinstance(exc, CassetteMiss) and getattr(exc, "run_wide", False) and getattr(exc, "cause", ""):
+        return f"changed request: {exc.cause}"
     if isinstance(exc, CassetteMiss) and getattr(exc, "run_wide", False):
         import re
 
