@@ -27,7 +27,7 @@ from typing import Any
 from sorg.model.cassette import CassetteStore
 from sorg.model.entry import last_message, short
 from sorg.model.identity import field_digests
-from sorg.model.redact import redact_text
+from sorg.model.redact import redact_text, secret_values
 from sorg.model.types import Request
 
 __all__ = ["miss_message", "miss_cause", "nearest", "MissIndex"]
@@ -128,7 +128,8 @@ def miss_message(store: CassetteStore, req: Request, key: str, cause: str = "") 
         "can be reached, then commit the cassette file "
         f"{store.path_for(req.model)}."
     )
-    return " ".join(lines)
+    # The message reaches the terminal and junit XML: a key inside a prompt or label is masked.
+    return redact_text(" ".join(lines), secret_values(req.params))
 
 
 def nearest(req: Request, entries: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
