@@ -22,7 +22,6 @@ from typing import Any
 from sorg.manifest import NODES_FILE, read_nodes, read_sweep, write_sweep
 from sorg.store import CLAIMS_FILE, TRIALS_FILE, encode, iter_records, resolve_run_dir
 
-
 #: Written first and removed last by `merge_runs`: a run directory holding it is half-merged
 #: (the merge was killed), and `--sorg-claims-only` refuses to judge it.
 MERGING_FILE = ".merging"

@@ -18,7 +18,6 @@ from sorg.model.cassette import CassetteStore
 from sorg.model.client import ModelClient
 from sorg.model.miss import index_of
 from sorg.pytest_plugin.faults import classify
-from tests.model.conftest import fake_backend  # noqa: F401  (fixture)
 from tests.model.helpers import make_request
 
 

@@ -16,7 +16,6 @@ from sorg.errors import CassetteMiss
 from sorg.model.client import ModelClient
 from sorg.model.redact import allow_param, clean_params, redact_text
 from sorg.model.types import Request
-from tests.model.conftest import fake_backend  # noqa: F401  (fixture)
 
 PARAM = "xk-unlisted-param-Vq93-secret"
 HEADER = "hdr-custom-token-Rr17-secret"
