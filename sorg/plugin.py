@@ -80,6 +80,10 @@ def pytest_configure(config: pytest.Config) -> None:
         _register_results_hooks(config)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _state(session.config).session = session
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: tell each worker where to write its collection plan."""
@@ -216,9 +220,17 @@ class _Gatherer:
         if not recs:
             return
         store = _store(self.config)
-        for rec in recs:
-            if store.append_line(rec["trial_id"], rec["line"], rec.get("status")):
-                st.trials_reported += 1
+        from sorg.errors import StoreWriteFailed
+
+        try:
+            for rec in recs:
+                if store.append_line(rec["trial_id"], rec["line"], rec.get("status")):
+                    st.trials_reported += 1
+        except StoreWriteFailed as exc:  # a full disk: one fault of the whole run, the run stops
+            st.faults.setdefault(f"the trial store cannot be written: {exc}", report.nodeid)
+            if st.session is not None:
+                st.session.shouldstop = f"sorg: {exc}"
+            return
         # A sweep test counts as finished only when the store holds an ok record of each of
         # its trials: a cell cut by the budget or an error is not judged data, so the sweep
         # stays partial (naming it) until a rerun with the run id completes it.

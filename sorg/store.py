@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from sorg.errors import StoreCorrupt
+from sorg.errors import StoreCorrupt, StoreWriteFailed
 from sorg.record import RECORD_VERSION, TrialRecord
 
 TRIALS_FILE = "trials.jsonl"
@@ -274,8 +274,14 @@ class TrialStore:
                 self.duplicates += 1
                 return False
             self.replaced.append((trial_id, old, status))
-        self._fh.write(line + "\n")
-        self._fh.flush()
+        good = self._fh.tell()
+        try:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+        except OSError as exc:  # a full disk: leave no half line behind, say it once, clearly
+            self._abandon(good)
+            raise StoreWriteFailed(f"{self.path}: trial {trial_id!r} could not be stored ({exc}); the records before "
+                                   f"it are whole. Free space and rerun with --sorg-run-id={self.run_id}") from None
         self._seen[trial_id] = status
         self.appended += 1
         self._dirty = True
@@ -285,6 +291,19 @@ class TrialStore:
             self._last_sync = now
             self._dirty = False
         return True
+
+    def _abandon(self, good: int) -> None:
+        """After a failed write: drop the buffered rest, cut the file back to `good` bytes."""
+        fh, self._fh = self._fh, None
+        try:
+            assert fh is not None
+            fh.close()  # may flush part of the buffer once more: cut below
+        except OSError:
+            pass
+        try:
+            os.truncate(self.path, good)
+        except OSError:
+            pass  # the next open repairs a torn last line
 
     def close(self) -> None:
         """Flush, fsync and close; compact the file when this session replaced records."""

@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 from sorg import progress
-from sorg.errors import CassetteMiss
+from sorg.errors import CassetteMiss, WriteFailed
+from sorg.model import unsaved
 from sorg.model.backends import RawReply, find_backend
 from sorg.model.cassette import CassetteStore
 from sorg.model.entry import completion_of, make_entry
@@ -248,22 +249,37 @@ class ModelClient:
                 raise
             latency = time.perf_counter() - t0
         cost = self._cost(req, raw, provider_model)
-        if self._budget is not None:
-            self._budget.add(cost)
         if meter is not None:
             meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
         entry = make_entry(req, key, raw, cost, latency)
+        failed = []  # a paid reply is kept even when the disk refuses a write (module `unsaved`)
+        for what, write in (("budget ledger", lambda: self._budget is not None and self._budget.add(cost)),
+                            ("cassette", lambda: self._record_entry(req, key, entry)),
+                            ("cache", lambda: self._cache_entry(key, entry))):
+            try:
+                write()
+            except OSError as exc:
+                failed.append(f"{what}: {exc}")
+        self._fresh.add(key)
+        if failed:
+            where = unsaved.keep(entry, self.state_dir)
+            raise WriteFailed(f"{req.model}{' for ' + req.label if req.label else ''}: the paid reply could not be "
+                              f"saved ({'; '.join(failed)}); it is kept in {where}. Free disk space and rerun "
+                              f"with the same --sorg-run-id (`sorg.model.unsaved.restore` puts kept replies back)")
+        return completion_of(entry, "live", key, req.model)
+
+    def _record_entry(self, req: Request, key: str, entry: dict[str, Any]) -> None:
         if self.cassettes is not None and self.record == "rewrite":
             self.cassettes.put_rewrite(entry, self._run_name())
             self._used(req.model, key)
         elif self.cassettes is not None and self.record != "none":
             self.cassettes.put(entry)
             self._used(req.model, key)
+
+    def _cache_entry(self, key: str, entry: dict[str, Any]) -> None:
         cache = self._disk_cache()
         if cache is not None:
             cache.set(key, entry)
-        self._fresh.add(key)
-        return completion_of(entry, "live", key, req.model)
 
     def _cost(self, req: Request, raw: RawReply, provider_model: str | None) -> float:
         """What the reply cost in USD: a price the project set (pyproject,

@@ -21,6 +21,7 @@ class _State:
     """Per-run plugin state, kept on `config.stash`."""
 
     opts: _opts.SorgOptions | None = None
+    session: Any = None  # the pytest session (the gatherer stops it on a fault of the whole run)
     store: Any = None
     nodes: Any = None  # manifest.NodeLog
     bank: Any = None
