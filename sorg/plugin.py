@@ -348,6 +348,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         st.nodes.close()
     if st.plan_dir:
         shutil.rmtree(st.plan_dir, ignore_errors=True)
+    if st.run_lock is not None:
+        st.run_lock.release()
+        st.run_lock = None
 
 
 # --------------------------------------------------------------------------- results side

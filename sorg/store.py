@@ -52,6 +52,27 @@ def _check_run_id(run_id: str) -> str:
     return run_id
 
 
+def run_lock(report_dir: str | os.PathLike[str], run_id: str) -> Any:
+    """Take the run's lock (`<report_dir>/.<run_id>.lock`) for this process, without waiting;
+    call `.release()` at the end of the run.
+
+    Why: one writer per run. Two runs with the same `--sorg-run-id` at once appended to one
+    trials.jsonl and one's end-of-run compaction replaced it under the other, losing trials it
+    had reported PASSED. The lock sits beside the run directory, so taking it creates nothing
+    inside a run that may never exist. Raises RunInUse when another process holds it."""
+    from sorg.errors import LockTimeout, RunInUse
+    from sorg.model.locks import acquire
+
+    rd = Path(report_dir)
+    rd.mkdir(parents=True, exist_ok=True)
+    path = rd / f".{_check_run_id(run_id)}.lock"
+    try:
+        return acquire(rd / run_id, lock_file=path, timeout=0)
+    except LockTimeout:
+        raise RunInUse(f"run {run_id!r} is in use by another sorg run (lock {path}): wait for it to finish, "
+                       f"or use another --sorg-run-id") from None
+
+
 def point_latest(report_dir: Path, run_dir: Path) -> Path:
     """Make `report_dir/latest` point at `run_dir`: a relative symlink, or, where symlinks
     cannot be made (some Windows set-ups, some mounted filesystems), a text file holding the

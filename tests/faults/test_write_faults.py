@@ -101,3 +101,18 @@ def test_a_full_disk_leaves_the_trial_store_whole(tmp_path):
     st.close()
     assert [ln[:20] for ln in (tmp_path / "r" / "trials.jsonl").read_text().splitlines()] == [
         '{"trial_id":"t1","st', '{"trial_id":"t3","st']
+
+
+def test_a_second_run_with_the_same_id_refuses_before_any_trial(project):
+    """Before: both ran; one's end-of-run compaction replaced trials.jsonl under the other and
+    1-2 trials reported PASSED had no ok record (3 of 3 tries)."""
+    from sorg.store import run_lock
+
+    held = run_lock(project.path / "reports", "busy")  # another run holds it
+    try:
+        r = project.run("--sorg-run-id=busy", "test_evals.py")
+        assert r.ret == 4 and "run 'busy' is in use by another sorg run" in r.stderr.str()
+        assert not (project.path / "reports" / "busy").exists()  # nothing ran, nothing written
+    finally:
+        held.release()
+    project.run("--sorg-run-id=busy", "test_evals.py").assert_outcomes(passed=26)
