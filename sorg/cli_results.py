@@ -13,11 +13,11 @@ from typing import Any
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    """Print what changed from run A to run B; exit 1 when a verdict flipped."""
+    """Print what changed from run A to run B; exit 1 when a verdict flipped or B lacks claims or cells."""
     from sorg.report.diff import diff_runs, render_md
 
     try:
-        d = diff_runs(args.run_a, args.run_b)
+        d = diff_runs(args.run_a, args.run_b, allow_missing=args.allow_missing)
     except FileNotFoundError as exc:
         print(f"sorg diff: {exc}", file=sys.stderr)
         return 2
@@ -56,10 +56,12 @@ def _cmd_cassettes(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add `diff` and `cassettes` to the `sorg` command's subparsers."""
     d = sub.add_parser("diff", help="what changed between two runs: flipped verdicts, moved estimates, cells, "
-                                    "versions, cassettes (exit 1 when a verdict flipped)")
+                                    "versions, cassettes (exit 1 when a verdict flipped or B lacks claims or cells)")
     d.add_argument("run_a", help="the base run (reports/<run-id>)")
     d.add_argument("run_b", help="the run to compare with it")
     d.add_argument("--format", choices=["md", "json"], default="md", help="what to print (default markdown)")
+    d.add_argument("--allow-missing", action="store_true",
+                   help="claims or cells that run B lacks do not fail the diff (a deliberate slice)")
     d.add_argument("--json-out", help="also write the JSON diff to this file")
     d.add_argument("--md-out", help="also write the markdown diff to this file (a pull-request comment)")
     d.set_defaults(fn=_cmd_diff)

@@ -14,11 +14,13 @@ class SorgError(Exception):
 class CassetteMiss(SorgError):
     """A request has no recorded reply and the record mode forbids a live call.
 
-    `run_wide`: the model has no recording at all, so every trial of it misses (the plugin
-    reports such a fault once for the run).
+    `run_wide`: the model has no recording at all, or `cause` says why every trial misses
+    alike (a generation setting no recording has, prompts changed); the plugin reports such a
+    fault once for the run.
     """
 
     run_wide: bool = False
+    cause: str = ""
 
 
 class CassetteCorrupt(SorgError):
@@ -33,6 +35,11 @@ class ModelError(SorgError):
     """A provider call failed after retries; carries the provider's own message."""
 
 
+class WriteFailed(ModelError):
+    """A paid reply could not be written (a full disk): the trial fails once, cleanly, as a
+    resumable error, and the reply is kept where the message says (`sorg.model.unsaved`)."""
+
+
 class LocalModelUnavailable(SorgError):
     """The embedded model was asked for but the `local` extra is not installed or failed."""
 
@@ -43,6 +50,14 @@ class TaskBankError(SorgError):
 
 class StoreCorrupt(SorgError):
     """A trial store (trials.jsonl) has a line that cannot be read; names file and line."""
+
+
+class StoreWriteFailed(SorgError, OSError):
+    """A trial record could not be written (a full disk); the store holds whole lines only."""
+
+
+class RunInUse(SorgError):
+    """Another process holds the run directory (two runs with the same --sorg-run-id at once)."""
 
 
 class LockTimeout(SorgError, TimeoutError):

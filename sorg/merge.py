@@ -22,6 +22,10 @@ from typing import Any
 from sorg.manifest import NODES_FILE, read_nodes, read_sweep, write_sweep
 from sorg.store import CLAIMS_FILE, TRIALS_FILE, encode, iter_records, resolve_run_dir
 
+#: Written first and removed last by `merge_runs`: a run directory holding it is half-merged
+#: (the merge was killed), and `--sorg-claims-only` refuses to judge it.
+MERGING_FILE = ".merging"
+
 
 class MergeRefused(ValueError):
     """The runs disagree on something that must be the same across one sweep."""
@@ -104,9 +108,12 @@ def merge_runs(report_dir: str | os.PathLike[str], out: str, runs: Iterable[str]
     if not dirs:
         raise MergeRefused("nothing to merge: name at least one run")
     out_dir = rd / out
-    if (out_dir / TRIALS_FILE).exists():
+    marker = out_dir / MERGING_FILE
+    if (out_dir / TRIALS_FILE).exists() and not marker.exists():  # a half-merged run may be merged again
         raise MergeRefused(f"{out_dir} already holds trials; merge into a new run id")
     _check_agree(dirs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("sorg merge in progress: " + " ".join(d.name for d in dirs) + "\n", encoding="utf-8")
     chosen: dict[str, dict[str, Any]] = {}
     replaced = 0
     with warnings.catch_warnings():
@@ -117,7 +124,6 @@ def merge_runs(report_dir: str | os.PathLike[str], out: str, runs: Iterable[str]
                 if prev is None or (prev.get("status") != "ok" and obj.get("status") == "ok"):
                     replaced += prev is not None
                     chosen[obj["trial_id"]] = obj
-    out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f".{TRIALS_FILE}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         for tid in sorted(chosen):  # deterministic whatever the order of the runs
@@ -132,5 +138,6 @@ def merge_runs(report_dir: str | os.PathLike[str], out: str, runs: Iterable[str]
     sweep = next((s for s in (read_sweep(d) for d in dirs) if s), None)
     if sweep:
         write_sweep(out_dir, sweep.get("declared", ()), sweep.get("claims", ()), merged_from=[d.name for d in dirs])
+    marker.unlink()
     return MergeResult(out_dir, len(chosen), replaced, len(nodes), len((sweep or {}).get("declared", ())),
                        [d.name for d in dirs])

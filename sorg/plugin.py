@@ -80,6 +80,10 @@ def pytest_configure(config: pytest.Config) -> None:
         _register_results_hooks(config)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _state(session.config).session = session
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: tell each worker where to write its collection plan."""
@@ -153,7 +157,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     st = _state(config)
     plan = _sweep.Plan(declared=declared, selected=[it.nodeid for it in items if _sweep.is_sweep_item(it)],
                        claims=[claim_entry(it, it.nodeid in chosen) for it in all_claims], shard=o.shard,
-                       narrowed=bool(st.slice_ids))
+                       narrowed=bool(st.slice_ids), filtered=_sweep.collection_filter(config))
     items[:] = [it for it in items if not _sweep.is_claim_item(it)]
     if _is_worker(config):
         plan_dir = config.workerinput.get(_sweep.PLAN_DIR_KEY)  # type: ignore[attr-defined]
@@ -216,9 +220,24 @@ class _Gatherer:
         if not recs:
             return
         store = _store(self.config)
-        for rec in recs:
-            if store.append_line(rec["trial_id"], rec["line"], rec.get("status")):
-                st.trials_reported += 1
+        from sorg.errors import StoreWriteFailed
+
+        try:
+            for rec in recs:
+                if store.append_line(rec["trial_id"], rec["line"], rec.get("status")):
+                    st.trials_reported += 1
+        except StoreWriteFailed as exc:  # a full disk: one fault of the whole run, the run stops
+            st.faults.setdefault(f"the trial store cannot be written: {exc}", report.nodeid)
+            if st.session is not None:
+                st.session.shouldstop = f"sorg: {exc}"
+            return
+        # A sweep test counts as finished only when the store holds an ok record of each of
+        # its trials: a cell cut by the budget or an error is not judged data, so the sweep
+        # stays partial (naming it) until a rerun with the run id completes it.
+        cut = {tid: s for tid, s in ((rec["trial_id"], store.status(rec["trial_id"])) for rec in recs) if s != "ok"}
+        if cut:
+            st.cut.update(cut)
+            return
         st.finished.add(report.nodeid)
         st.nodes.append(report.nodeid, [rec["trial_id"] for rec in recs])
         # Once stored, the report keeps only the trial's id: pytest's terminal reporter holds
@@ -279,14 +298,24 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[Any]:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """`--lf`: a failed claim skipped here as a partial sweep stays in the last-failed cache
-    (pytest's cache provider drops every test that did not fail), until it is judged."""
+    (pytest's cache provider drops every test that did not fail), until it is judged.
+    In CI (env `CI` set, as CI services do) a sweep with trials cut short (budget, error)
+    exits non-zero: its claims were not judged, and a green job would hide that."""
     st = session.config.stash.get(_STATE, None)
+    if st is not None and st.cut and _ci() and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     cache = getattr(session.config, "cache", None)
     if st is None or not st.keep_failed or cache is None:
         return
     lastfailed = dict(cache.get("cache/lastfailed", {}))
     lastfailed.update({nid: True for nid in st.keep_failed})
     cache.set("cache/lastfailed", lastfailed)
+
+
+def _ci() -> bool:
+    import os
+
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -319,6 +348,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         st.nodes.close()
     if st.plan_dir:
         shutil.rmtree(st.plan_dir, ignore_errors=True)
+    if st.run_lock is not None:
+        st.run_lock.release()
+        st.run_lock = None
 
 
 # --------------------------------------------------------------------------- results side

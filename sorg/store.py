@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from sorg.errors import StoreCorrupt
+from sorg.errors import StoreCorrupt, StoreWriteFailed
 from sorg.record import RECORD_VERSION, TrialRecord
 
 TRIALS_FILE = "trials.jsonl"
@@ -50,6 +50,27 @@ def _check_run_id(run_id: str) -> str:
     if not run_id or run_id in (".", "..") or "/" in run_id or "\\" in run_id or run_id == LATEST:
         raise ValueError(f"invalid run id {run_id!r}: use a plain directory name (not 'latest', no slashes)")
     return run_id
+
+
+def run_lock(report_dir: str | os.PathLike[str], run_id: str) -> Any:
+    """Take the run's lock (`<report_dir>/.<run_id>.lock`) for this process, without waiting;
+    call `.release()` at the end of the run.
+
+    Why: one writer per run. Two runs with the same `--sorg-run-id` at once appended to one
+    trials.jsonl and one's end-of-run compaction replaced it under the other, losing trials it
+    had reported PASSED. The lock sits beside the run directory, so taking it creates nothing
+    inside a run that may never exist. Raises RunInUse when another process holds it."""
+    from sorg.errors import LockTimeout, RunInUse
+    from sorg.model.locks import acquire
+
+    rd = Path(report_dir)
+    rd.mkdir(parents=True, exist_ok=True)
+    path = rd / f".{_check_run_id(run_id)}.lock"
+    try:
+        return acquire(rd / run_id, lock_file=path, timeout=0)
+    except LockTimeout:
+        raise RunInUse(f"run {run_id!r} is in use by another sorg run (lock {path}): wait for it to finish, "
+                       f"or use another --sorg-run-id") from None
 
 
 def point_latest(report_dir: Path, run_dir: Path) -> Path:
@@ -243,6 +264,11 @@ class TrialStore:
     def seen(self, trial_id: str) -> bool:
         return self._seen is not None and trial_id in self._seen
 
+    def status(self, trial_id: str) -> str:
+        """The status of the record the store keeps for `trial_id` ("" when it holds none):
+        an ok record stays ok whatever a later attempt brought."""
+        return (self._seen or {}).get(trial_id, "")
+
     def append(self, record: Mapping[str, Any] | TrialRecord) -> bool:
         """Write one record (a TrialRecord or its dict) unless its trial id already has an ok
         record in the store; returns whether it was written. The line is flushed before
@@ -269,8 +295,14 @@ class TrialStore:
                 self.duplicates += 1
                 return False
             self.replaced.append((trial_id, old, status))
-        self._fh.write(line + "\n")
-        self._fh.flush()
+        good = self._fh.tell()
+        try:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+        except OSError as exc:  # a full disk: leave no half line behind, say it once, clearly
+            self._abandon(good)
+            raise StoreWriteFailed(f"{self.path}: trial {trial_id!r} could not be stored ({exc}); the records before "
+                                   f"it are whole. Free space and rerun with --sorg-run-id={self.run_id}") from None
         self._seen[trial_id] = status
         self.appended += 1
         self._dirty = True
@@ -280,6 +312,19 @@ class TrialStore:
             self._last_sync = now
             self._dirty = False
         return True
+
+    def _abandon(self, good: int) -> None:
+        """After a failed write: drop the buffered rest, cut the file back to `good` bytes."""
+        fh, self._fh = self._fh, None
+        try:
+            assert fh is not None
+            fh.close()  # may flush part of the buffer once more: cut below
+        except OSError:
+            pass
+        try:
+            os.truncate(self.path, good)
+        except OSError:
+            pass  # the next open repairs a torn last line
 
     def close(self) -> None:
         """Flush, fsync and close; compact the file when this session replaced records."""

@@ -8,6 +8,7 @@ refuses to judge a claim whose unit count cannot produce a p below its alpha.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -211,3 +212,53 @@ def compatibility(paper: float | None, ci: tuple[float, float] | None, label: st
         return {}
     ok = None if ci is None or not all(np.isfinite(ci)) else bool(ci[0] <= paper <= ci[1])
     return {"paper_value": paper, "paper_label": label, "compatible": ok, "compatible_ci": ci}
+
+
+_NO_VALUES = re.compile(r"^no '([^']+)' values for ")
+
+
+def unjudgeable(v: Verdict, trials: Trials) -> Verdict:
+    """`v`, or an error verdict (outcome "error") when the claim cannot be judged at all.
+
+    Why: a claim skipped for "no trials" or "no values" reads as a green test, yet a misspelt
+    protocol, a model the run never had, or a metric no trial carries will never be judged by
+    any run: that is an error of the claim, not a missing piece of data. A claim that needs a
+    model the run may lack says so itself (`claims.skip("needs a closed model")`), and stays
+    a skip. Other missing filters (a team size, a level) stay skips: the sweep's coverage
+    judges those.
+    """
+    if v.passed is not None or v.outcome or not v.skip_reason:
+        return v
+    cause = ""
+    missing_what = v.details.get("missing") or {}
+    if "protocol" in missing_what:
+        have = set(trials.distinct("protocol")) if len(trials) else set()
+        unknown = [p for p in _listed(missing_what["protocol"]) if p not in have and p not in _registered()]
+        if unknown:
+            cause = (f"unknown protocol(s) {unknown}: not registered and not in this run "
+                     f"(run has {sorted(map(str, have)) or 'no trials'})")
+    if not cause and "model" in missing_what:
+        have = set(trials.distinct("model")) if len(trials) else set()
+        absent = [m for m in _listed(missing_what["model"]) if m not in have]
+        if absent:
+            cause = (f"model(s) {absent} not in this run (run has {sorted(map(str, have)) or 'no trials'}); a claim "
+                     f"that needs a model the run may lack declares it with claims.skip(...)")
+    m = _NO_VALUES.match(v.skip_reason)
+    if not cause and m:
+        cause = f"every trial in scope lacks the metric {m.group(1)!r}"
+    if not cause:
+        return v
+    return dataclasses.replace(v, outcome="error", skip_reason=f"cannot be judged: {cause}")
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
+def _registered() -> set[str]:
+    try:
+        from sorg.protocols import PROTOCOLS
+
+        return set(PROTOCOLS)
+    except Exception:  # a broken registry is reported at start-up; here it only means "unknown"
+        return set()

@@ -98,6 +98,8 @@ class Verdict:
     @property
     def message(self) -> str:
         """One paragraph a reviewer would accept: what, how tested, numbers, verdict."""
+        if self.outcome == "error":  # cannot be judged at all: the plugin fails the claim
+            return f"ERROR {self.statement or self.name}: {self.skip_reason}"
         if self.passed is None and self.skip_reason:
             return f"SKIPPED {self.statement or self.name}: {self.skip_reason}"
         return _MESSAGES.get(self.kind, _msg_generic)(self)

@@ -54,15 +54,30 @@ class Budget:
             try:
                 raw = os.read(fd, 1 << 16)
                 spent = float(json.loads(raw)["spent_usd"]) if raw.strip() else 0.0
-                if add:
-                    spent += add
-                    data = json.dumps({"spent_usd": spent, "limit_usd": self.limit_usd}).encode()
-                    os.lseek(fd, 0, os.SEEK_SET)
-                    os.ftruncate(fd, 0)
-                    os.write(fd, data)
-                return spent
             finally:
                 os.close(fd)
+            if add:
+                spent += add
+                self._replace(json.dumps({"spent_usd": spent, "limit_usd": self.limit_usd}).encode())
+            return spent
+
+    def _replace(self, data: bytes) -> None:
+        """Write the ledger whole to a temp file, then rename it over the old one: a full disk
+        fails the write and leaves the old ledger as it was (truncating it in place first made
+        a failed write read as $0 spent, lifting the budget)."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+            try:
+                if os.write(fd, data) != len(data):
+                    raise OSError(28, f"short write to {tmp}")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def spent(self) -> float:
         """USD spent so far by all processes of this run."""

@@ -43,13 +43,14 @@ from pathlib import Path
 from typing import Any, get_args
 
 from sorg import progress
-from sorg.errors import CassetteMiss
+from sorg.errors import CassetteMiss, WriteFailed
+from sorg.model import unsaved
 from sorg.model.backends import RawReply, find_backend, is_recorded
 from sorg.model.cassette import CassetteStore
 from sorg.model.entry import completion_of, make_entry
 from sorg.model.identity import request_key
 from sorg.model.live import LOCAL_PREFIX, LiveCaller, run_sync
-from sorg.model.miss import miss_message
+from sorg.model.miss import miss_cause, miss_message
 from sorg.model.redact import redact_text, secret_values
 from sorg.model.types import Completion, RecordMode, Request
 
@@ -190,10 +191,12 @@ class ModelClient:
                 return completion_of(entry, "cassette", key, req.model)
             if self.record == "none" or (self.record == "once" and not store.may_record_once(
                     req.model, self.state_dir / f"once-{self._run_name()}.json")):
-                miss = CassetteMiss(miss_message(store, req, key))
-                # The model was never recorded: every trial of it misses; the plugin reports
-                # such a fault once for the run rather than once per trial.
-                miss.run_wide = not store.entries(req.model)
+                cause = miss_cause(store, req)
+                miss = CassetteMiss(miss_message(store, req, key, cause))
+                # The model was never recorded, or the request changed for every trial (a
+                # setting or the prompts): the plugin reports it once for the run, not per trial.
+                miss.run_wide = not store.entries(req.model) or bool(cause)
+                miss.cause = cause
                 raise miss
         if self.record not in _LIVE_FIRST:
             cache = self._disk_cache()
@@ -248,24 +251,41 @@ class ModelClient:
                 raise
             latency = time.perf_counter() - t0
         cost = self._cost(req, raw, provider_model)
-        if self._budget is not None:
-            self._budget.add(cost)
         if meter is not None:
             meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
         entry = make_entry(req, key, raw, cost, latency)
         if not is_recorded(req.model):
+            # a pure backend (a simulated world): nothing to store, and its declared prices are
+            # no real spend, so the run's budget is not charged
             return completion_of(entry, "live", key, req.model)
+        failed = []  # a paid reply is kept even when the disk refuses a write (module `unsaved`)
+        for what, write in (("budget ledger", lambda: self._budget is not None and self._budget.add(cost)),
+                            ("cassette", lambda: self._record_entry(req, key, entry)),
+                            ("cache", lambda: self._cache_entry(key, entry))):
+            try:
+                write()
+            except OSError as exc:
+                failed.append(f"{what}: {exc}")
+        self._fresh.add(key)
+        if failed:
+            where = unsaved.keep(entry, self.state_dir)
+            raise WriteFailed(f"{req.model}{' for ' + req.label if req.label else ''}: the paid reply could not be "
+                              f"saved ({'; '.join(failed)}); it is kept in {where}. Free disk space and rerun "
+                              f"with the same --sorg-run-id (`sorg.model.unsaved.restore` puts kept replies back)")
+        return completion_of(entry, "live", key, req.model)
+
+    def _record_entry(self, req: Request, key: str, entry: dict[str, Any]) -> None:
         if self.cassettes is not None and self.record == "rewrite":
             self.cassettes.put_rewrite(entry, self._run_name())
             self._used(req.model, key)
         elif self.cassettes is not None and self.record != "none":
             self.cassettes.put(entry)
             self._used(req.model, key)
+
+    def _cache_entry(self, key: str, entry: dict[str, Any]) -> None:
         cache = self._disk_cache()
         if cache is not None:
             cache.set(key, entry)
-        self._fresh.add(key)
-        return completion_of(entry, "live", key, req.model)
 
     def _cost(self, req: Request, raw: RawReply, provider_model: str | None) -> float:
         """What the reply cost in USD: a price the project set (pyproject,

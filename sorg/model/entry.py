@@ -49,7 +49,9 @@ def make_entry(req: Request, key: str, raw: RawReply, cost: float, latency: floa
         "last": redact_text(short(last_message(req)), secrets),
         "req": {**field_digests(req), **({"params_shown": params} if params else {})},
         "reply": {
-            "text": raw.text,
+            # A reply that echoes a secret (a key in the prompt, a provider's debug text) is
+            # stored and served masked: what the trial saw live is what a replay will see.
+            "text": redact_text(raw.text, secrets),
             "prompt_tokens": int(raw.prompt_tokens),
             "completion_tokens": int(raw.completion_tokens),
             "finish_reason": raw.finish_reason,

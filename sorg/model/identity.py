@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sorg.model.redact import clean_params
+from sorg.model.redact import identity_params
 from sorg.model.types import Request
 
 __all__ = ["canonical", "request_key", "field_digests", "model_slug", "digest"]
@@ -66,7 +66,7 @@ def canonical(req: Request) -> str:
             "max_tokens": req.max_tokens,
             "seed": req.seed,
             "response_format": _plain(req.response_format),
-            "params": _plain(clean_params(req.params or {})),
+            "params": _plain(identity_params(req.params or {})),
             "sample": req.sample,
         }
     )
@@ -94,7 +94,7 @@ def field_digests(req: Request) -> dict[str, Any]:
         "max_tokens": req.max_tokens,
         "seed": req.seed,
         "response_format": None if req.response_format is None else digest(req.response_format),
-        "params": digest(clean_params(req.params or {})),
+        "params": digest(identity_params(req.params or {})),
         "sample": req.sample,
     }
 

@@ -2,6 +2,15 @@
 
 Why a module of its own: the request hash, the cassette summary, the cache entry and every
 error message all pass through here, so one place decides what counts as a secret.
+
+Why an allow-list: guessing secrets by name missed `x_api_key` and an `X-Api-Token` header, and
+wrote them to cassettes and the cache. Now only params and headers named in `SAFE_PARAMS` /
+`SAFE_HEADERS` (generation settings, routing, API versions) keep their values; any other is
+kept by name with its value masked (so a reviewer sees it was passed, and a request with it
+still hashes apart from one without), and a known secret name is dropped. A param of your own
+that changes the reply and is no secret is added with `allow_param(name)`. Text (replies,
+error messages, labels, reprs) is masked by shape too: the values of credential-looking
+environment variables and the common key formats (`sk-`, `hf_`, `ghp_`, `AKIA`, ...).
 """
 
 from __future__ import annotations
@@ -37,6 +46,28 @@ def is_secret_param(name: str) -> bool:
     return bool(segments) and segments[-1] in SECRET_LAST_SEGMENTS
 
 
+#: Params whose values are written and hashed as given (`allow_param` adds to it).
+SAFE_PARAMS: set[str] = {
+    "temperature", "max_tokens", "max_completion_tokens", "top_p", "top_k", "min_p", "seed", "stop", "n",
+    "presence_penalty", "frequency_penalty", "repetition_penalty", "logit_bias", "logprobs", "top_logprobs",
+    "response_format", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "thinking",
+    "stream", "timeout", "num_retries", "api_version", "custom_llm_provider", "extra_body",
+    "api_base", "base_url", "api_url", "extra_headers", "headers",
+}
+#: Headers whose values are written as given; any other header's value is masked.
+SAFE_HEADERS = frozenset({
+    "accept", "content-type", "user-agent", "x-trace", "x-request-id", "openai-organization", "openai-project",
+    "openai-beta", "anthropic-version", "anthropic-beta", "http-referer", "x-title",
+})
+
+
+def allow_param(name: str) -> None:
+    """Write and hash param `name` as given (a reply-changing setting of your provider)."""
+    if is_secret_param(name):
+        raise ValueError(f"param {name!r} looks like a secret; it cannot be allow-listed")
+    SAFE_PARAMS.add(name)
+
+
 # Param names that carry headers; only non-secret headers survive.
 HEADER_PARAMS = frozenset({"extra_headers", "headers"})
 SECRET_HEADERS = frozenset(
@@ -50,10 +81,12 @@ MASK = "***"
 _URL_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 # Shapes of well-known provider keys, masked wherever they appear in text.
 _KEY_RE = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|xox[abp]-[A-Za-z0-9\-]{10,}"
+    r"(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|xox[abpors]-[A-Za-z0-9\-]{10,}"
+    r"|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_\-]{16,}"
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}|r8_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,}"
     r"|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
 )
-_ENV_SECRET_RE = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
+_ENV_SECRET_RE = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.I)
 
 
 def redact_url(url: str) -> str:
@@ -72,8 +105,11 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Params fit to hash or write: secret values dropped, URLs stripped of credentials."""
+def identity_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params as the request hash sees them: secret names and secret headers dropped (a rotated
+    key must not invalidate a recording), URLs stripped of credentials, every other value as
+    given (two values of an unlisted param may get different replies, so they must not share
+    one). Only hashed, never written: what is written is `clean_params`."""
     out: dict[str, Any] = {}
     for name, value in params.items():
         low = name.lower()
@@ -84,10 +120,28 @@ def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
             if kept:
                 out[name] = kept
             continue
+        out[name] = redact_url(value) if low in URL_PARAMS and isinstance(value, str) else value
+    return out
+
+
+def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params fit to write: secret names dropped, URLs stripped of credentials, the values of
+    params and headers not on the allow-list masked."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        low = name.lower()
+        if is_secret_param(name):
+            continue
+        if low in HEADER_PARAMS and isinstance(value, Mapping):
+            kept = {h: (v if h.lower() in SAFE_HEADERS else MASK) for h, v in value.items()
+                    if h.lower() not in SECRET_HEADERS}
+            if kept:
+                out[name] = kept
+            continue
         if low in URL_PARAMS and isinstance(value, str):
             out[name] = redact_url(value)
             continue
-        out[name] = value
+        out[name] = value if name in SAFE_PARAMS or low in SAFE_PARAMS else MASK
     return out
 
 
@@ -96,10 +150,10 @@ def secret_values(params: Mapping[str, Any] | None = None) -> list[str]:
     found: list[str] = []
     for name, value in (params or {}).items():
         low = name.lower()
-        if is_secret_param(name) and isinstance(value, str):
+        if (is_secret_param(name) or not (name in SAFE_PARAMS or low in SAFE_PARAMS)) and isinstance(value, str):
             found.append(value)
         elif low in HEADER_PARAMS and isinstance(value, Mapping):
-            found += [str(v) for h, v in value.items() if h.lower() in SECRET_HEADERS]
+            found += [str(v) for h, v in value.items() if h.lower() not in SAFE_HEADERS]
         elif low in URL_PARAMS and isinstance(value, str):
             parts = urlsplit(value)
             if parts.password:
@@ -107,16 +161,20 @@ def secret_values(params: Mapping[str, Any] | None = None) -> list[str]:
             if parts.username:
                 found.append(parts.username)
             found += [v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_QUERY]
-    for name, value in os.environ.items():
-        if _ENV_SECRET_RE.search(name) and len(value) >= 8:
-            found.append(value)
+    found += env_secrets()
     return [s for s in found if len(s) >= 4]
 
 
+def env_secrets() -> list[str]:
+    """Values of credential-looking environment variables (`*_KEY`, `*_TOKEN`, ...), 8+ chars."""
+    return [v for k, v in os.environ.items() if _ENV_SECRET_RE.search(k) and len(v) >= 8]
+
+
 def redact_text(text: str, extra: Iterable[str] = ()) -> str:
-    """`text` with URL credentials, key-shaped strings and known secret values masked."""
+    """`text` with URL credentials, key-shaped strings, the values of credential-looking
+    environment variables and the given secret values masked."""
     out = _URL_RE.sub(lambda m: redact_url(m.group(0)), text)
-    for secret in sorted(set(extra), key=len, reverse=True):
+    for secret in sorted(set(extra) | set(env_secrets()), key=len, reverse=True):
         if secret:
             out = out.replace(secret, MASK)
     return _KEY_RE.sub(MASK, out)

@@ -34,6 +34,15 @@ class Request:
     sample: str = ""
     label: str = ""
 
+    def __repr__(self) -> str:
+        """Params shown cleaned (`--tb=long` and `-l` print reprs: an `api_key` must not show)."""
+        from sorg.model.redact import clean_params, redact_text, secret_values
+
+        shown = redact_text(repr(clean_params(self.params or {})), secret_values(self.params))
+        return (f"Request(model={self.model!r}, messages=<{len(self.messages)} message(s)>, "
+                f"temperature={self.temperature!r}, max_tokens={self.max_tokens!r}, seed={self.seed!r}, "
+                f"params={shown}, sample={self.sample!r}, label={self.label!r})")
+
 
 @dataclass(frozen=True)
 class Completion:

@@ -25,6 +25,8 @@ def classify(exc: BaseException) -> str:
 
     if isinstance(exc, CassetteCorrupt):
         return f"corrupt cassette: {str(exc).splitlines()[0]}"
+    if isinstance(exc, CassetteMiss) and getattr(exc, "run_wide", False) and getattr(exc, "cause", ""):
+        return f"changed request: {exc.cause}"
     if isinstance(exc, CassetteMiss) and getattr(exc, "run_wide", False):
         import re
 
@@ -36,8 +38,12 @@ def classify(exc: BaseException) -> str:
 
 
 def classify_record(record: Any) -> str:
-    """A record whose error is a refused connection: the provider is down for every trial."""
+    """A record whose error is a refused connection (the provider is down for every trial) or a
+    full disk (every write fails alike)."""
     err = str(getattr(record, "error", "") or "")
+    if getattr(record, "status", "") == "error" and "the paid reply could not be saved" in err:
+        return (f"a write failed for model {record.model!r} (a full disk?): each paid reply is kept where the "
+                f"first failure says; free space and rerun with the same --sorg-run-id")
     if getattr(record, "status", "") == "error" and "connection refused" in err:
         import re
 

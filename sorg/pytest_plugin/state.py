@@ -21,15 +21,20 @@ class _State:
     """Per-run plugin state, kept on `config.stash`."""
 
     opts: _opts.SorgOptions | None = None
+    session: Any = None  # the pytest session (the gatherer stops it on a fault of the whole run)
+    run_lock: Any = None  # held from start-up to unconfigure when the run is named (store.run_lock)
     store: Any = None
     nodes: Any = None  # manifest.NodeLog
     bank: Any = None
     plan: _sweep.Plan | None = None  # set by collection (no xdist) or read from the workers' files
     plan_dir: str = ""  # xdist: where workers write their plans
     claim_items: dict[str, Any] = field(default_factory=dict)  # nodeid -> Item (no xdist)
-    finished: set[str] = field(default_factory=set)  # sweep tests that produced records
+    finished: set[str] = field(default_factory=set)  # sweep tests whose every trial is stored ok
+    cut: dict[str, str] = field(default_factory=dict)  # trial id -> status, of trials stored not ok here
     coverage: _sweep.Coverage | None = None
     verdict_rows: list[dict] = field(default_factory=list)
+    unselected_rows: list[dict] = field(default_factory=list)  # claims.json rows of claims not selected here
+    run_missing: bool = False  # --sorg-claims-only named a run that does not exist
     keep_failed: list[str] = field(default_factory=list)  # claims --lf must not forget
     report_paths: list[str] = field(default_factory=list)
     report_error: str = ""
@@ -85,12 +90,29 @@ def _check_startup(config: pytest.Config) -> None:
                            "registers with @sorg.protocols.protocol in a conftest.py, or an entry point in group "
                            "sorg.protocols)")
         raise pytest.UsageError(f"sorg: {err}") from None
+    _lock_run(config, o)
     if o.bank:
         try:
             _load_bank(config)
         except TaskBankError as exc:
             raw, source = _opts.raw_and_source("bank", config)
             raise pytest.UsageError(f"sorg: {SettingError('bank', raw, source, str(exc))}") from None
+
+
+def _lock_run(config: pytest.Config, o: _opts.SorgOptions) -> None:
+    """A named run (`--sorg-run-id`) is written by one pytest run at a time: a second one stops
+    here, in one line, before any trial (an unnamed run's id holds the pid: never shared)."""
+    from sorg.errors import RunInUse
+    from sorg.store import run_lock
+
+    if not o.run_id or config.option.collectonly:
+        return
+    try:
+        _state(config).run_lock = run_lock(o.report_dir, o.run_id)
+    except RunInUse as exc:
+        raise pytest.UsageError(f"sorg: {exc}") from None
+    except OSError:
+        return  # a read-only report dir: nothing will be written there either
 
 
 def _load_bank(config: pytest.Config) -> Any:

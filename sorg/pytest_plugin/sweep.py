@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ class Plan:
     claims: list[dict] = field(default_factory=list)  # every declared claim's entry ("selected": bool)
     shard: str = ""  # "i/N" when --sorg-shard cut the sweep
     narrowed: bool = False  # this run's --sorg-* options are a slice of the project's sweep
+    filtered: str = ""  # why collection itself may have left declared tests out (--lf), or ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=str)
@@ -121,31 +122,44 @@ class Coverage:
     done: int
     total: int
     why: str = ""
+    known: bool = True  # False: collection was filtered (--lf) and no stored sweep says what was declared
 
     @property
     def complete(self) -> bool:
-        return self.total > 0 and self.done >= self.total
+        return self.known and self.total > 0 and self.done >= self.total
 
     def reason(self) -> str:
         """The skip reason of a claim over this coverage."""
-        if self.total == 0:
+        if self.total == 0 and not self.why:
             return ("partial sweep: 0 of 0 sweep tests (no sweep test was collected with the claims); run the claims "
                     "with their eval files, or over a complete stored run (--sorg-run-id=RUN --sorg-claims-only)")
         return f"partial sweep: {self.done} of {self.total} sweep tests" + (f" ({self.why})" if self.why else "")
 
 
 def coverage(plan: Plan, finished: set[str], stored: dict[str, list[str]] | None,
-             stored_declared: list[str] | None, stopped: str = "") -> Coverage:
+             stored_declared: list[str] | None, stopped: str = "",
+             cut: Mapping[str, str] | None = None, stored_claims: list[str] | None = None) -> Coverage:
     """Count the declared sweep tests that finished here or in the continued run directory.
 
-    `finished`: sweep tests of this session that produced trial records; `stored`: the run
+    `finished`: sweep tests of this session whose every trial is stored ok; `stored`: the run
     directory's finished tests (`nodes.jsonl`); `stored_declared`: its `sweep.json`, used
-    when this session declared no sweep (claims run alone over a stored run).
+    when this session declared no sweep (claims run alone over a stored run); `cut`: trial
+    id -> status of this session's trials stored not ok (budget, error), named in the reason;
+    `stored_claims`: the claims its `sweep.json` declares (a filtered collection must hold them all).
     """
     declared = set(plan.declared) or set(stored_declared or ())
+    if plan.filtered:  # what was collected is not the declared sweep: only a stored one says
+        declared = set(stored_declared or ()) | set(plan.declared)
     have = (finished | set(stored or ())) & declared
     missing = len(declared) - len(have)
     parts = []
+    known = not plan.filtered or bool(stored_declared)
+    if plan.filtered:
+        parts.append(plan.filtered + ("" if known else " (and no stored run declares it)"))
+        lacking = sorted(set(stored_claims or ()) - {c["nodeid"] for c in plan.claims})
+        if lacking:
+            known = False
+            parts.append(f"{len(lacking)} declared claim(s) not collected, so the Holm family is incomplete")
     if missing:
         deselected = len(declared) - len(set(plan.selected)) if plan.declared else 0
         if plan.shard:
@@ -155,10 +169,16 @@ def coverage(plan: Plan, finished: set[str], stored: dict[str, list[str]] | None
         elif deselected:
             parts.append(f"{deselected} deselected")
         not_done = len(set(plan.selected) - have)
+        if cut:
+            kinds: dict[str, int] = {}
+            for status in cut.values():
+                kinds[status] = kinds.get(status, 0) + 1
+            what = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items()))
+            parts.append(f"{len(cut)} trial(s) cut short ({what}): rerun with the same --sorg-run-id to complete them")
         if not_done:
-            parts.append(f"{not_done} selected but without a record"
+            parts.append(f"{not_done} selected but without an ok record"
                          + (f": the run stopped early ({stopped})" if stopped else ""))
-    return Coverage(len(have), len(declared), "; ".join(parts))
+    return Coverage(len(have), len(declared), "; ".join(parts), known)
 
 
 def plan_meta(plan: Plan, cov: Coverage) -> dict[str, Any]:
@@ -166,3 +186,18 @@ def plan_meta(plan: Plan, cov: Coverage) -> dict[str, Any]:
     return {"complete": cov.complete, "done": cov.done, "declared": cov.total, "why": cov.why,
             "shard": plan.shard, "family": sorted(c["nodeid"] for c in plan.claims),
             "selected_claims": sorted(c["nodeid"] for c in plan.claims if c.get("selected"))}
+
+
+def collection_filter(config: Any) -> str:
+    """Why pytest's collection may hold only part of the declared sweep, or "".
+
+    `--lf` filters *at collection* (pytest's cache provider drops the tests of a file that
+    did not fail last time before any hook sees them), so the sweep and claims collected are
+    not the declared ones: such a run is never complete by itself (it can complete a stored
+    run whose `sweep.json` declares the whole sweep). `-k`, `-m`, `--deselect` deselect after
+    collection and are counted as deselected instead."""
+    lf = config.pluginmanager.get_plugin("lfplugin")
+    if lf is not None and getattr(lf, "active", False) and getattr(lf, "lastfailed", None):
+        return "--lf collected only the tests that failed last time, not the declared sweep"
+    return ""
+

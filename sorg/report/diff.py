@@ -5,7 +5,9 @@ Why these items: a reviewer of a change to a prompt, a protocol or a scorer want
 whether a conclusion changed (a verdict flipped), whether a number moved more than its own
 uncertainty (an estimate outside the other run's 95% CI), whether the design changed (cells
 added or missing), and why (prompt version, model version, cassette files). Only a flipped
-verdict fails the gate (exit 1): the rest is information. Everything is read from the two run
+verdict fails the gate (exit 1), and so does a claim or a cell that B lacks (a run that judged
+less, e.g. an `--lf` rerun, is not a run that agrees; `allow_missing` / `--allow-missing`
+relaxes it for a deliberate slice): the rest is information. Everything is read from the two run
 directories (`claims.json`, `summary.json`, or `trials.jsonl` when the summary is missing).
 """
 
@@ -41,6 +43,7 @@ class RunDiff:
     cells_resized: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     cassettes: dict[str, list[Any]] = field(default_factory=dict)
+    allow_missing: bool = False  # claims or cells missing from B do not fail the gate
 
     @property
     def changed(self) -> bool:
@@ -49,8 +52,12 @@ class RunDiff:
 
     @property
     def exit_code(self) -> int:
-        """1 when a verdict flipped (the CI gate), else 0."""
-        return 1 if self.flipped else 0
+        """1 when a verdict flipped or B lacks a claim or cell of A (unless `allow_missing`), else 0."""
+        return 1 if self.flipped or (self.missing and not self.allow_missing) else 0
+
+    @property
+    def missing(self) -> bool:
+        return bool(self.claims_missing or self.cells_missing)
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "changed": self.changed, "exit_code": self.exit_code},
@@ -93,11 +100,12 @@ def _cell_key(c: Mapping[str, Any]) -> tuple[str, str, int]:
     return (c["model"], c["protocol"], int(c["n_agents"]))
 
 
-def diff_runs(run_a: str | os.PathLike[str], run_b: str | os.PathLike[str]) -> RunDiff:
+def diff_runs(run_a: str | os.PathLike[str], run_b: str | os.PathLike[str], *,
+              allow_missing: bool = False) -> RunDiff:
     """Compare two run directories (see the module doc for what counts)."""
     _, sa, ca = _load(run_a)
     _, sb, cb = _load(run_b)
-    out = RunDiff(a=str(run_a), b=str(run_b))
+    out = RunDiff(a=str(run_a), b=str(run_b), allow_missing=allow_missing)
     by_a = {r["nodeid"]: r for r in ca}
     by_b = {r["nodeid"]: r for r in cb}
     out.claims_added = sorted(set(by_b) - set(by_a))
@@ -173,5 +181,8 @@ def render_md(d: RunDiff) -> str:
         lines += [f"- added `{f}`" for f in cas.get("added", [])] + [f"- removed `{f}`" for f in cas.get("removed", [])]
         lines += [f"- changed `{c['file']}` ({c['a']} → {c['b']})" for c in cas.get("changed", [])]
         lines.append("")
-    lines.append(f"Exit status {d.exit_code}: " + ("a verdict flipped." if d.flipped else "no verdict flipped."))
+    why = [w for w, c in (("a verdict flipped", d.flipped),
+                          ("run B lacks claims or cells of run A" + (" (allowed)" if d.allow_missing else ""),
+                           d.missing)) if c]
+    lines.append(f"Exit status {d.exit_code}: " + ("; ".join(why) if why else "no verdict flipped") + ".")
     return "\n".join(lines) + "\n"

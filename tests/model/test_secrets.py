@@ -79,7 +79,8 @@ def test_redaction_helpers() -> None:
     assert redact_url("https://u:p@h.example:8443/v1?key=abc&x=1") == "https://h.example:8443/v1?x=1"
     params = clean_params({"api_key": "k", "api_base": "https://u:p@h/v1", "extra_headers": {"api-key": "z", "X-A": "1"},
                            "temperature": 0.1})
-    assert params == {"api_base": "https://h/v1", "extra_headers": {"X-A": "1"}, "temperature": 0.1}
+    # an unlisted header keeps its name, its value masked (allow-list, issue 28)
+    assert params == {"api_base": "https://h/v1", "extra_headers": {"X-A": "***"}, "temperature": 0.1}
     text = redact_text("call https://bob:hunter22@h/v1 with sk-abcdefghijklmnopqrst and Bearer abcdefghijk", ["hunter22"])
     assert "hunter22" not in text and "sk-abcdefghij" not in text and "abcdefghijk" not in text and "bob" not in text
 

@@ -3,8 +3,8 @@
 Copied into each pytester project as `sorg_fake.py`. Quality depends on the protocol (so
 claims have something to find) plus noise from (task, seed, n_agents); the env var
 SORG_FAKE_SLEEP slows each trial (for the kill test); SORG_FAKE_LOG appends one line per trial
-actually computed (to tell computed from replayed). Broadcast trials are cut by the budget
-(status "budget") unless SORG_FAKE_BUDGET_OK=1, which completes them (a resumed run).
+actually computed (to tell computed from replayed). With SORG_FAKE_BUDGET=1 broadcast trials
+are cut by the budget (status "budget"); a rerun without it completes them (a resumed run).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def fake_run_trial(task, protocol, model, n_agents, seed, *, client=None, judge_
         with open(os.environ["SORG_FAKE_LOG"], "a") as fh:
             fh.write(tid + "\n")
     q = min(1.0, max(0.0, BASE.get(protocol, 0.55) + _noise(task.id, seed, n_agents, protocol)))
-    status = "budget" if protocol == "broadcast" and not os.environ.get("SORG_FAKE_BUDGET_OK") else "ok"
+    status = "budget" if protocol == "broadcast" and os.environ.get("SORG_FAKE_BUDGET") else "ok"
     return TrialRecord(
         trial_id=tid, task_id=task.id, level=task.level, domain=task.domain, protocol=protocol,
         model=model, n_agents=n_agents, seed=seed, answer=f"answer of {tid}",

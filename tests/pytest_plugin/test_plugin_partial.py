@@ -106,13 +106,18 @@ def test_runxfail_and_xfail_raises_behave_as_for_tests(project):
 
 
 def test_resume_replaces_records_that_are_not_ok(project):
-    project.run("--sorg-run-id=r").assert_outcomes(passed=27, failed=2, skipped=2, xfailed=1)
+    # 8 trials cut by the budget: the sweep is partial, its claims skipped, latest not moved
+    r = project.run("--sorg-run-id=r", SORG_FAKE_BUDGET="1")
+    r.assert_outcomes(passed=26, skipped=6)
+    assert "partial sweep: 18 of 26 sweep tests (8 trial(s) cut short (budget: 8)" in r.stdout.str()
+    assert not (project.path / "reports" / "latest").exists()
     store = project.path / "reports" / "r" / "trials.jsonl"
     before = {x.trial_id: x for x in read_records(store)}
     assert sum(x.status == "budget" for x in before.values()) == 8
-    r = project.run("--sorg-run-id=r", "test_evals.py", SORG_FAKE_BUDGET_OK="1")
+    r = project.run("--sorg-run-id=r", "test_evals.py")
     out = r.stdout.str()
     assert "resumed: replaced 8 record(s) that were not ok (budget: 8); ok records kept" in out
+    assert "sweep complete: 26 of 26 sweep tests" in out
     after = {x.trial_id: x for x in read_records(store)}
     assert set(after) == set(before) and all(x.status == "ok" for x in after.values())
     assert all(after[k] == v for k, v in before.items() if v.status == "ok")

@@ -66,8 +66,8 @@ def test_merge_refuses_runs_that_disagree(project):
     assert not (project.path / "reports" / "merged").exists()
 
 
-def test_claims_only_over_an_incomplete_run_is_skipped(project):
+def test_claims_only_over_an_incomplete_run_is_an_error(project):
     project.run("--sorg-shard=1/2", "--sorg-run-id=half")
     r = project.run("--sorg-run-id=half", "--sorg-claims-only")
-    r.assert_outcomes(skipped=6)
-    assert "partial sweep: 13 of 26 sweep tests" in r.stdout.str()
+    r.assert_outcomes(failed=6)  # before: skipped, exit 0
+    assert "is not complete: partial sweep: 13 of 26 sweep tests" in r.stdout.str()
