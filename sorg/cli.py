@@ -235,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sorg import cli_results
 
     cli_results.register(sub)  # diff, cassettes
+    from sorg import cli_validate
+
+    cli_validate.register(sub)  # validate
     _add_merge(sub)
     args = ap.parse_args(argv)
     try:
