@@ -71,6 +71,7 @@ class Verdict:
     criteria: str = ""
     passed: bool | None = None
     skip_reason: str = ""
+    outcome: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
 
     @property

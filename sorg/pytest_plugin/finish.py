@@ -45,7 +45,8 @@ def judge_claims(session: pytest.Session, st: Any, store: Any, opts: Any, stoppe
     if not cov.complete and opts.claims_only and not store.path.exists():
         skip_all = f"--sorg-claims-only: run {store.run_id!r} has no stored trials ({store.path})"
     entries = _verdicts.order(plan.claims)
-    outcomes = _verdicts.judge(session, entries, skip_all, lambda: _trials(store), st.claim_items)
+    outcomes = _verdicts.judge(session, entries, skip_all, lambda: _trials(store), st.claim_items,
+                               _verdicts.instrument_gate(config, opts, store.run_dir))
     selected = [e for e in entries if e.get("selected")]
     # Claims count as collected tests (a plain Session attribute, not `_pytest`: no public
     # setter exists); without it a `--sorg-claims-only` run ends "no tests collected" (exit 5).
@@ -95,6 +96,8 @@ def summary(tr: Any, st: Any) -> None:
 
         tr.write_sep("=", "sorg claims")
         tr.write_line(report.claims_table(st.verdict_rows, fmt="simple"))
+        for line, markup in _verdicts.gate_lines(tr.config, st.verdict_rows):
+            tr.write_line(line, **markup)
         by_reason: dict[str, list[str]] = {}
         for row in st.verdict_rows:
             if row["outcome"] == "skipped":

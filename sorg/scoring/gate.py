@@ -120,14 +120,13 @@ def moved_order(dims: Sequence[str]) -> tuple[str, ...]:
 
 async def _score_all(name: str, task: Task, answers: Sequence[str], client: Any, model: str,
                      judge_model: str | None, settings: Mapping[str, Any]) -> list[tuple[float | None, dict]]:
+    """Every rung of one ladder scored at once (a judge's calls run concurrently, as a trial's do)."""
     scorer = SCORERS[name]
-    out = []
-    for k, answer in enumerate(answers):
-        ctx = ScoreContext(task=task, answer=answer, trial_id=f"gate:{task.id}:{RUNGS[k]}", model=model,
-                           client=client, judge_model=judge_model, settings=dict(settings))
-        s = await scorer.score(ctx)
-        out.append((s.value, dict(s.details)))
-    return out
+    ctxs = [ScoreContext(task=task, answer=answer, trial_id=f"gate:{task.id}:{RUNGS[k]}", model=model,
+                         client=client, judge_model=judge_model, settings=dict(settings))
+            for k, answer in enumerate(answers)]
+    scores = await asyncio.gather(*(scorer.score(ctx) for ctx in ctxs))
+    return [(s.value, dict(s.details)) for s in scores]
 
 
 def _share(hits: int, total: int) -> float | None:
