@@ -55,6 +55,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `sorg validate` to the `sorg` command's subparsers."""
+    from sorg.scoring.gate import DEFAULT_TASKS
+
     v = sub.add_parser("validate", help="run each scorer through the instrument gate (the validation ladder)")
     v.add_argument("--scorers", default="coverage,judge_q",
                    help="comma-separated scorers (default coverage,judge_q; judge variants: judge_q_shuffled, "
@@ -62,7 +64,8 @@ def register(sub: Any) -> None:
     v.add_argument("--model", default="local/smollm2-135m",
                    help="the agents' model (the judge's, unless --judge-model; default local/smollm2-135m)")
     v.add_argument("--judge-model", default=None, help="the judge model (default: --model, a self-judge)")
-    v.add_argument("--tasks", default="12", help="how many of the bank's tasks (a spread), or 'all' (default 12)")
+    v.add_argument("--tasks", default=str(DEFAULT_TASKS),
+                   help=f"how many of the bank's tasks (a spread), or 'all' (default {DEFAULT_TASKS}, as a run's gate)")
     v.add_argument("--bank", default=None, help="a directory of your own task files with references/ beside them")
     v.add_argument("--record", default="none", choices=["none", "new", "all", "once"],
                    help="record mode of the judge's calls (default none: replay only)")

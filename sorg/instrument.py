@@ -216,3 +216,20 @@ def gate_table(doc: Mapping[str, Any], fmt: str = "github") -> str:
                          "pass" if c.get("passed") else "FAIL", c.get("threshold", "")])
     return tabulate(body, headers=["instrument", "gate", "check", "figure", "check result", "threshold / note"],
                     tablefmt=fmt, disable_numparse=True)
+
+
+def judge_usage(records: Sequence[TrialRecord]) -> dict[str, Any]:
+    """The judges' calls, tokens and dollars over `records` (every model scorer's `usage`), and
+    how many trials a judge failed on: the run's totals include them."""
+    calls = tokens = failures = 0
+    cost = []
+    for r in records:
+        for details in r.scores.values():
+            u = details.get("usage") if isinstance(details, Mapping) else None
+            if u:
+                calls += int(u.get("calls", 0))
+                tokens += int(u.get("prompt_tokens", 0)) + int(u.get("completion_tokens", 0))
+                cost.append(float(u.get("cost_usd", 0.0)))
+            if isinstance(details, Mapping) and details.get("failed") is True:
+                failures += 1
+    return {"calls": calls, "tokens": tokens, "cost_usd": math.fsum(cost), "failures": failures}

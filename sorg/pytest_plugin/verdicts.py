@@ -131,11 +131,14 @@ def judge(session: pytest.Session, entries: list[dict], skip_all: str, trials: C
             if outcomes[nid].kind == "verdict":
                 judged.append(nid)
     final = _claims.finalize([outcomes[n].verdict for n in judged])
-    gated = instruments(data) if instruments is not None and judged else None
-    if gated is not None:
-        from sorg.scoring.outcome import gate_verdict
+    if judged:
+        from sorg.scoring.outcome import gate_verdict, judge_losses
 
-        final = [gate_verdict(v, gated) for v in final]
+        records = data.records if data is not None else []
+        final = [judge_losses(v, records) for v in final]
+        gated = instruments(data) if instruments is not None else None
+        if gated is not None:
+            final = [gate_verdict(v, gated) for v in final]
     for nid, v in zip(judged, final):
         outcomes[nid].verdict = v
     return outcomes
@@ -197,7 +200,7 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
     elif out.kind in ("error", "raised"):
         outcome, longrepr = "failed", out.longrepr
     elif v.outcome == "error":
-        outcome, longrepr = "failed", f"ERROR {v.statement or v.name}: {v.skip_reason or v.message}"
+        outcome, longrepr = "failed", f"{v.statement or v.name}: {v.skip_reason or v.message}"
     elif v.passed is None:
         reason = f"{v.statement or v.name}: {v.skip_reason}" if v.skip_reason else v.message
         outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {reason}")
@@ -220,7 +223,12 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
         word = v.outcome  # "not_measured", "undecidable", "error": shown as such everywhere
     message = v.message if v is not None else (out.reason or out.longrepr)
     if v is not None and v.outcome and v.skip_reason:
-        message = f"{outcome_word(v.outcome)} {v.statement or v.name}: {v.skip_reason}"
+        message = f"{v.statement or v.name}: {v.skip_reason}"
+    if v is not None and not v.outcome:
+        from sorg.scoring.outcome import losses_note
+
+        note = losses_note(v)
+        message += f" [{note}]" if note else ""
     row: dict[str, Any] = {"nodeid": nid, "outcome": word}
     if word in ("xfailed", "xpassed") or (xf and xf["strict"] and outcome == "failed" and v is not None):
         message = f"[xfail{'(strict)' if xf['strict'] else ''}: {xf['reason']}] {message}"
@@ -270,7 +278,7 @@ def instrument_gate(config: pytest.Config, opts: Any, run_dir: Any) -> Callable[
         results: dict[str, Any] = {}
         try:
             tasks = {t.id: t for t in load_bank(opts.bank)}
-            results.update(instrument.emergence_gate(trials.records(), tasks))
+            results.update(instrument.emergence_gate(trials.records, tasks))
             if opts.gate:
                 results.update(instrument.scorer_gate(opts))
         finally:
@@ -293,6 +301,16 @@ def gate_lines(config: pytest.Config, rows: list[dict]) -> list[tuple[str, dict[
         for _name, r in sorted(got["results"].items()):
             if not r.passed:
                 out.append((f"instrument {r.sentence()}", {"yellow": True}))
+    lost = [(row["nodeid"], (row.get("verdict") or {}).get("details", {}).get("judge_failures"))
+             for row in rows]
+    lost = [(nid, info) for nid, info in lost if info and any(a["lost"] for a in info["arms"].values())]
+    if lost:
+        flagged = [nid.rsplit("::", 1)[-1] for nid, info in lost if info.get("flagged")]
+        total = {lab: a["lost"] for _, info in lost for lab, a in info["arms"].items()}
+        out.append((f"judge failures dropped trials from {len(lost)} claim(s) "
+                    f"({', '.join(f'{k}: {n}' for k, n in sorted(total.items()))})"
+                    + (f"; arms lose them at different rates (Fisher p < 0.05) in: {', '.join(flagged)}"
+                       if flagged else ""), {"yellow": True}))
     for row in rows:
         if row.get("outcome") in ("not_measured", "undecidable", "error"):
             out.append((f"{outcome_word(row['outcome'])} {row['nodeid']}: {row['message']}",

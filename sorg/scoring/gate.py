@@ -43,8 +43,10 @@ TAU_MIN = 0.6
 FLOOR_MIN = 0.9
 STABLE_MIN = 0.95
 ORDER_MIN = 0.8
-#: How many of the bank's tasks the gate runs on by default (a spread over levels and domains).
-DEFAULT_TASKS = 12
+#: How many of the bank's tasks the gate runs on by default: a spread over the domains (one
+#: each in the packaged bank) and levels, small enough for a CPU-bound judge (6 tasks x 5
+#: answers x 3 askings = 90 judge calls for `judge_q`).
+DEFAULT_TASKS = 6
 #: The sample tag of the repeated question (the stability check).
 AGAIN = "gate-again"
 
