@@ -141,7 +141,12 @@ def gate_section(s: Mapping[str, Any]) -> list[str]:
               "'not measured'.", ""]
     lines.append(instrument.gate_table(doc))
     lines.append("")
-    lines += [f"- **{name}**: {r.get('sentence', '')}" for name, r in sorted((doc.get("instruments") or {}).items())]
+    insts = doc.get("instruments") or {}
+    lines += [f"- **{name}**: {r.get('sentence', '')}" for name, r in sorted(insts.items())]
+    judges = [n for n, r in insts.items() if n.startswith("judge") and r.get("status") != "passed"]
+    if judges and (insts.get("coverage") or {}).get("status") == "passed":
+        lines += ["", f"No judge passed ({', '.join(sorted(judges))}): the deterministic `coverage` is the "
+                      "primary quality of this run; claims over the judge's Q are not measured."]
     return lines
 
 

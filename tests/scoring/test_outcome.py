@@ -61,8 +61,8 @@ def test_another_outcome_is_left_as_set(outcome):
 
 
 def _rec(protocol, judged):
-    from tests.pytest_plugin.fake_trials import fake_run_trial
     from sorg.tasks import load_bank
+    from tests.pytest_plugin.fake_trials import fake_run_trial
 
     r = fake_run_trial(next(iter(load_bank())), protocol, "fake/m", 2, 0)
     return dataclasses.replace(r, quality={"judge_q": 0.5} if judged else {})
