@@ -73,10 +73,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         names.append(name)
     verdicts = claims.finalize(verdicts)
     if ok:
-        per_trial_cost = sum(r.cost_usd for r in ok) / len(ok)
-        per_trial_tokens = sum(r.prompt_tokens + r.completion_tokens for r in ok) / len(ok)
-        per_trial_calls = sum(r.calls for r in ok) / len(ok)
-        source = f"pilot: {run_dir} ({len(ok)} ok trials"
+        from sorg.instrument import judge_usage
+
+        judge = judge_usage(ok)  # the judge's calls are the sweep's too
+        per_trial_cost = (sum(r.cost_usd for r in ok) + judge["cost_usd"]) / len(ok)
+        per_trial_tokens = (sum(r.prompt_tokens + r.completion_tokens for r in ok) + judge["tokens"]) / len(ok)
+        per_trial_calls = (sum(r.calls for r in ok) + judge["calls"]) / len(ok)
+        source = f"pilot: {run_dir} ({len(ok)} ok trials, judge included"
     else:
         per_trial_cost, per_trial_tokens = args.per_trial_usd, args.per_trial_tokens
         per_trial_calls = args.per_trial_calls
@@ -235,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sorg import cli_results
 
     cli_results.register(sub)  # diff, cassettes
+    from sorg import cli_validate
+
+    cli_validate.register(sub)  # validate
     _add_merge(sub)
     args = ap.parse_args(argv)
     try:

@@ -124,3 +124,112 @@ def table(rs: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
     headers += ["acc", "comp", "coh", "act", "rel", "answer chars", "work chars", "self-judged",
                 "judge failures"]
     return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
+
+
+# --------------------------------------------------------------------------- the instrument gate
+#: The file of a run that holds the gate's results (scorers and emergence measures).
+INSTRUMENT_FILE = "instrument.json"
+
+
+def emergence_gate(records: Sequence[TrialRecord], tasks: Mapping[str, Any]) -> dict[str, Any]:
+    """Each emergence measure's gate result from its validity checks (`sorg.metrics`): passed
+    when all its checks pass, failed when one fails, not run when one had no data."""
+    from sorg.metrics import emergence_checks
+    from sorg.scoring.gate import Check, GateResult, Status
+
+    checks = emergence_checks(records, tasks)
+    out: dict[str, Any] = {}
+    for inst in sorted({i for c in checks for i in c.instruments}):
+        mine = [c for c in checks if inst in c.instruments]
+        as_checks = tuple(Check(c.name, c.figure, c.threshold, bool(c.passed), c.what) for c in mine)
+        missing = [c.name for c in mine if c.passed is None]
+        failed = [c for c in mine if c.passed is False]
+        status: Status
+        if failed:
+            status, reason = "failed", "; ".join(f"{c.name} {_f(c.figure, 2)}, needs {c.threshold}" for c in failed)
+        elif missing:
+            status, reason = "not_run", f"no data for {', '.join(missing)}"
+        else:
+            status, reason = "passed", "; ".join(f"{c.name} {_f(c.figure, 2)}" for c in mine)
+        out[inst] = GateResult(inst, status, as_checks, reason=reason,
+                               per_task={"n": {c.name: c.n for c in mine}})
+    return out
+
+
+def scorer_gate(opts: Any, client_factory: Any = None) -> dict[str, Any]:
+    """Each of the run's scorers through the gate (a model scorer per judge model: the run's
+    judge, or each agent model judging itself). A scorer whose judge models do not all pass
+    keeps the worst result."""
+    from sorg.scoring import SCORERS
+    from sorg.scoring.gate import run_gate
+    from sorg.scoring.ladder import load_references
+    from sorg.tasks.bank import load_bank
+
+    bank = list(load_bank(opts.bank))
+    refs = load_references(opts.bank)
+    judges = [opts.judge_model] if opts.judge_model not in (None, "self") else list(opts.models)
+    client = None
+    if any(SCORERS[s].needs_model for s in opts.scorers):
+        if client_factory is not None:
+            client = client_factory()
+        else:
+            from sorg.model.client import ModelClient
+
+            client = ModelClient(cassette_dir=opts.cassette_dir, record=opts.record, cassette_name="gate",
+                                 cache_dir=opts.cache_dir, budget_usd=opts.budget_usd, timeout_s=opts.timeout_s,
+                                 retries=opts.retries, concurrency=opts.concurrency)
+    try:
+        results = run_gate(list(opts.scorers), bank, refs, client=client, judge_models=judges,
+                           model=judges[0] if judges else "")
+    finally:
+        if client is not None:
+            client.close()
+    rank = {"not_run": 0, "failed": 1, "passed": 2}
+    out: dict[str, Any] = {}
+    for r in results:
+        if r.scorer not in out or rank[r.status] < rank[out[r.scorer].status]:
+            out[r.scorer] = r
+    return out
+
+
+def write_gate(run_dir: Any, results: Mapping[str, Any], enabled: bool) -> None:
+    """instrument.json: every instrument's gate result, and whether the gate was applied."""
+    import json
+    from pathlib import Path
+
+    doc = {"gate": "on" if enabled else "off",
+           "instruments": {k: v.to_dict() for k, v in sorted(results.items())}}
+    Path(run_dir, INSTRUMENT_FILE).write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def gate_table(doc: Mapping[str, Any], fmt: str = "github") -> str:
+    """The report's instrument-gate table from instrument.json: instrument x check -> figure."""
+    from tabulate import tabulate
+
+    body = []
+    for name, r in sorted((doc.get("instruments") or {}).items()):
+        checks = r.get("checks") or []
+        if not checks:
+            body.append([name, r.get("status", "").replace("_", " "), "-", "-", "-", r.get("reason", "")])
+        for c in checks:
+            body.append([name, r.get("status", "").replace("_", " "), c["name"], _f(c.get("figure"), 3),
+                         "pass" if c.get("passed") else "FAIL", c.get("threshold", "")])
+    return tabulate(body, headers=["instrument", "gate", "check", "figure", "check result", "threshold / note"],
+                    tablefmt=fmt, disable_numparse=True)
+
+
+def judge_usage(records: Sequence[TrialRecord]) -> dict[str, Any]:
+    """The judges' calls, tokens and dollars over `records` (every model scorer's `usage`), and
+    how many trials a judge failed on: the run's totals include them."""
+    calls = tokens = failures = 0
+    cost = []
+    for r in records:
+        for details in r.scores.values():
+            u = details.get("usage") if isinstance(details, Mapping) else None
+            if u:
+                calls += int(u.get("calls", 0))
+                tokens += int(u.get("prompt_tokens", 0)) + int(u.get("completion_tokens", 0))
+                cost.append(float(u.get("cost_usd", 0.0)))
+            if isinstance(details, Mapping) and details.get("failed") is True:
+                failures += 1
+    return {"calls": calls, "tokens": tokens, "cost_usd": math.fsum(cost), "failures": failures}

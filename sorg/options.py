@@ -243,6 +243,9 @@ SPECS: tuple[Spec, ...] = (
          "later over the merged run (`sorg merge`)"),
     Spec("claims_only", "no", _flag,
          "run no trial: judge the claims over the stored run named by --sorg-run-id", bare=True),
+    Spec("gate", "on", _flag,
+         "the instrument gate: a claim over a scorer or emergence metric that failed (or never ran) "
+         "validation reads 'not measured'; 'off' shows their figures anyway (exploration only, said loudly)"),
     # Read when used (`setting`), by the model door and the plugin's progress line: a server
     # start, a lock, a progress tick. None of them is part of a model request.
     Spec("local_start_timeout", "120", _pos_float, "seconds the embedded model's server may take to start"),
@@ -294,6 +297,7 @@ class SorgOptions:
     shard: str = ""
     claims_only: bool = False
     bank: str | None = None  # a directory of task files; None: the packaged bank
+    gate: bool = True
     # The values at start-up of the settings read when used (`setting` reads them again then).
     local_start_timeout: float = 120.0
     local_call_timeout: float = 900.0

@@ -48,6 +48,7 @@ from sorg.pytest_plugin.fixtures import (  # noqa: F401
     sorg_trial,
 )
 from sorg.pytest_plugin.state import _STATE, _bank, _check_startup, _declared, _is_worker, _sorg_opts, _state, _store
+from sorg.pytest_plugin.verdicts import pytest_report_teststatus  # noqa: F401  (a claim outcome's word)
 
 TRIAL_ID_PROP = "sorg_trial_id"
 SWEEP_ARGS = _params.SWEEP_ARGS

@@ -58,7 +58,8 @@ def judge_claims(session: pytest.Session, st: Any, store: Any, opts: Any, stoppe
         outcomes = {e["nodeid"]: _verdicts.Outcome("skip", reason=e["skip"]) if e["skip"] is not None and not e["error"]
                     else _verdicts.Outcome("error", longrepr=e["error"] or error_all) for e in entries}
     else:
-        outcomes = _verdicts.judge(session, entries, skip_all, trials, st.claim_items)
+        outcomes = _verdicts.judge(session, entries, skip_all, trials, st.claim_items,
+                                   _verdicts.instrument_gate(config, opts, store.run_dir))
         for nid, out in outcomes.items():
             outcomes[nid] = _as_error(out, trials)
     selected = [e for e in entries if e.get("selected")]
@@ -181,6 +182,8 @@ def summary(tr: Any, st: Any) -> None:
 
         tr.write_sep("=", "sorg claims")
         tr.write_line(report.claims_table(st.verdict_rows, fmt="simple"))
+        for line, markup in _verdicts.gate_lines(tr.config, st.verdict_rows):
+            tr.write_line(line, **markup)
         by_reason: dict[str, list[str]] = {}
         for row in st.verdict_rows:
             if row["outcome"] == "skipped":

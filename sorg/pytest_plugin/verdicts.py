@@ -101,9 +101,13 @@ class Outcome:
 
 
 def judge(session: pytest.Session, entries: list[dict], skip_all: str, trials: Callable[[], Any],
-          items: dict[str, Any]) -> dict[str, Outcome]:
+          items: dict[str, Any], instruments: Callable[[Any], Any] | None = None) -> dict[str, Outcome]:
     """Judge every declared claim (skip_all: the partial-sweep reason, or ""), Holm-adjust the
-    judged ones together and return the outcome of each, by node id."""
+    judged ones together and return the outcome of each, by node id.
+
+    `instruments(trials)` (the instrument gate's results by instrument, `sorg.instrument`)
+    turns a claim over an instrument that did not pass into "not measured" *after* the Holm
+    adjustment: the family stays the declared claims, so no other claim's figures move."""
     from sorg import claims as _claims
 
     outcomes: dict[str, Outcome] = {}
@@ -127,6 +131,14 @@ def judge(session: pytest.Session, entries: list[dict], skip_all: str, trials: C
             if outcomes[nid].kind == "verdict":
                 judged.append(nid)
     final = _claims.finalize([outcomes[n].verdict for n in judged])
+    if judged:
+        from sorg.scoring.outcome import gate_verdict, judge_losses
+
+        records = data.records if data is not None else []
+        final = [judge_losses(v, records) for v in final]
+        gated = instruments(data) if instruments is not None else None
+        if gated is not None:
+            final = [gate_verdict(v, gated) for v in final]
     for nid, v in zip(judged, final):
         outcomes[nid].verdict = v
     return outcomes
@@ -187,6 +199,8 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
             extra["wasxfail"], longrepr = out.reason, None
     elif out.kind in ("error", "raised"):
         outcome, longrepr = "failed", out.longrepr
+    elif v.outcome == "error":
+        outcome, longrepr = "failed", f"{v.statement or v.name}: {v.skip_reason or v.message}"
     elif v.passed is None:
         reason = f"{v.statement or v.name}: {v.skip_reason}" if v.skip_reason else v.message
         outcome, longrepr = "skipped", (str(e["path"]), (loc[1] or 0) + 1, f"Skipped: {reason}")
@@ -194,7 +208,7 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
         outcome, longrepr = "passed", None
     else:
         outcome, longrepr = "failed", v.message
-    if xf and out.kind in ("verdict", "raised") and outcome != "skipped":
+    if xf and out.kind in ("verdict", "raised") and outcome != "skipped" and not (v is not None and v.outcome):
         if outcome == "failed":
             if _xfail_catches(xf, out):
                 outcome, longrepr = "skipped", None
@@ -205,7 +219,16 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
         else:
             extra["wasxfail"] = xf["reason"]
     word = ("xfailed" if outcome == "skipped" else "xpassed") if "wasxfail" in extra else outcome
+    if v is not None and v.outcome:
+        word = v.outcome  # "not_measured", "undecidable", "error": shown as such everywhere
     message = v.message if v is not None else (out.reason or out.longrepr)
+    if v is not None and v.outcome and v.skip_reason:
+        message = f"{v.statement or v.name}: {v.skip_reason}"
+    if v is not None and not v.outcome:
+        from sorg.scoring.outcome import losses_note
+
+        note = losses_note(v)
+        message += f" [{note}]" if note else ""
     row: dict[str, Any] = {"nodeid": nid, "outcome": word}
     if word in ("xfailed", "xpassed") or (xf and xf["strict"] and outcome == "failed" and v is not None):
         message = f"[xfail{'(strict)' if xf['strict'] else ''}: {xf['reason']}] {message}"
@@ -219,6 +242,7 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
     kw: dict[str, Literal[1]] = {k: 1 for k in e["keywords"]}
     hook.pytest_runtest_logstart(nodeid=nid, location=loc)
     props = [("sorg_claim", message[:2000])]
+    call_props = [(OUTCOME_PROP, v.outcome)] if v is not None and v.outcome else []
     phases: tuple[tuple[Literal["setup", "call", "teardown"], Literal["passed", "failed", "skipped"],
                         tuple[str, int, str] | str | None, float, dict[str, Any]], ...] = (
         ("setup", "passed", None, 0.0, {}),
@@ -227,10 +251,94 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
     for when, oc, lr, dur, ex in phases:
         rep = pytest.TestReport(nodeid=nid, location=loc, keywords=kw, outcome=oc, longrepr=lr, when=when,
                                 sections=(), duration=dur, start=now, stop=now + dur,
-                                user_properties=props if when == "teardown" else [], **ex)
+                                user_properties=props if when == "teardown" else
+                                call_props if when == "call" else [], **ex)
         hook.pytest_runtest_logreport(report=rep)
     hook.pytest_runtest_logfinish(nodeid=nid, location=loc)
     return row
+
+
+#: Where the run's instrument-gate results (or the note that the gate was off) are kept for
+#: the terminal summary.
+GATE_KEY = pytest.StashKey[dict]()
+
+
+def instrument_gate(config: pytest.Config, opts: Any, run_dir: Any) -> Callable[[Any], Any]:
+    """The callback `judge` calls with the run's trials: every instrument through the gate
+    (`sorg.instrument`), written to the run's instrument.json; None with `--sorg-gate=off`
+    (claims then show their figures, and the terminal says loudly that nothing was validated)."""
+
+    def run(trials: Any) -> Any:
+        from pathlib import Path
+
+        from sorg import instrument
+        from sorg.tasks.bank import load_bank
+
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        results: dict[str, Any] = {}
+        try:
+            tasks = {t.id: t for t in load_bank(opts.bank)}
+            results.update(instrument.emergence_gate(trials.records, tasks))
+            if opts.gate:
+                results.update(instrument.scorer_gate(opts))
+        finally:
+            instrument.write_gate(run_dir, results, opts.gate)
+            config.stash[GATE_KEY] = {"on": bool(opts.gate), "results": results}
+        return results if opts.gate else None
+
+    return run
+
+
+def gate_lines(config: pytest.Config, rows: list[dict]) -> list[tuple[str, dict[str, bool]]]:
+    """The terminal's lines about the gate: loudly when it was off, else each instrument that
+    did not pass; and each claim with a non-empty outcome, by its word."""
+    out: list[tuple[str, dict[str, bool]]] = []
+    got = config.stash.get(GATE_KEY, None)
+    if got is not None and not got["on"]:
+        out.append(("INSTRUMENT GATE OFF (--sorg-gate=off): claims over unvalidated instruments show figures that "
+                    "may measure nothing; exploration only, not a finding", {"red": True, "bold": True}))
+    elif got is not None:
+        for _name, r in sorted(got["results"].items()):
+            if not r.passed:
+                out.append((f"instrument {r.sentence()}", {"yellow": True}))
+    lost = [(row["nodeid"], (row.get("verdict") or {}).get("details", {}).get("judge_failures"))
+             for row in rows]
+    lost = [(nid, info) for nid, info in lost if info and any(a["lost"] for a in info["arms"].values())]
+    if lost:
+        flagged = [nid.rsplit("::", 1)[-1] for nid, info in lost if info.get("flagged")]
+        total = {lab: a["lost"] for _, info in lost for lab, a in info["arms"].items()}
+        out.append((f"judge failures dropped trials from {len(lost)} claim(s) "
+                    f"({', '.join(f'{k}: {n}' for k, n in sorted(total.items()))})"
+                    + (f"; arms lose them at different rates (Fisher p < 0.05) in: {', '.join(flagged)}"
+                       if flagged else ""), {"yellow": True}))
+    for row in rows:
+        if row.get("outcome") in ("not_measured", "undecidable", "error"):
+            out.append((f"{outcome_word(row['outcome'])} {row['nodeid']}: {row['message']}",
+                        {"red": row["outcome"] == "error", "yellow": row["outcome"] != "error"}))
+    return out
+
+
+#: The call report's user property that carries a claim's non-empty `Verdict.outcome`.
+OUTCOME_PROP = "sorg_outcome"
+
+
+def outcome_word(outcome: str) -> str:
+    """How a non-empty outcome reads: "NOT MEASURED", "UNDECIDABLE", "ERROR" (any other, upper-cased)."""
+    from sorg.scoring.outcome import OUTCOME_WORDS
+
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").upper())
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """The terminal's word for a claim with a non-empty outcome: "NOT MEASURED" (letter N),
+    "UNDECIDABLE" (U), counted under that name in the final line; an error stays FAILED."""
+    if report.when != "call":
+        return None
+    got = dict(report.user_properties).get(OUTCOME_PROP)
+    if not got or got == "error":
+        return None
+    word = outcome_word(str(got))
+    return word.lower(), word[0], word
 
 
 def power_plan(v: Any, target: float = 0.8) -> dict[str, Any]:

@@ -100,6 +100,9 @@ def summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     records = read_records(path, with_replies=False) if path.exists() else []
     records.sort(key=lambda r: r.trial_id)
     meta, claims = load_claims(run_dir)
+    gate_path = run_dir / instrument.INSTRUMENT_FILE
+    gate = json.loads(gate_path.read_text(encoding="utf-8")) if gate_path.exists() else None
+    judge = instrument.judge_usage(records)
     sources: dict[str, int] = defaultdict(int)
     status: dict[str, int] = defaultdict(int)
     for r in records:
@@ -115,8 +118,12 @@ def summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         "models": sorted({r.model for r in records}),
         "model_versions": sorted({r.model_version for r in records if r.model_version}),
         "prompt_versions": sorted({r.prompt_version for r in records if r.prompt_version}),
-        "total_cost_usd": math.fsum(r.cost_usd for r in records),
-        "total_tokens": sum(r.prompt_tokens + r.completion_tokens for r in records),
+        # The judge's calls are the run's too: totals hold agents and judge, `judge` says how much
+        # of it was the judge's.
+        "total_cost_usd": math.fsum(r.cost_usd for r in records) + judge["cost_usd"],
+        "total_tokens": sum(r.prompt_tokens + r.completion_tokens for r in records) + judge["tokens"],
+        "judge": judge,
+        "instrument_gate": gate,
         "cells": cells(records),
         "instrument": instrument.rows(records),
         "judge_dimensions": instrument.dimension_counts(records),

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sorg.report.fmt import ci_usable, est_ci, fmt, verdict_clusters
+from sorg.report.fmt import ci_usable, est_ci, fmt, outcome_label, verdict_clusters
 from sorg.store import resolve_run_dir
 
 #: Estimates closer than this are the same number (a replay reproduces them exactly).
@@ -150,7 +150,8 @@ def render_md(d: RunDiff) -> str:
     short = lambda n: n.rsplit("::", 1)[-1]  # noqa: E731
     if d.flipped:
         lines += [f"### Verdicts flipped ({len(d.flipped)})", "", "| claim | before | after |", "|---|---|---|"]
-        lines += [f"| `{short(f['claim'])}` | {f['a']} | **{f['b']}** |" for f in d.flipped]
+        lines += [f"| `{short(f['claim'])}` | {outcome_label(f['a'] or '')} | **{outcome_label(f['b'] or '')}** |"
+                  for f in d.flipped]
         lines.append("")
     if d.moved:
         lines += [f"### Estimates moved beyond their CI ({len(d.moved)})", "",

@@ -13,6 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
+def outcome_label(outcome: str) -> str:
+    """A claim's outcome as every renderer shows it: "PASSED", "XFAILED", "NOT MEASURED",
+    "UNDECIDABLE", "ERROR" (underscores read as spaces; any outcome shows, never a blank)."""
+    return (outcome or "-").replace("_", " ").upper()
+
+
 def fmt(x: Any, digits: int = 3) -> str:
     """A number for a table: fixed digits, scientific below the last digit, '-' for none."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):

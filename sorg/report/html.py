@@ -22,7 +22,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sorg.report.fmt import ci_usable, est_ci, fmt, fmt_p, fmt_power, honest_message, no_ci, verdict_clusters
+from sorg.report.fmt import (
+    ci_usable,
+    est_ci,
+    fmt,
+    fmt_p,
+    fmt_power,
+    honest_message,
+    no_ci,
+    outcome_label,
+    verdict_clusters,
+)
 from sorg.report.meta import finite, write_text
 from sorg.store import TRIALS_FILE, iter_records
 
@@ -148,7 +158,7 @@ def _claims_html(rows: Sequence[Mapping[str, Any]]) -> str:
         v = r.get("verdict") or {}
         k = verdict_clusters(v)
         eff = "-" if v.get("effect") is None else f"{v.get('effect_name') or 'effect'}={fmt(v['effect'], 2)}"
-        cells = [f'<span class="badge {_e(r["outcome"])}">{_e(r["outcome"].upper())}</span>',
+        cells = [f'<span class="badge {_e(r["outcome"])}">{_e(outcome_label(r["outcome"]))}</span>',
                  f'<span title="{_e(r["nodeid"])}">{_e(r["nodeid"].rsplit("::", 1)[-1])}</span>',
                  _e(v.get("test") or v.get("kind") or "-"), _e(v.get("n", "-")),
                  _e(est_ci(v.get("estimate"), v.get("ci"), k)) if v else "-", _e(eff),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, verdict_clusters
+from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, outcome_label, verdict_clusters
 from sorg.report.fmt import fmt as fnum
 
 
@@ -25,7 +25,7 @@ def claims_table(rows: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
             eff = f"{v.get('effect_name') or 'effect'}={_num(v['effect'], 2)}"
         body.append([
             r["nodeid"].rsplit("::", 1)[-1],
-            r["outcome"].upper(),
+            outcome_label(r["outcome"]),
             v.get("test") or v.get("kind") or "-",
             v.get("n") if v else "-",
             est_ci(v.get("estimate"), v.get("ci"), verdict_clusters(v)) if v else "-",
@@ -92,6 +92,10 @@ def render_md(s: Mapping[str, Any]) -> str:
                  f"versions reported: {', '.join(s['model_versions']) or '-'}")
     lines.append(f"- prompt versions: {', '.join(s['prompt_versions']) or '-'}")
     lines.append(f"- total cost: ${s['total_cost_usd']:.6f}; total tokens: {s['total_tokens']}")
+    j = s.get("judge") or {}
+    if j.get("calls"):
+        lines.append(f"- of which the judge: {j['calls']} calls, {j['tokens']} tokens, ${j['cost_usd']:.6f}; "
+                     f"{j['failures']} judge failure(s)")
     if meta:
         lines.append(f"- sorg {meta.get('sorg_version', '?')}, record mode {meta.get('record', '?')}, "
                      f"judge {meta.get('judge_model') or 'none'}, budget {meta.get('budget_usd') or 'none'}")
@@ -104,7 +108,7 @@ def render_md(s: Mapping[str, Any]) -> str:
         lines.append("")
         for r in s["claims"]:
             msg = honest_message(r.get("message", ""), verdict_clusters(r.get("verdict") or {}))
-            lines.append(f"- **{r['nodeid']}** ({r['outcome']}): {msg}".rstrip())
+            lines.append(f"- **{r['nodeid']}** ({outcome_label(r['outcome']).lower()}): {msg}".rstrip())
     else:
         lines.append("No claims were judged in this run.")
     lines += ["", "## Trials by model, protocol and team size", "",
@@ -112,8 +116,38 @@ def render_md(s: Mapping[str, Any]) -> str:
               "interval ('no CI (1 task)'). Cells with trials cut short (budget or error) are marked "
               "incomplete and those trials are left out of the means.", ""]
     lines.append(cells_table(s["cells"]) if s["cells"] else "No trials.")
+    lines += gate_section(s)
     lines += instrument_section(s)
     return "\n".join(lines) + "\n"
+
+
+def gate_section(s: Mapping[str, Any]) -> list[str]:
+    """The instrument gate: each scorer and emergence measure, its checks and figures; a claim
+    over one that did not pass reads "not measured" above."""
+    from sorg import instrument
+
+    doc = s.get("instrument_gate")
+    lines = ["", "## Instrument validation (the gate)", ""]
+    if not doc:
+        return lines + ["This run has no instrument.json: no instrument was validated."]
+    if doc.get("gate") == "off":
+        lines += ["**The gate was OFF (`--sorg-gate=off`): claims over unvalidated instruments show their "
+                  "figures; exploration only, not findings.**", ""]
+    lines += ["Scorers are checked on a ladder of known order per task (empty < mission echoed < another "
+              "task's reference < half the reference < the reference): mean Kendall tau >= 0.6, the empty "
+              "answer at the floor, the same score when asked again, and for a multi-dimension judge the "
+              "same scores with the dimensions reordered. Emergence measures are checked against what "
+              "their replies must show (sorg/metrics.py). A claim over one that did not pass is "
+              "'not measured'.", ""]
+    lines.append(instrument.gate_table(doc))
+    lines.append("")
+    insts = doc.get("instruments") or {}
+    lines += [f"- **{name}**: {r.get('sentence', '')}" for name, r in sorted(insts.items())]
+    judges = [n for n, r in insts.items() if n.startswith("judge") and r.get("status") != "passed"]
+    if judges and (insts.get("coverage") or {}).get("status") == "passed":
+        lines += ["", f"No judge passed ({', '.join(sorted(judges))}): the deterministic `coverage` is the "
+                      "primary quality of this run; claims over the judge's Q are not measured."]
+    return lines
 
 
 def instrument_section(s: Mapping[str, Any]) -> list[str]:

@@ -58,6 +58,38 @@ RUBRIC = (
     'Answer in JSON: "rationale" (one sentence), then an integer 1-4 for each of "accuracy", '
     '"completeness", "coherence", "actionability", "mission_relevance".'
 )
+#: What each dimension asks (the lines of RUBRIC), for the variants that reorder or split them.
+QUESTIONS = {
+    "accuracy": "are its facts, numbers and reasoning correct?",
+    "completeness": "does it cover everything the mission asks for?",
+    "coherence": "is it one consistent, well-organised answer?",
+    "actionability": "could someone act on it as written (concrete steps, owners, numbers)?",
+    "mission_relevance": "does it stay on the mission, without filler or off-topic text?",
+}
+
+
+def rubric(order: tuple[str, ...] = DIMENSIONS) -> str:
+    """RUBRIC with its dimensions (lines and JSON keys) in `order`; `rubric()` is RUBRIC exactly."""
+    lines = "".join(f"- {d}: {QUESTIONS[d]}\n" for d in order)
+    keys = ", ".join(f'"{d}"' for d in order)
+    return (f"Dimensions (1 = poor, 2 = weak, 3 = good, 4 = excellent):\n{lines}"
+            f'Answer in JSON: "rationale" (one sentence), then an integer 1-4 for each of {keys}.')
+
+
+def judge_format(order: tuple[str, ...] = DIMENSIONS) -> dict[str, Any]:
+    """JUDGE_FORMAT with the schema's dimension keys in `order` (rationale first, as always)."""
+    schema = {"type": "object",
+              "properties": {"rationale": {"type": "string", "maxLength": 240}, **{d: _DIM for d in order}},
+              "required": ["rationale", *order]}
+    return {"type": "json_schema", "json_schema": {"name": "judge_q", "schema": schema}}
+
+
+def check_order(order: Any) -> tuple[str, ...]:
+    """`order` as a tuple, or a ValueError unless it is a permutation of DIMENSIONS."""
+    got = tuple(order)
+    if sorted(got) != sorted(DIMENSIONS):
+        raise ValueError(f"judge key order {list(got)} is not a permutation of {list(DIMENSIONS)}")
+    return got
 
 
 def shown_answer(answer: str, mission: str, context_tokens: int = JUDGE_CONTEXT_TOKENS,
@@ -78,9 +110,12 @@ def shown_answer(answer: str, mission: str, context_tokens: int = JUDGE_CONTEXT_
             f"the judge's context ...]\n{text[-tail:]}"), True
 
 
-def messages(mission: str, shown: str, problem: str = "") -> tuple[dict[str, str], ...]:
-    """The judge's prompt: the mission, the answer, the rubric (and, on a retry, what was wrong)."""
-    user = (f"MISSION:\n{mission.strip()}\n\nANSWER:\n{shown.strip() or '(empty answer)'}\n\n{RUBRIC}")
+def messages(mission: str, shown: str, problem: str = "",
+             order: tuple[str, ...] | None = None) -> tuple[dict[str, str], ...]:
+    """The judge's prompt: the mission, the answer, the rubric (and, on a retry, what was wrong).
+    `order` (opt-in) lists the dimensions in another order; None is today's prompt exactly."""
+    text = RUBRIC if order is None else rubric(order)
+    user = (f"MISSION:\n{mission.strip()}\n\nANSWER:\n{shown.strip() or '(empty answer)'}\n\n{text}")
     if problem:
         user += f"\n\nYour previous reply was not valid ({problem}). Reply again with all five integers."
     return ({"role": "system", "content": SYSTEM}, {"role": "user", "content": user})
@@ -107,31 +142,57 @@ def q_of(scores: Mapping[str, int]) -> float:
     return sum(scores[d] for d in Q_DIMENSIONS) / 16.0
 
 
+def add_usage(details: dict[str, Any], done: Any) -> None:
+    """Add one judge call's tokens and dollars to `details["usage"]` (the run's totals read it)."""
+    usage = details.setdefault("usage", {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0})
+    usage["calls"] += 1
+    usage["prompt_tokens"] += done.prompt_tokens
+    usage["completion_tokens"] += done.completion_tokens
+    usage["cost_usd"] = round(usage["cost_usd"] + done.cost_usd, 12)
+
+
+def gate_settings(ctx: ScoreContext) -> tuple[tuple[str, ...] | None, str]:
+    """What the instrument gate may ask of a judge through `ctx.settings` (both opt-in, absent
+    in a trial): `judge_order`, the dimensions' order, and `judge_sample`, a tag appended to the
+    request's sample so that asking the same question again is a new call, not a cache hit."""
+    order = ctx.settings.get("judge_order")
+    tag = str(ctx.settings.get("judge_sample") or "")
+    return (None if order is None else check_order(order)), (f"|{tag}" if tag else "")
+
+
 @register_scorer
 class JudgeQ(Scorer):
     name = "judge_q"
     needs_model = True
+    #: The dimensions it scores in one call (the gate checks that their order does not matter).
+    dimensions = DIMENSIONS
+
+    def key_order(self, ctx: ScoreContext, shown: str) -> tuple[tuple[str, ...] | None, str]:
+        """The dimension order of this call (None: today's request) and its sample tag."""
+        order, tag = gate_settings(ctx)
+        if order is None:
+            return None, tag
+        return order, tag + ("" if order == DIMENSIONS else "|order=" + ",".join(d[:3] for d in order))
 
     async def score(self, ctx: ScoreContext) -> Score:
         judge = ctx.judge_model or ctx.model
         shown, excerpted = shown_answer(ctx.answer, ctx.task.prompt)
+        order, tag = self.key_order(ctx, shown)
+        fmt = JUDGE_FORMAT if order is None else judge_format(order)
         base: dict[str, Any] = {
             "judge_model": judge, "self_judged": judge == ctx.model, "excerpted": excerpted,
             "answer_chars": len(ctx.answer or ""), "shown_chars": len(shown),
         }
+        if order is not None:
+            base["key_order"] = list(order)
         problem, replies = "", []
         for attempt in range(RETRIES + 1):
-            req = Request(model=judge, messages=messages(ctx.task.prompt, shown, problem),
-                          temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, response_format=JUDGE_FORMAT,
-                          sample=f"judge|try{attempt}", label=ctx.trial_id)
+            req = Request(model=judge, messages=messages(ctx.task.prompt, shown, problem, order),
+                          temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, response_format=fmt,
+                          sample=f"judge|try{attempt}{tag}", label=ctx.trial_id)
             done = await ctx.client.acomplete(req)
             replies.append(done.text)
-            usage = base.setdefault("usage", {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
-                                              "cost_usd": 0.0})
-            usage["calls"] += 1
-            usage["prompt_tokens"] += done.prompt_tokens
-            usage["completion_tokens"] += done.completion_tokens
-            usage["cost_usd"] = round(usage["cost_usd"] + done.cost_usd, 12)
+            add_usage(base, done)
             scores, problem = read_scores(done.text)
             if scores is not None:
                 obj = json_object(done.text) or {}
@@ -140,4 +201,3 @@ class JudgeQ(Scorer):
                                             "rationale": str(rationale)[:240], "failed": False})
         return Score(None, {**base, "failed": True, "attempts": RETRIES + 1, "problem": problem,
                             "replies": [r[:500] for r in replies]})
-

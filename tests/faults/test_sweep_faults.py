@@ -45,6 +45,8 @@ register_backend("slow", slow_backend)
 
 INI = '''
 [pytest]
+# mechanics, not measurement: the fake runner's qualities never went through the instrument gate
+sorg_gate = off
 sorg_models = {model}
 sorg_protocols = sequential,single
 sorg_agents = 2

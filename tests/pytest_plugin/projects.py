@@ -20,6 +20,8 @@ def sorg_client():
 
 INI = '''
 [pytest]
+# mechanics, not measurement: the fake runner's qualities never went through the instrument gate
+sorg_gate = off
 sorg_models = fake/m
 sorg_protocols = sequential,coordinator,broadcast
 sorg_agents = 4

@@ -65,6 +65,8 @@ def sorg_runner():
 
 INI = '''
 [pytest]
+# mechanics, not measurement: the fake runner's qualities never went through the instrument gate
+sorg_gate = off
 sorg_models = fake/m
 sorg_protocols = sequential,coordinator
 sorg_agents = 4

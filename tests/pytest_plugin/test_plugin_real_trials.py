@@ -30,6 +30,8 @@ register_backend("fake", fake_backend)
 
 INI = '''
 [pytest]
+# mechanics, not measurement: the fake runner's qualities never went through the instrument gate
+sorg_gate = off
 sorg_models = fake/m
 sorg_protocols = sequential,coordinator,single
 sorg_agents = 4

@@ -15,6 +15,8 @@ CONFTEST = FAKE_CONFTEST + user_project.PROTOCOL
 
 INI = '''
 [pytest]
+# mechanics, not measurement: the fake runner's qualities never went through the instrument gate
+sorg_gate = off
 sorg_models = fake/m
 sorg_protocols = pairs,sequential
 sorg_agents = 2
