@@ -70,6 +70,22 @@ def fmt_power(x: Any) -> str:
     return f"{x:.2f}"
 
 
+def outcome_word(row: Mapping[str, Any]) -> str:
+    """The one word a claim row reads as, in every renderer (terminal, summary.md, HTML).
+
+    A verdict's own `outcome` ("not_measured", "undecidable", "error", or any later one)
+    wins over the test outcome pytest reported (passed, failed, skipped, xfailed, xpassed),
+    so a claim that was never measured never reads as merely "SKIPPED"."""
+    v = row.get("verdict") or {}
+    word = str(v.get("outcome") or row.get("outcome") or "")
+    return word.replace("_", " ").upper() or "-"
+
+
+def outcome_class(row: Mapping[str, Any]) -> str:
+    """The outcome as a CSS class / data value ('not-measured', 'passed', ...)."""
+    return outcome_word(row).lower().replace(" ", "-")
+
+
 def verdict_clusters(v: Mapping[str, Any]) -> int | None:
     """How many tasks (clusters) a verdict's interval resampled, when it says."""
     k = (v.get("details") or {}).get("clusters")
