@@ -24,6 +24,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"sorg report: {run_dir} has no {TRIALS_FILE} (give a run directory, e.g. reports/latest)",
               file=sys.stderr)
         return 2
+    if args.prompts:
+        from sorg.report.prompts import capture
+
+        got = capture(run_dir, args.cassette_dir, args.bank)
+        print(f"prompts: {got['trials']} trials replayed from {args.cassette_dir}"
+              + (f"; {got['streams_failed']} streams did not replay ({got['first_failure']})"
+                 if got["streams_failed"] else ""), file=sys.stderr)
     if args.html:
         from sorg.report.html import write_html
         from sorg.report.plots import PLOTS
@@ -213,6 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--no-plots", action="store_true", help="tables only, even when matplotlib is installed")
     r.add_argument("--html", action="store_true",
                    help="write only report.html (one self-contained page; embeds the run's existing plots)")
+    r.add_argument("--prompts", action="store_true",
+                   help="replay the run from its cassettes (no model call) to show every call's prompt in the page")
+    r.add_argument("--cassette-dir", default="cassettes", help="with --prompts: the cassettes (default cassettes/)")
+    r.add_argument("--bank", default=os.environ.get("SORG_BANK") or None,
+                   help="with --prompts: the run's task bank (default: $SORG_BANK, else the packaged bank)")
     r.set_defaults(fn=_cmd_report)
     p = sub.add_parser("plan", help="trials, calls, tokens and dollars each claim needs at the target power")
     p.add_argument("paths", nargs="*", default=["evals"], help="claim files or directories (default evals/)")
