@@ -213,7 +213,10 @@ def _add_merge(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import sorg
+
     ap = argparse.ArgumentParser(prog="sorg", description="sorg: multi-agent LLM experiments as pytest tests")
+    ap.add_argument("--version", action="version", version=f"sorg {sorg.__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("report", help="rebuild summary.md / summary.json / report.html / plots of a run from its files")
     r.add_argument("run_dir", help="reports/<run-id>, reports/latest, or reports")
@@ -251,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         return int(args.fn(args))
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except Exception as exc:
         from sorg.errors import SettingError, SorgError
 
@@ -261,6 +266,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"sorg {args.cmd}: {exc}", file=sys.stderr)
             return 1
         raise
+
+
+def _quiet_broken_pipe() -> int:
+    """`sorg ... | head` closed our stdout: stop quietly, as a Unix filter does (no traceback,
+    and none from the interpreter's final flush either: stdout now points at /dev/null)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture): nothing to redirect
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a filter cut off by its reader
 
 
 if __name__ == "__main__":

@@ -97,3 +97,20 @@ def test_score_reads_a_bank_of_your_own(tmp_path: Path, capsys) -> None:
     assert json.loads(out)["scores"]["coverage"]["details"]["passed"] == ["veg"]
     rc, out, err = _run(capsys, "score", "gdn-l1-01", str(f), "--bank", str(tmp_path / "nowhere"))
     assert rc == 2 and "no such task file or directory" in err
+
+
+def test_version_and_a_closed_pipe() -> None:
+    """`sorg --version` names the version; `sorg ... | head` ends quietly (no BrokenPipe traceback)."""
+    import sorg
+
+    v = subprocess.run([sys.executable, "-m", "sorg.cli", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert v.returncode == 0 and v.stdout.strip() == f"sorg {sorg.__version__}"
+    # A reader that closes at once: the first write (the JSON) meets a closed pipe.
+    proc = subprocess.Popen([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", "-"], cwd=REPO,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdin is not None
+    proc.stdout.close()
+    proc.stdin.write(b"Use POST /users. " * 2000)
+    proc.stdin.close()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.wait() == 141 and "Traceback" not in err and "BrokenPipe" not in err, err
