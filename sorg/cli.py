@@ -247,9 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lo = sub.add_parser("local", help="the embedded model's server")
     lo.add_argument("action", choices=["start", "stop", "status"])
     lo.set_defaults(fn=_cmd_local)
-    from sorg import cli_results
+    from sorg import cli_results, cli_runs
 
     cli_results.register(sub)  # diff, cassettes
+    cli_runs.register(sub)  # runs list|prune
     _add_merge(sub)
     args = ap.parse_args(argv)
     try:
