@@ -25,9 +25,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.prompts:
+        from sorg import cli_project
         from sorg.report.prompts import capture
 
-        got = capture(run_dir, args.cassette_dir, args.bank)
+        project = cli_project.find()
+        got = capture(run_dir, args.cassette_dir, args.bank or (project.bank() if project else None))
         print(f"prompts: {got['trials']} trials replayed from {args.cassette_dir}"
               + (f"; {got['streams_failed']} streams did not replay ({got['first_failure']})"
                  if got["streams_failed"] else ""), file=sys.stderr)
@@ -125,12 +127,23 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import json
 
     import sorg.scoring.coverage  # noqa: F401  (registers `coverage`)
+    from sorg import cli_project
     from sorg.errors import TaskBankError
     from sorg.scoring import SCORERS
     from sorg.tasks import load_bank
 
+    project = cli_project.find()
+    bank_path = args.bank
+    if project is not None:
+        try:  # the project's scorers (its rootdir conftest.py), as `pytest` there would load them
+            cli_project.load_conftest(project)
+        except Exception as exc:  # a broken conftest: say so, score with what is registered
+            print(f"sorg score: {project.root / 'conftest.py'} did not import ({type(exc).__name__}: {exc}); "
+                  "scoring with the packaged and installed scorers", file=sys.stderr)
+        if bank_path is None:
+            bank_path = project.bank()
     try:
-        bank = load_bank(args.bank)
+        bank = load_bank(bank_path)
     except TaskBankError as exc:
         print(f"sorg score: {exc}", file=sys.stderr)
         return 2
@@ -242,7 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sc.add_argument("task_id", help="a task id of the bank, e.g. evt-l2-01")
     sc.add_argument("answer_file", help="a text file holding the answer (- for stdin)")
     sc.add_argument("--bank", default=os.environ.get("SORG_BANK") or None,
-                    help="a directory of your own task files (default: $SORG_BANK, else the packaged bank)")
+                    help="a directory of your own task files (default: $SORG_BANK, else the project's sorg_bank "
+                         "ini key, else the packaged bank); the project's conftest.py scorers are loaded too")
     sc.set_defaults(fn=_cmd_score)
     lo = sub.add_parser("local", help="the embedded model's server")
     lo.add_argument("action", choices=["start", "stop", "status"])
