@@ -24,6 +24,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"sorg report: {run_dir} has no {TRIALS_FILE} (give a run directory, e.g. reports/latest)",
               file=sys.stderr)
         return 2
+    if args.prompts:
+        from sorg import cli_project
+        from sorg.report.prompts import capture
+
+        project = cli_project.find()
+        got = capture(run_dir, args.cassette_dir, args.bank or (project.bank() if project else None))
+        print(f"prompts: {got['trials']} trials replayed from {args.cassette_dir}"
+              + (f"; {got['streams_failed']} streams did not replay ({got['first_failure']})"
+                 if got["streams_failed"] else ""), file=sys.stderr)
     if args.html:
         from sorg.report.html import write_html
         from sorg.report.plots import PLOTS
@@ -121,12 +130,23 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import json
 
     import sorg.scoring.coverage  # noqa: F401  (registers `coverage`)
+    from sorg import cli_project
     from sorg.errors import TaskBankError
     from sorg.scoring import SCORERS
     from sorg.tasks import load_bank
 
+    project = cli_project.find()
+    bank_path = args.bank
+    if project is not None:
+        try:  # the project's scorers (its rootdir conftest.py), as `pytest` there would load them
+            cli_project.load_conftest(project)
+        except Exception as exc:  # a broken conftest: say so, score with what is registered
+            print(f"sorg score: {project.root / 'conftest.py'} did not import ({type(exc).__name__}: {exc}); "
+                  "scoring with the packaged and installed scorers", file=sys.stderr)
+        if bank_path is None:
+            bank_path = project.bank()
     try:
-        bank = load_bank(args.bank)
+        bank = load_bank(bank_path)
     except TaskBankError as exc:
         print(f"sorg score: {exc}", file=sys.stderr)
         return 2
@@ -209,13 +229,21 @@ def _add_merge(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import sorg
+
     ap = argparse.ArgumentParser(prog="sorg", description="sorg: multi-agent LLM experiments as pytest tests")
+    ap.add_argument("--version", action="version", version=f"sorg {sorg.__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("report", help="rebuild summary.md / summary.json / report.html / plots of a run from its files")
     r.add_argument("run_dir", help="reports/<run-id>, reports/latest, or reports")
     r.add_argument("--no-plots", action="store_true", help="tables only, even when matplotlib is installed")
     r.add_argument("--html", action="store_true",
                    help="write only report.html (one self-contained page; embeds the run's existing plots)")
+    r.add_argument("--prompts", action="store_true",
+                   help="replay the run from its cassettes (no model call) to show every call's prompt in the page")
+    r.add_argument("--cassette-dir", default="cassettes", help="with --prompts: the cassettes (default cassettes/)")
+    r.add_argument("--bank", default=os.environ.get("SORG_BANK") or None,
+                   help="with --prompts: the run's task bank (default: $SORG_BANK, else the packaged bank)")
     r.set_defaults(fn=_cmd_report)
     p = sub.add_parser("plan", help="trials, calls, tokens and dollars each claim needs at the target power")
     p.add_argument("paths", nargs="*", default=["evals"], help="claim files or directories (default evals/)")
@@ -230,21 +258,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     sc.add_argument("task_id", help="a task id of the bank, e.g. evt-l2-01")
     sc.add_argument("answer_file", help="a text file holding the answer (- for stdin)")
     sc.add_argument("--bank", default=os.environ.get("SORG_BANK") or None,
-                    help="a directory of your own task files (default: $SORG_BANK, else the packaged bank)")
+                    help="a directory of your own task files (default: $SORG_BANK, else the project's sorg_bank "
+                         "ini key, else the packaged bank); the project's conftest.py scorers are loaded too")
     sc.set_defaults(fn=_cmd_score)
     lo = sub.add_parser("local", help="the embedded model's server")
     lo.add_argument("action", choices=["start", "stop", "status"])
     lo.set_defaults(fn=_cmd_local)
-    from sorg import cli_results
+    from sorg import cli_results, cli_runs
 
     cli_results.register(sub)  # diff, cassettes
     from sorg import cli_validate
 
     cli_validate.register(sub)  # validate
+    cli_runs.register(sub)  # runs list|prune
     _add_merge(sub)
     args = ap.parse_args(argv)
     try:
         return int(args.fn(args))
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except Exception as exc:
         from sorg.errors import SettingError, SorgError
 
@@ -255,6 +287,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"sorg {args.cmd}: {exc}", file=sys.stderr)
             return 1
         raise
+
+
+def _quiet_broken_pipe() -> int:
+    """`sorg ... | head` closed our stdout: stop quietly, as a Unix filter does (no traceback,
+    and none from the interpreter's final flush either: stdout now points at /dev/null)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture): nothing to redirect
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a filter cut off by its reader
 
 
 if __name__ == "__main__":

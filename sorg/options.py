@@ -18,8 +18,10 @@ the parsers off would only move the table's vocabulary away from the table.
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -173,6 +175,41 @@ def _opt_levels(v: str) -> list[int]:
     if bad:
         raise ValueError(f"{bad[0]} is not a task complexity level (1-4)")
     return levels
+
+
+#: What each parser accepts, said in a bad value's message instead of Python's own words
+#: ("invalid literal for int() with base 10: 'four'"); closed sets also get a did-you-mean.
+_ALLOWED: dict[Callable[[str], Any], str] = {
+    _ints: "comma-separated whole numbers from 1, e.g. 4,8", _pos_int: "a whole number from 1",
+    _opt_int: "a whole number from 1, or all", _opt_float: "a number from 0, or none",
+    _auto_int: "a whole number from 1, or auto", _float: "a number", _nonneg_int: "a whole number from 0",
+    _pos_float: "a number above 0", _nonneg_float: "a number from 0", _opt_levels: "levels 1-4, e.g. 1,2, or all",
+    _record: f"one of {', '.join(RECORD_MODES)}", _plots: "auto or no", _flag: "yes or no",
+}
+_CHOICES: dict[Callable[[str], Any], tuple[str, ...]] = {
+    _record: RECORD_MODES, _plots: ("auto", "no", "yes"), _flag: ("yes", "no"), _opt_int: ("all",),
+    _opt_float: ("none",), _auto_int: ("auto",), _opt_levels: ("all",),
+}
+_PY_NUMBER = re.compile(r"(invalid literal for int\(\) with base 10|could not convert string to float): (.*)")
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """' (did you mean 'new'?)' for the choice nearest `word` (difflib), or ''."""
+    near = difflib.get_close_matches(str(word).strip().lower(), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def _why(parse: Callable[[str], Any], raw: str, exc: ValueError) -> str:
+    """A parser's complaint in the user's words: what was wrong, the nearest allowed word,
+    and what the setting allows."""
+    msg = str(exc)
+    m = _PY_NUMBER.fullmatch(msg)
+    if m:
+        msg = f"{m.group(2)} is not a {'whole ' if 'int' in m.group(1) else ''}number"
+    bad = [w for w in _list(raw) if not w.replace(".", "", 1).lstrip("+-").isdigit()] or [raw]
+    msg += did_you_mean(bad[0], _CHOICES.get(parse, ()))
+    allowed = _ALLOWED.get(parse)
+    return f"{msg}; allowed: {allowed}" if allowed and allowed not in msg else msg
 
 
 @dataclass(frozen=True)
@@ -350,7 +387,7 @@ def _value(s: Spec, config: Any, env: Mapping[str, str], cli: bool) -> Any:
     except SettingError:
         raise
     except ValueError as exc:
-        raise SettingError(s.name, raw, source, str(exc)) from None
+        raise SettingError(s.name, raw, source, _why(s.parse, raw, exc)) from None
 
 
 def resolve(config: Any, env: Mapping[str, str] | None = None, cli: bool = True) -> SorgOptions:
@@ -435,7 +472,7 @@ def check_mark(overrides: Mapping[str, Any], where: str) -> None:
             try:
                 _BY_NAME[key].parse(raw)
             except ValueError as exc:
-                raise SettingError(key, raw, source, str(exc)) from None
+                raise SettingError(key, raw, source, _why(_BY_NAME[key].parse, raw, exc)) from None
         elif key == "seeds":
             try:
                 if isinstance(value, int) and not isinstance(value, bool):

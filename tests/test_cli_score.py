@@ -97,3 +97,43 @@ def test_score_reads_a_bank_of_your_own(tmp_path: Path, capsys) -> None:
     assert json.loads(out)["scores"]["coverage"]["details"]["passed"] == ["veg"]
     rc, out, err = _run(capsys, "score", "gdn-l1-01", str(f), "--bank", str(tmp_path / "nowhere"))
     assert rc == 2 and "no such task file or directory" in err
+
+
+def test_version_and_a_closed_pipe() -> None:
+    """`sorg --version` names the version; `sorg ... | head` ends quietly (no BrokenPipe traceback)."""
+    import sorg
+
+    v = subprocess.run([sys.executable, "-m", "sorg.cli", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert v.returncode == 0 and v.stdout.strip() == f"sorg {sorg.__version__}"
+    # A reader that closes at once: the first write (the JSON) meets a closed pipe.
+    proc = subprocess.Popen([sys.executable, "-m", "sorg.cli", "score", "sw-l1-02", "-"], cwd=REPO,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdin is not None
+    proc.stdout.close()
+    proc.stdin.write(b"Use POST /users. " * 2000)
+    proc.stdin.close()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.wait() == 141 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_score_reads_the_projects_bank_and_scorers(tmp_path: Path) -> None:
+    """In a project, `sorg score` uses what `pytest` there would: the sorg_bank ini key (relative
+    to the rootdir) and the scorers its conftest.py registers, from any subdirectory."""
+    from tests.pytest_plugin.user_project import BANK, SCORER
+    from tests.subproc import HANG_S, pythonpath
+
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "garden.json").write_text(BANK, encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nsorg_bank = bank\n", encoding="utf-8")
+    (tmp_path / "conftest.py").write_text("from sorg.scoring import register_scorer\n\n"
+                                          + SCORER.replace("def words", "@register_scorer('words')\ndef words"),
+                                          encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("Sow peas and radishes.", encoding="utf-8")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SORG_")}
+    env["PYTHONPATH"] = pythonpath()
+    out = subprocess.run([sys.executable, "-m", "sorg.cli", "score", "gdn-l1-01", "a.txt"], capture_output=True,
+                         text=True, cwd=tmp_path / "sub", env=env, timeout=HANG_S)
+    assert out.returncode == 0, out.stderr
+    scores = json.loads(out.stdout)["scores"]
+    assert scores["coverage"]["details"]["passed"] == ["veg"] and scores["words"]["value"] == 4 / 50

@@ -181,20 +181,12 @@ def summary(tr: Any, st: Any) -> None:
         from sorg import report
 
         tr.write_sep("=", "sorg claims")
-        tr.write_line(report.claims_table(st.verdict_rows, fmt="simple"))
+        width = tr.config.get_terminal_writer().fullwidth
+        tr.write_line(report.terminal_claims(st.verdict_rows, width))
         for line, markup in _verdicts.gate_lines(tr.config, st.verdict_rows):
             tr.write_line(line, **markup)
-        by_reason: dict[str, list[str]] = {}
-        for row in st.verdict_rows:
-            if row["outcome"] == "skipped":
-                by_reason.setdefault(row["message"], []).append(row["nodeid"])
-        for reason, nids in by_reason.items():
-            if len(nids) == 1:
-                tr.write_line(f"SKIPPED {nids[0]}: {reason}", yellow=True)
-            else:
-                tr.write_line(f"SKIPPED {len(nids)} claims: {reason}", yellow=True)
-                for nid in nids:
-                    tr.write_line(f"  {nid}")
+        for line in report.unjudged_lines(st.verdict_rows, width):
+            tr.write_line(line, yellow=True)
     plan, cov = st.plan, st.coverage
     if plan is not None and cov is not None and plan.claims:
         n_sel = sum(1 for c in plan.claims if c.get("selected"))

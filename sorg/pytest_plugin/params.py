@@ -78,7 +78,8 @@ def _check_protocols(protocols: list[str], nodeid: str) -> None:
         from sorg.errors import SettingError
 
         usage_error(str(SettingError("protocols", protocols, f"@pytest.mark.sorg(protocols=...) on {nodeid}",
-                                     f"unknown protocol(s) {unknown}; known: {', '.join(sorted(known))}")))
+                                     f"unknown protocol(s) {unknown}{_opts.did_you_mean(unknown[0], sorted(known))}; "
+                                     f"known: {', '.join(sorted(known))}")))
 
 
 def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], get_bank: Callable[[], Any],

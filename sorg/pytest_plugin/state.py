@@ -86,7 +86,8 @@ def _check_startup(config: pytest.Config) -> None:
     if unknown:
         raw, source = _opts.raw_and_source("protocols", config)
         err = SettingError("protocols", raw, source,
-                           f"unknown protocol(s) {unknown}; known: {', '.join(sorted(known))} (a protocol of your own "
+                           f"unknown protocol(s) {unknown}{_opts.did_you_mean(unknown[0], sorted(known))}; "
+                           f"known: {', '.join(sorted(known))} (a protocol of your own "
                            "registers with @sorg.protocols.protocol in a conftest.py, or an entry point in group "
                            "sorg.protocols)")
         raise pytest.UsageError(f"sorg: {err}") from None

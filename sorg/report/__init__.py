@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from sorg.report.data import cells, summary
-from sorg.report.markdown import cells_table, claims_table, render_md
+from sorg.report.markdown import cells_table, claims_table, render_md, terminal_claims, unjudged_lines
 from sorg.report.meta import cassette_hashes, dumps, run_meta, write_claims, write_text
 from sorg.report.plots import PLOTS
 
@@ -46,5 +46,6 @@ def build(run_dir: str | os.PathLike[str], plots: bool = True, html: bool = True
     return out + pngs
 
 
-__all__ = ["build", "summary", "render_md", "claims_table", "cells", "cells_table", "write_claims", "run_meta",
+__all__ = ["build", "summary", "render_md", "claims_table", "terminal_claims", "unjudged_lines",
+           "cells", "cells_table", "write_claims", "run_meta",
            "cassette_hashes", "SUMMARY_MD", "SUMMARY_JSON", "REPORT_HTML", "PLOTS"]

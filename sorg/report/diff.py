@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sorg.report.fmt import ci_usable, est_ci, fmt, outcome_label, verdict_clusters
+from sorg.report.fmt import ci_usable, est_ci, fmt, outcome_word, verdict_clusters
 from sorg.store import resolve_run_dir
 
 #: Estimates closer than this are the same number (a replay reproduces them exactly).
@@ -112,8 +112,8 @@ def diff_runs(run_a: str | os.PathLike[str], run_b: str | os.PathLike[str], *,
     out.claims_missing = sorted(set(by_a) - set(by_b))
     for name in sorted(set(by_a) & set(by_b)):
         ra, rb = by_a[name], by_b[name]
-        if ra.get("outcome") != rb.get("outcome"):
-            out.flipped.append({"claim": name, "a": ra.get("outcome"), "b": rb.get("outcome"),
+        if outcome_word(ra) != outcome_word(rb):
+            out.flipped.append({"claim": name, "a": outcome_word(ra), "b": outcome_word(rb),
                                 "message_b": rb.get("message", "")})
         m = _moved(name, ra.get("verdict") or {}, rb.get("verdict") or {})
         if m:
@@ -150,7 +150,7 @@ def render_md(d: RunDiff) -> str:
     short = lambda n: n.rsplit("::", 1)[-1]  # noqa: E731
     if d.flipped:
         lines += [f"### Verdicts flipped ({len(d.flipped)})", "", "| claim | before | after |", "|---|---|---|"]
-        lines += [f"| `{short(f['claim'])}` | {outcome_label(f['a'] or '')} | **{outcome_label(f['b'] or '')}** |"
+        lines += [f"| `{short(f['claim'])}` | {f['a']} | **{f['b']}** |"
                   for f in d.flipped]
         lines.append("")
     if d.moved:

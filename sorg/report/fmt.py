@@ -13,12 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def outcome_label(outcome: str) -> str:
-    """A claim's outcome as every renderer shows it: "PASSED", "XFAILED", "NOT MEASURED",
-    "UNDECIDABLE", "ERROR" (underscores read as spaces; any outcome shows, never a blank)."""
-    return (outcome or "-").replace("_", " ").upper()
-
-
 def fmt(x: Any, digits: int = 3) -> str:
     """A number for a table: fixed digits, scientific below the last digit, '-' for none."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
@@ -74,6 +68,22 @@ def fmt_power(x: Any) -> str:
     if x is None or not isinstance(x, (int, float)) or not math.isfinite(x):
         return "-"
     return f"{x:.2f}"
+
+
+def outcome_word(row: Mapping[str, Any]) -> str:
+    """The one word a claim row reads as, in every renderer (terminal, summary.md, HTML).
+
+    A verdict's own `outcome` ("not_measured", "undecidable", "error", or any later one)
+    wins over the test outcome pytest reported (passed, failed, skipped, xfailed, xpassed),
+    so a claim that was never measured never reads as merely "SKIPPED"."""
+    v = row.get("verdict") or {}
+    word = str(v.get("outcome") or row.get("outcome") or "")
+    return word.replace("_", " ").upper() or "-"
+
+
+def outcome_class(row: Mapping[str, Any]) -> str:
+    """The outcome as a CSS class / data value ('not-measured', 'passed', ...)."""
+    return outcome_word(row).lower().replace(" ", "-")
 
 
 def verdict_clusters(v: Mapping[str, Any]) -> int | None:

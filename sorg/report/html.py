@@ -16,12 +16,12 @@ import html
 import json
 import math
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sorg.report import pack
 from sorg.report.fmt import (
     ci_usable,
     est_ci,
@@ -30,89 +30,21 @@ from sorg.report.fmt import (
     fmt_power,
     honest_message,
     no_ci,
-    outcome_label,
+    outcome_class,
+    outcome_word,
     verdict_clusters,
 )
 from sorg.report.meta import finite, write_text
+from sorg.report.prompts import PROMPTS_FILE
+from sorg.report.views import INDEX_FIELDS, detail, index_row
 from sorg.store import TRIALS_FILE, iter_records
 
 REPORT_HTML = "report.html"
-#: Trials whose turns are embedded in full; beyond it, the browser lists the trial only
-#: (a 25,000-trial sweep would otherwise make a page no browser opens).
-MAX_DETAILED_TRIALS = 2000
-_TEXT_CAP = 4000
-_REPLY_FIELDS = ("agent", "round", "position", "kind", "role", "role_raw", "abstain", "contribution", "builds_on",
-                 "defers_to", "parse_failed", "prompt_tokens", "completion_tokens", "cost_usd", "source")
 _FILTERS = ("model", "protocol", "n_agents", "level", "stream")
 
 
 def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
-
-
-def _cap(text: Any, n: int = _TEXT_CAP) -> str:
-    s = "" if text is None else str(text)
-    return s if len(s) <= n else s[: n - 1] + "\u2026"
-
-
-def _stream(rec: Mapping[str, Any]) -> str:
-    s = rec.get("stream_id")
-    return "-" if s in (None, "") else str(s)
-
-
-def trial_view(rec: Mapping[str, Any], detailed: bool = True) -> dict[str, Any]:
-    """What the trial browser shows of one record: its identity, every quality and score
-    key it has, its judge fields, and (when `detailed`) its turns in speaking order."""
-    out: dict[str, Any] = {k: rec.get(k) for k in ("trial_id", "task_id", "level", "domain", "protocol", "model",
-                                                   "n_agents", "seed", "status", "error", "calls", "cost_usd",
-                                                   "answer_chars", "position")}
-    out["stream"] = _stream(rec)
-    out["tokens"] = int(rec.get("prompt_tokens") or 0) + int(rec.get("completion_tokens") or 0)
-    out["quality"] = dict(rec.get("quality") or {})
-    for k in ("scores", "judge"):
-        v = rec.get(k)
-        out[k] = v if isinstance(v, dict) else {}
-    if not detailed:
-        out["replies"] = None
-        return out
-    out["answer"] = _cap(rec.get("answer"))
-    replies = []
-    for i, r in enumerate(rec.get("replies") or ()):
-        row = {k: r[k] for k in _REPLY_FIELDS if k in r}
-        row["contribution"] = _cap(row.get("contribution"), 1500)
-        row["_i"] = i
-        replies.append(row)
-    # Speaking order: by round, then the recorded position, then the order of the record.
-    replies.sort(key=lambda r: (r.get("round", 0), r.get("position", r["_i"]), r["_i"]))
-    for r in replies:
-        r.pop("_i")
-    out["replies"] = replies
-    return out
-
-
-def _mean(vals: Iterable[Any]) -> float | None:
-    xs = [float(v) for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
-    return math.fsum(xs) / len(xs) if xs else None
-
-
-def cell_rows(trials: Sequence[Mapping[str, Any]], quality_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """Means per model x protocol x team size x level x stream (the page's filterable table)."""
-    groups: dict[tuple, list[Mapping[str, Any]]] = defaultdict(list)
-    for t in trials:
-        groups[(t["model"], t["protocol"], t["n_agents"], t["level"], t["stream"])].append(t)
-    rows = []
-
-    def _order(kv: tuple[Any, Any]) -> tuple[str, ...]:
-        return tuple(str(x).zfill(6) if isinstance(x, int) else str(x) for x in kv[0])
-
-    for key, ts in sorted(groups.items(), key=_order):
-        ok = [t for t in ts if t.get("status") == "ok"]
-        row: dict[str, Any] = dict(zip(_FILTERS, key))
-        row.update(trials=len(ok), incomplete=len(ts) - len(ok), tasks=len({t["task_id"] for t in ok}),
-                   cost_usd=_mean(t["cost_usd"] for t in ok), tokens=_mean(t["tokens"] for t in ok))
-        row["quality"] = {q: _mean(t["quality"].get(q) for t in ok) for q in quality_keys}
-        rows.append(row)
-    return rows
 
 
 def effect_svg(v: Mapping[str, Any], width: int = 220, height: int = 34) -> str:
@@ -153,21 +85,25 @@ def _claims_html(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return '<p class="muted">No claims were judged in this run.</p>'
     head = ("verdict", "claim", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power", "effect plot")
-    out = ['<table id="claims"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
-    for r in rows:
+    cls = ("", "", "opt", "opt", "", "opt", "opt", "", "opt", "opt")
+    out = ['<div class="wide"><table id="claims"><thead><tr>' +
+           "".join(f'<th class="{c}">{h}</th>' for c, h in zip(cls, head)) + "</tr></thead><tbody>"]
+    for i, r in enumerate(rows):
         v = r.get("verdict") or {}
         k = verdict_clusters(v)
         eff = "-" if v.get("effect") is None else f"{v.get('effect_name') or 'effect'}={fmt(v['effect'], 2)}"
-        cells = [f'<span class="badge {_e(r["outcome"])}">{_e(outcome_label(r["outcome"]))}</span>',
+        cells = [f'<span class="badge {_e(outcome_class(r))}">{_e(outcome_word(r))}</span>',
                  f'<span title="{_e(r["nodeid"])}">{_e(r["nodeid"].rsplit("::", 1)[-1])}</span>',
                  _e(v.get("test") or v.get("kind") or "-"), _e(v.get("n", "-")),
                  _e(est_ci(v.get("estimate"), v.get("ci"), k)) if v else "-", _e(eff),
                  _e(fmt_p(v.get("p"))), _e(fmt_p(v.get("p_holm"))), _e(fmt_power(v.get("power"))),
                  effect_svg(v) if v else ""]
-        out.append('<tr class="claim-row">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        out.append(f'<tr class="claim-row" data-claim="{i}">' +
+                   "".join(f'<td class="{c}">{x}</td>' for c, x in zip(cls, cells)) + "</tr>")
         msg = honest_message(r.get("message", ""), k)
-        out.append(f'<tr class="claim-msg"><td colspan="{len(head)}">{_e(msg)}</td></tr>')
-    out.append("</tbody></table>")
+        out.append(f'<tr class="claim-msg" data-claim="{i}"><td colspan="{len(head)}"><p>{_e(msg)}</p>'
+                   f'<div class="evidence" id="evidence-{i}"></div></td></tr>')
+    out.append("</tbody></table></div>")
     return "\n".join(out)
 
 
@@ -194,38 +130,100 @@ def _data_json(data: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def trial_views(records: Callable[[], Iterable[Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    """The browser's trials, sorted by id; turns for the first `MAX_DETAILED_TRIALS` only.
-    Two passes over `records()` (ids, then views), so a large store is never held whole."""
-    ids = sorted(str(r.get("trial_id")) for r in records())
-    detailed = set(ids[:MAX_DETAILED_TRIALS])
-    views = [trial_view(r, str(r.get("trial_id")) in detailed) for r in records()]
-    return sorted(views, key=lambda t: str(t["trial_id"]))
+def _claims_data(rows: Sequence[Mapping[str, Any]], trials: Any) -> list[dict[str, Any]]:
+    """Per claim, what its evidence panel draws: the verdict's estimate and interval and the
+    units behind it (`sorg.report.evidence`)."""
+    from sorg.report.evidence import per_unit
+
+    out = []
+    for r in rows:
+        v = r.get("verdict") or {}
+        ev = per_unit(v, trials) if trials is not None and v else None
+        out.append({"nodeid": r.get("nodeid"), "outcome": outcome_word(r), "estimate": v.get("estimate"),
+                    "estimate_name": v.get("estimate_name"), "ci": v.get("ci") if ci_usable(v.get("ci")) else None,
+                    "n": v.get("n"), "unit": v.get("unit"), "evidence": ev})
+    return out
+
+
+def pack_trials(records: Callable[[], Iterable[Mapping[str, Any]]],
+                prompts: Mapping[str, list[Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """(the trial index as columns, the packed detail chunks), trials sorted by id. Two
+    passes over `records()` (ids, then details), so only the packed text is held."""
+    rows = sorted((index_row(r) for r in records()), key=lambda t: str(t["trial_id"]))
+    order = {str(t["trial_id"]): i for i, t in enumerate(rows)}
+    texts: list[str | None] = [None] * len(rows)
+    for r in records():
+        tid = str(r.get("trial_id"))
+        texts[order[tid]] = pack.dumps(detail(r, (prompts or {}).get(tid)))
+    chunks = [pack.pack_text("[" + ",".join(t or "null" for t in texts[i:i + pack.CHUNK]) + "]")
+              for i in range(0, len(texts), pack.CHUNK)]
+    cols: dict[str, Any] = {k: [t.get(k) for t in rows] for k in INDEX_FIELDS}
+    qkeys = sorted({q for t in rows for q in t["quality"]})
+    cols["quality"] = {q: [t["quality"].get(q) for t in rows] for q in qkeys}
+    return cols, chunks
+
+
+def read_prompts(run_dir: Path) -> dict[str, list[Any]]:
+    """Each trial's prompts from the run's prompts file, {} where there is none."""
+    import gzip
+
+    p = run_dir / PROMPTS_FILE
+    if not p.exists():
+        return {}
+    out: dict[str, list[Any]] = {}
+    with gzip.open(p, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                d = json.loads(line)
+                out[str(d["trial_id"])] = list(d.get("prompts") or [])
+    return out
 
 
 def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs: Sequence[Path] = (), *,
-                views: list[dict[str, Any]] | None = None) -> str:
-    """The page for a `summary()` and the run's raw trial records (or their `views`)."""
-    if views is None:
+                packed: tuple[dict[str, Any], list[str]] | None = None, trials: Any = None,
+                has_prompts: bool = False) -> str:
+    """The page for a `summary()` and the run's raw trial records (or their `packed` form);
+    `trials` (a `sorg.Trials` of the run) gives each claim its per-unit evidence."""
+    if packed is None:
         recs = list(records)
-        views = trial_views(lambda: recs)
-    trials = views
-    qkeys = sorted({q for t in trials for q in t["quality"]})
-    data = {"run_id": s["run_id"], "quality_keys": qkeys, "filters": list(_FILTERS),
-            "cells": cell_rows(trials, qkeys), "trials": trials, "max_detailed": MAX_DETAILED_TRIALS}
+        packed = pack_trials(lambda: recs)
+        if trials is None and recs:
+            from sorg.record import TrialRecord
+            from sorg.results import Trials
+
+            try:
+                trials = Trials([TrialRecord.from_dict(r) for r in recs])
+            except (KeyError, TypeError):  # records of another shape: no per-unit evidence
+                trials = None
+    cols, chunks = packed
+    data = {"run_id": s["run_id"], "quality_keys": sorted(cols["quality"]), "filters": list(_FILTERS),
+            "cells": s.get("cells") or [], "claims": _claims_data(s.get("claims") or [], trials),
+            "n_trials": len(cols["trial_id"]), "chunk": pack.CHUNK, "has_prompts": has_prompts}
     figs = "".join(
         f'<figure><img alt="{_e(p.name)}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
         f"<figcaption>{_e(p.name)}</figcaption></figure>" for p in pngs if p.exists())
+    blobs = "\n".join([pack.block("sorg-index", pack.pack(cols))] +
+                       [pack.block(f"sorg-chunk-{i}", c) for i, c in enumerate(chunks)])
     parts = {"title": _e(f"sorg run {s['run_id']}"), "css": _asset("report.css"), "header": _header_html(s),
              "claims": _claims_html(s.get("claims") or []),
              "figures": figs or '<p class="muted">No figures (matplotlib not installed, or plots off).</p>',
-             "js": _asset("report.js"), "data": _data_json(finite(data))}
+             "js": _asset("report.js"), "data": _data_json(finite(data)), "blobs": blobs}
     # One pass, so text from a record can never be taken for a placeholder.
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("report.html"))
 
 
 def write_html(run_dir: Path, s: Mapping[str, Any], pngs: Sequence[Path] = ()) -> Path:
-    """Write `report.html` into `run_dir` from its summary and `trials.jsonl`."""
+    """Write `report.html` into `run_dir` from its summary, `trials.jsonl` and (when the
+    run has one) its prompts file."""
     path = run_dir / TRIALS_FILE
-    views = trial_views(lambda: iter_records(path)) if path.exists() else []
-    return write_text(run_dir / REPORT_HTML, render_html(s, (), pngs, views=views))
+    prompts = read_prompts(run_dir)
+    empty: dict[str, Any] = {**{k: [] for k in INDEX_FIELDS}, "quality": {}}
+    packed = pack_trials(lambda: iter_records(path), prompts) if path.exists() else (empty, [])
+    trials = None
+    if path.exists():
+        from sorg.results import Trials
+        from sorg.store import read_records
+
+        trials = Trials(read_records(path, with_replies=False))
+    return write_text(run_dir / REPORT_HTML, render_html(s, (), pngs, packed=packed, trials=trials,
+                                                         has_prompts=bool(prompts)))

@@ -6,37 +6,91 @@ terminal; degenerate intervals read "no CI (1 task)" (`sorg.report.fmt`).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, outcome_label, verdict_clusters
+from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, outcome_word, verdict_clusters
 from sorg.report.fmt import fmt as fnum
+
+_HEADERS = ("claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power", "for 80% power")
+
+
+def _claim_cells(r: Mapping[str, Any]) -> list[str]:
+    """One claim row's cells, in `_HEADERS` order."""
+    v = r.get("verdict") or {}
+    eff = "-"
+    if v.get("effect") is not None:
+        eff = f"{v.get('effect_name') or 'effect'}={_num(v['effect'], 2)}"
+    test = v.get("test") or ("-" if v.get("kind") in (None, "", "skip") else v["kind"])
+    n = str(v.get("n", "-")) if v and v.get("kind") != "skip" else "-"
+    return [r["nodeid"].rsplit("::", 1)[-1], outcome_word(r), test, n,
+            est_ci(v.get("estimate"), v.get("ci"), verdict_clusters(v)) if v else "-", eff, fmt_p(v.get("p")),
+            fmt_p(v.get("p_holm")), fmt_power(v.get("power")), power_need(r.get("power_plan"))]
 
 
 def claims_table(rows: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
     """The claims table: outcome, test, n, estimate with CI, effect, p raw and Holm-adjusted, power."""
     from tabulate import tabulate
 
-    body = []
+    return tabulate([_claim_cells(r) for r in rows], headers=list(_HEADERS), tablefmt=fmt, disable_numparse=True)
+
+
+#: The terminal table's columns, most wanted first: the ones that do not fit the width move
+#: to the claim's wrapped detail line instead of wrapping the table.
+_TERMINAL_ORDER = ("claim", "outcome", "estimate [95% CI]", "p Holm", "power", "n", "p", "effect", "for 80% power",
+                   "test")
+
+
+def terminal_claims(rows: Sequence[Mapping[str, Any]], width: int = 100) -> str:
+    """The claims table for a terminal `width` columns wide.
+
+    Why not tabulate's table: ten columns make 255-character lines that a terminal folds
+    into three broken lines per claim. Here the columns that fit (claim, outcome, estimate
+    first) make the table, and what is left (the test, effect, raw p, power plan, a skip's
+    reason) follows each claim on indented lines wrapped at the width, so no line is wider
+    than `width` unless a single claim name is."""
+    if not rows:
+        return ""
+    cells = [dict(zip(_HEADERS, _claim_cells(r))) for r in rows]
+    widths = {h: max(len(h), *(len(c[h]) for c in cells)) for h in _HEADERS}
+    shown: list[str] = []
+    for h in _TERMINAL_ORDER:  # in order of want, up to the first that does not fit
+        if len(shown) >= 2 and sum(widths[x] for x in shown) + widths[h] + 2 * len(shown) > width:
+            break
+        shown.append(h)
+    shown = [h for h in _HEADERS if h in shown]
+
+    def line(vals: Mapping[str, str]) -> str:
+        return "  ".join(vals[h].ljust(widths[h]) for h in shown).rstrip()
+
+    out = [line({h: h for h in shown}), line({h: "-" * widths[h] for h in shown})]
+    for c in cells:
+        out.append(line(c))
+        extra = [f"{h}: {c[h]}" for h in _HEADERS if h not in shown and c[h] not in ("-", "")]
+        if extra:
+            out += textwrap.wrap("; ".join(extra), width=max(width, 40), initial_indent="    ",
+                                 subsequent_indent="    ", break_on_hyphens=False)
+    return "\n".join(out)
+
+
+def unjudged_lines(rows: Sequence[Mapping[str, Any]], width: int = 100) -> list[str]:
+    """Why each claim that was not judged was not, claims of one reason together, each
+    reason once, led by the claim's outcome word ("SKIPPED 2 claims: ...", "NOT MEASURED
+    ...") and wrapped at `width`."""
+    groups: dict[tuple[str, str], list[str]] = {}
     for r in rows:
         v = r.get("verdict") or {}
-        eff = "-"
-        if v.get("effect") is not None:
-            eff = f"{v.get('effect_name') or 'effect'}={_num(v['effect'], 2)}"
-        body.append([
-            r["nodeid"].rsplit("::", 1)[-1],
-            outcome_label(r["outcome"]),
-            v.get("test") or v.get("kind") or "-",
-            v.get("n") if v else "-",
-            est_ci(v.get("estimate"), v.get("ci"), verdict_clusters(v)) if v else "-",
-            eff,
-            fmt_p(v.get("p")),
-            fmt_p(v.get("p_holm")),
-            fmt_power(v.get("power")),
-            power_need(r.get("power_plan")),
-        ])
-    headers = ["claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power", "for 80% power"]
-    return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
+        if v.get("passed") is not None and r.get("outcome") != "skipped":
+            continue
+        reason = str(v.get("skip_reason") or r.get("message") or "")
+        groups.setdefault((outcome_word(r), reason), []).append(r["nodeid"])
+    out: list[str] = []
+    for (word, reason), nids in groups.items():
+        head = f"{word} {nids[0]}: {reason}" if len(nids) == 1 else f"{word} {len(nids)} claims: {reason}"
+        out += textwrap.wrap(head, width=max(width, 40), subsequent_indent="    ", break_on_hyphens=False)
+        out += [f"  {nid}" for nid in nids] if len(nids) > 1 else []
+    return out
 
 
 def power_need(plan: Mapping[str, Any] | None) -> str:
@@ -108,7 +162,7 @@ def render_md(s: Mapping[str, Any]) -> str:
         lines.append("")
         for r in s["claims"]:
             msg = honest_message(r.get("message", ""), verdict_clusters(r.get("verdict") or {}))
-            lines.append(f"- **{r['nodeid']}** ({outcome_label(r['outcome']).lower()}): {msg}".rstrip())
+            lines.append(f"- **{r['nodeid']}** ({outcome_word(r).lower()}): {msg}".rstrip())
     else:
         lines.append("No claims were judged in this run.")
     lines += ["", "## Trials by model, protocol and team size", "",

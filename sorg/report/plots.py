@@ -16,6 +16,17 @@ from sorg.report.fmt import ci_usable
 
 PLOTS = ("quality_by_protocol.png", "scaling.png", "quality_vs_cost.png")
 _HOLLOW_NOTE = "hollow / hatched: fewer than 2 tasks, no CI"
+#: What every plot's quality axis shows: the cells' `quality`, the judge's Q (sorg.report.data).
+QUALITY_LABEL = "judge Q"
+
+
+def protocol_colours(protocols: Sequence[str]) -> dict[str, Any]:
+    """One colour per protocol, the same in every plot of a report: tab10 up to ten
+    protocols, tab20 beyond (a protocol never takes another's colour in the next figure)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if len(protocols) <= 10 else "tab20"]
+    return {p: cmap(i % cmap.N) for i, p in enumerate(sorted(protocols))}
 
 
 def _err(x: Mapping[str, Any] | None, tasks: int) -> tuple[float, float]:
@@ -28,7 +39,8 @@ def _has_ci(r: Mapping[str, Any]) -> bool:
     return bool(r.get("quality")) and ci_usable(r["quality"].get("ci"), int(r.get("tasks", 2)))
 
 
-def _by_protocol(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], protocols: list[str]) -> Any:
+def _by_protocol(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], protocols: list[str],
+                 colours: Mapping[str, Any]) -> Any:
     fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(protocols) * max(1, len(models))), 4.5))
     width = 0.8 / max(1, len(models))
     for mi, m in enumerate(models):
@@ -42,37 +54,39 @@ def _by_protocol(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str],
             lo, hi = _err(best["quality"], int(best.get("tasks", 2)))
             x = pi + mi * width
             bar = ax.bar([x], [best["quality"]["mean"]], width=width, yerr=[[lo], [hi]], capsize=3,
-                         color=f"C{mi}", label=None if labelled else m,
+                         color=colours[p], alpha=1.0 - 0.45 * (mi % 2), label=None if labelled else m,
                          hatch=None if _has_ci(best) else "//", edgecolor="black", linewidth=0.5)
             labelled = True
             ax.bar_label(bar, labels=[f"{best['n_agents']} ag\nn={best['trials']}"], fontsize=6, padding=2)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(protocols))])
     ax.set_xticklabels(protocols, rotation=30, ha="right")
-    ax.set_ylabel("judge Q: mean, 95% CI")
-    ax.set_title("Quality by protocol: per protocol, its cell with most trials\n"
-                 f"(label: agents, trials; {_HOLLOW_NOTE})", fontsize=9)
+    ax.set_ylabel(f"{QUALITY_LABEL}: mean, 95% CI")
+    ax.set_title(f"{QUALITY_LABEL} by protocol: per protocol, its cell with most trials\n"
+                 f"(label: agents, trials; {_HOLLOW_NOTE}{'; shade: model' if len(models) > 1 else ''})",
+                 fontsize=9)
     ax.margins(y=0.2)
-    if ax.get_legend_handles_labels()[0]:
+    if len(models) > 1 and ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     return fig
 
 
-def _scaling(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], protocols: list[str]) -> Any:
+def _scaling(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], protocols: list[str],
+             colours: Mapping[str, Any]) -> Any:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
-    k = 0
-    for m in models:
+    for mi, m in enumerate(models):
         for p in protocols:
             cs = sorted((r for r in rows if r["model"] == m and r["protocol"] == p and r["quality"]),
                         key=lambda r: r["n_agents"])
             if len(cs) < 2:
                 continue
-            color = f"C{k % 10}"
-            k += 1
+            color = colours[p]
             ns = [r["n_agents"] for r in cs]
             lab = f"{p} ({m.rsplit('/', 1)[-1]})" if len(models) > 1 else p
             q = [r["quality"]["mean"] for r in cs]
-            a1.plot(ns, q, color=color, linewidth=1, label=lab)
-            a2.plot(ns, [max(r["cost_usd"]["mean"], 1e-12) for r in cs], color=color, linewidth=1, label=lab)
+            style = ("-", "--", ":", "-.")[mi % 4]  # colour: protocol; line style: model
+            a1.plot(ns, q, color=color, linewidth=1, linestyle=style, label=lab)
+            a2.plot(ns, [max(r["cost_usd"]["mean"], 1e-12) for r in cs], color=color, linewidth=1, linestyle=style,
+                    label=lab)
             for r, y in zip(cs, q):
                 filled = _has_ci(r)
                 lo, hi = _err(r["quality"], int(r.get("tasks", 2)))
@@ -83,29 +97,30 @@ def _scaling(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], pro
                 a2.plot([r["n_agents"]], [max(r["cost_usd"]["mean"], 1e-12)], "o", color=color,
                         markerfacecolor=color if filled else "white")
     sizes = sorted({r["n_agents"] for r in rows})
-    for a, yl in ((a1, "judge Q: mean, 95% CI"), (a2, "cost USD / trial (mean)")):
+    for a, yl in ((a1, f"{QUALITY_LABEL}: mean, 95% CI"), (a2, "cost USD / trial (mean)")):
         a.set_xscale("log", base=2)
         a.set_xticks(sizes, [str(n) for n in sizes])
         a.minorticks_off()
         a.set_xlabel("agents")
         a.set_ylabel(yl)
     a2.set_yscale("log")
-    a1.set_title(f"Quality vs team size (n = trials per cell;\n{_HOLLOW_NOTE})", fontsize=9)
+    a1.set_title(f"{QUALITY_LABEL} vs team size (n = trials per cell;\n{_HOLLOW_NOTE})", fontsize=9)
     a2.set_title("Cost vs team size", fontsize=9)
     if a1.get_legend_handles_labels()[0]:
         a1.legend(fontsize=7)
     return fig
 
 
-def _quality_cost(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], protocols: list[str]) -> Any:
+def _quality_cost(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str], protocols: list[str],
+                  colours: Mapping[str, Any]) -> Any:
     fig, ax = plt.subplots(figsize=(7.5, 5))
     markers = "osD^v<>Pp*"
-    for pi, p in enumerate(protocols):
+    for p in protocols:
         for mi, m in enumerate(models):
             cs = [r for r in rows if r["model"] == m and r["protocol"] == p and r["quality"] and r["cost_usd"]]
             if not cs:
                 continue
-            color = f"C{pi % 10}"
+            color = colours[p]
             for j, r in enumerate(cs):
                 x, y = max(r["cost_usd"]["mean"], 1e-12), r["quality"]["mean"]
                 ax.scatter([x], [y], s=12 + 4 * min(r["trials"], 12), marker=markers[mi % len(markers)],
@@ -114,8 +129,8 @@ def _quality_cost(plt: Any, rows: Sequence[Mapping[str, Any]], models: list[str]
                 ax.annotate(str(r["n_agents"]), (x, y), fontsize=5, xytext=(3, 2), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("cost USD / trial (mean)")
-    ax.set_ylabel("quality (rubric, mean)")
-    ax.set_title("Quality vs cost: one point per protocol x team size\n"
+    ax.set_ylabel(f"{QUALITY_LABEL} (mean)")
+    ax.set_title(f"{QUALITY_LABEL} vs cost: one point per protocol x team size\n"
                  f"(colour: protocol; label: agents; size: trials; {_HOLLOW_NOTE})", fontsize=9)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7, loc="best")
@@ -135,9 +150,10 @@ def write_plots(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
         return []
     models = sorted({r["model"] for r in rows})
     protocols = sorted({r["protocol"] for r in rows})
+    colours = protocol_colours(protocols)
     out: list[Path] = []
     for name, draw in zip(PLOTS, (_by_protocol, _scaling, _quality_cost)):
-        fig = draw(plt, rows, models, protocols)
+        fig = draw(plt, rows, models, protocols, colours)
         fig.tight_layout()
         out.append(run_dir / name)
         fig.savefig(out[-1], dpi=110, metadata={"Software": None})

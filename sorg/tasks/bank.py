@@ -6,8 +6,8 @@ So the loader refuses a bad file with an error naming the file, the task id and 
 ``sorg/tasks/bank/curriculum.json: task 'cur-l3-02': field 'rubric.elements[1].patterns[0]':
 bad regex '(': missing ), unterminated subpattern at position 0``.
 
-The structure is described by ``schema.json`` (JSON Schema draft-07) and checked by the small
-validator in `sorg.tasks.schema_check`, so sorg needs no jsonschema dependency; the checks a schema cannot express
+The structure is described by ``schema.json`` (JSON Schema draft-07) and checked by jsonschema
+with sorg's messages on top (`sorg.tasks.schema_check`); the checks a schema cannot express
 (unique ids, compiling regexes, consistent bounds) follow it.
 """
 

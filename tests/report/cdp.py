@@ -86,8 +86,15 @@ class Page:
         await self.send("Page.navigate", url=url)
         await asyncio.wait_for(self.loaded.wait(), 60)
 
-    async def screenshot(self, path: Path) -> Path:
-        res = await self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    async def screenshot(self, path: Path, selector: str | None = None) -> Path:
+        """The whole page as a PNG, or only the element `selector` names."""
+        clip: dict[str, Any] = {}
+        if selector is not None:
+            box = await self.eval(f"(() => {{ const b = document.querySelector({json.dumps(selector)})"
+                                  ".getBoundingClientRect(); return [b.left + scrollX, b.top + scrollY, "
+                                  "b.width, b.height]; })()")
+            clip = {"clip": {"x": box[0], "y": box[1], "width": box[2], "height": min(box[3], 4000), "scale": 1}}
+        res = await self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True, **clip)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(res["data"]))
         return path
