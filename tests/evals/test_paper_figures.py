@@ -55,8 +55,12 @@ def test_docs_list_each_claims_threshold() -> None:
     text = part[1]
     claims_mod = load("test_claims")
     for needle in (f"{round(100 * paper.SEQ_OVER_COORD)}%", f"p < {paper.SEQ_OVER_COORD_ALPHA}",
-                   f"{round(100 * paper.PILOT_SPREAD)}%", f"d >= {paper.PILOT_D}", f"p < {paper.PILOT_ALPHA:g}",
-                   f"+{100 * paper.TOKEN_GROWTH_8_TO_64:.1f}%", f"+-{claims_mod.MARGIN}",
+                   f"{round(100 * paper.PILOT_SPREAD)}%", f"d {paper.PILOT_D}", f"p < {paper.PILOT_ALPHA:g}",
+                   f"alpha {claims_mod.RANKING_ALPHA}", f"+{round(100 * paper.PILOT_RANKING_GAIN)}%",
+                   f"+{100 * paper.TOKEN_GROWTH_8_TO_64:.1f}%", f"{1 + paper.TOKEN_GROWTH_8_TO_64:.3f}",
+                   f"at most {claims_mod.TOKEN_MARGIN}", f"+-{claims_mod.MARGIN}",
                    f"{claims_mod.ABSTENTION_BAND[0]:.2f}..{claims_mod.ABSTENTION_BAND[1]:.2f}",
-                   f"{paper.OPEN_QUALITY_SHARE}", f"{paper.OPEN_PRICE_FACTOR:g}"):
+                   f"({claims_mod.HIERARCHY_BAND[0]:g}, {claims_mod.HIERARCHY_BAND[1]:g}]",
+                   f"at least {claims_mod.OPEN_SHARE_MARGIN:.2f}", f"{paper.OPEN_QUALITY_SHARE}",
+                   f"at least {claims_mod.PRICE_MARGIN:g}", f"{paper.OPEN_PRICE_FACTOR:g}"):
         assert needle in text, f"docs/STUDY.md's claims section does not state {needle!r}"
