@@ -82,6 +82,9 @@ FREE_VS_FIXED = {"claude": (0.594, 0.574), "glm-5": (0.519, 0.574)}
 #: Source: Table VIII. Condition: DeepSeek (open) vs Claude (closed); level, team size, protocol set, N of tasks:
 #: condition not reported.
 OPEN_QUALITY_SHARE = 0.95
+#: The price factor of that open model: about 24x lower than the closed one's.
+#: Source: Table VIII. Condition: DeepSeek (open) vs Claude (closed); level, team size, protocol set, N of tasks:
+#: condition not reported.
 OPEN_PRICE_FACTOR = 24.0
 
 #: The judge's Q range: (acc + comp + coh + act) / 16 with each dimension 1..4.
