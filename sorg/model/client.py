@@ -253,11 +253,14 @@ class ModelClient:
         cost = self._cost(req, raw, provider_model)
         if meter is not None:
             meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
-        entry = make_entry(req, key, raw, cost, latency)
         if not is_recorded(req.model):
-            # a pure backend (a simulated world): nothing to store, and its declared prices are
-            # no real spend, so the run's budget is not charged
-            return completion_of(entry, "live", key, req.model)
+            # a pure backend (a simulated world): nothing to store (so no entry to build or
+            # redact), and its declared prices are no real spend, so the budget is not charged
+            return Completion(text=raw.text, prompt_tokens=int(raw.prompt_tokens),
+                              completion_tokens=int(raw.completion_tokens), cost_usd=float(cost),
+                              latency_s=round(latency, 4), model=req.model, source="live", key=key,
+                              finish_reason=raw.finish_reason, model_version=raw.model_version)
+        entry = make_entry(req, key, raw, cost, latency)
         failed = []  # a paid reply is kept even when the disk refuses a write (module `unsaved`)
         for what, write in (("budget ledger", lambda: self._budget is not None and self._budget.add(cost)),
                             ("cassette", lambda: self._record_entry(req, key, entry)),
