@@ -100,8 +100,8 @@ def _chunks(per_level: int, scaling_tasks: int, tasks_256: int) -> dict[str, Chu
 #: The recorded study's chunks (the committed cassettes hold exactly these cells).
 CHUNKS: dict[str, Chunk] = _chunks(TASKS_PER_LEVEL, SCALING_TASKS, 1)
 #: A simulated world needs no recording, so its sweep is sized so every claim can be decided
-#: (exact tests need 5+ tasks at alpha 0.05; the pilot's 1e-4, after Holm over the claims,
-#: needs about 20): 6 tasks per level in the protocol sweep, 8 level-1 tasks at every team size.
+#: (exact tests need 5+ tasks at alpha 0.05, and the headline's 0.001 after Holm over the
+#: claims about 15): 6 tasks per level in the protocol sweep, 8 level-1 tasks at every team size.
 SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS = 6, 8
 
 
