@@ -77,7 +77,12 @@ def _text(req: Request, world: World, model: str) -> str:
     rng = _rng(req)
     if judge.is_judge(req.response_format):
         mission, answer = judge.split_judge_prompt(user)
-        return judge.judge_reply(world, find_task(mission=mission), answer, req.response_format, rng)
+        # A judge at temperature 0 is a function of what it judges: its noise is drawn from the
+        # mission and the answer alone, so asking again, or in another key order, is the same
+        # question (the instrument gate checks both).
+        same = random.Random(hashlib.sha256(f"{world.name}|{mission}|{answer}".encode()).hexdigest())
+        return judge.judge_reply(world, find_task(mission=mission), answer, req.response_format, same,
+                                 judge.asked_dimension(user))
     turn = agent.parse_sample(req.sample)
     if turn is None:
         raise WorldError(f"sim model {req.model!r}: cannot read the request's sample {req.sample!r} "

@@ -22,13 +22,14 @@ from sorg.scoring.judge_q import DIMENSIONS
 from sorg.sim.world import World
 from sorg.tasks.task import Task
 
-__all__ = ["is_judge", "judge_reply", "element_coverage", "split_judge_prompt"]
+__all__ = ["is_judge", "judge_reply", "element_coverage", "split_judge_prompt", "asked_dimension"]
 
 
 def is_judge(response_format: Mapping[str, Any] | None) -> bool:
-    """Whether a request asks for the judge's reply (by its reply schema's dimensions)."""
+    """Whether a request asks for a judge's reply: the five dimensions (in any key order), or
+    one dimension's score (the one-call-per-dimension variant)."""
     props = _props(response_format)
-    return bool(props) and all(d in props for d in DIMENSIONS)
+    return bool(props) and (all(d in props for d in DIMENSIONS) or props == ["rationale", "score"])
 
 
 def _props(response_format: Mapping[str, Any] | None) -> list[str]:
@@ -42,8 +43,17 @@ def split_judge_prompt(user: str) -> tuple[str, str]:
     """(mission, answer) from the judge's user message ("(empty answer)" reads as "")."""
     mission = user.split("MISSION:\n", 1)[-1].split("\n\nANSWER:\n", 1)[0].strip()
     answer = user.split("\n\nANSWER:\n", 1)[-1]
-    answer = answer.split("\n\nDimensions (", 1)[0].strip()
+    answer = answer.split("\n\nDimensions (", 1)[0].split("\n\nQuality to score: ", 1)[0].strip()
     return mission, "" if answer == "(empty answer)" else answer
+
+
+def asked_dimension(user: str) -> str | None:
+    """The dimension a one-dimension judge prompt asks for ("Quality to score: <dim> - ...")."""
+    tail = user.rsplit("\n\nQuality to score: ", 1)
+    if len(tail) != 2:
+        return None
+    dim = tail[1].split(" - ", 1)[0].strip()
+    return dim if dim in DIMENSIONS else None
 
 
 def element_coverage(task: Task, answer: str) -> float:
@@ -56,8 +66,9 @@ def element_coverage(task: Task, answer: str) -> float:
 
 
 def judge_reply(world: World, task: Task | None, answer: str, response_format: Mapping[str, Any] | None,
-                rng: random.Random) -> str:
-    """The judge's JSON reply, its keys in the order the schema asks for them."""
+                rng: random.Random, dimension: str | None = None) -> str:
+    """The judge's JSON reply, its keys in the order the schema asks for them (`dimension`: the
+    one dimension a one-call-per-dimension prompt asks for, answered as "score")."""
     keys: Sequence[str] = [k for k in _props(response_format) if k in DIMENSIONS] or list(DIMENSIONS)
     if world.judge == "constant":
         scores = dict(zip(DIMENSIONS, world.judge_scores))
@@ -71,5 +82,8 @@ def judge_reply(world: World, task: Task | None, answer: str, response_format: M
         scores = {d: min(4, max(1, round(1 + 3 * cov + rng.gauss(0.0, noise)))) for d in DIMENSIONS}
         why = f"It covers {round(100 * cov)}% of what the mission asks for."
     out: dict[str, Any] = {"rationale": why}
+    if dimension is not None:
+        out["score"] = scores[dimension] if world.judge != "counting" else 1
+        return json.dumps(out)
     out.update({k: scores[k] for k in keys})
     return json.dumps(out)
