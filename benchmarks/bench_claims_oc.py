@@ -69,51 +69,88 @@ def replicate(world: str, rep: int, small: bool) -> Trials:
     return Trials(records)
 
 
+def _judge_rep(job: tuple[str, int, bool]) -> dict[str, tuple[bool | None, float | None]]:
+    """One replicate of `world`, judged: claim -> (passed, printed power)."""
+    world, rep, small = job
+    _setup(world)
+    claims = _claims()
+    names = list(claims)
+    verdicts = finalize([claims[n](replicate(world, rep, small)) for n in names])
+    return {n: (v.passed, v.power if v.power is not None and math.isfinite(v.power) else None)
+            for n, v in zip(names, verdicts)}
+
+
+def _setup(world: str) -> None:
+    """The evals' sweep module as a simulated run of `world` sees it (sizes, model roles)."""
+    sweep.RUN_MODELS[:] = [f"sim/{world}"]
+    sweep.size_for_simulation()
+    w = load_world(world)
+    for role in ("open", "closed", "weak"):
+        sweep.MODEL_ROLES[role] = [m for m in w.model_strings() if role in w.model(m.split("/")[-1]).roles]
+
+
+def _rows(results: list[dict], names: list[str]) -> dict:
+    reps = len(results)
+    rows = {}
+    for n in names:
+        passed = sum(r[n][0] is True for r in results)
+        powers = [r[n][1] for r in results if r[n][1] is not None]
+        rate = passed / reps if reps else 0.0
+        se = round(math.sqrt(rate * (1 - rate) / reps), 3) if reps else None
+        rows[n] = {"pass_rate": round(rate, 3), "mc_se": se,
+                   "printed_power": round(sum(powers) / len(powers), 3) if powers else None,
+                   "not_decided": sum(r[n][0] is None for r in results), "effect_claim": n in EFFECT_CLAIMS}
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--worlds", default="paper,null")
     ap.add_argument("--small", action="store_true", help="3 tasks per level, 5 scaling tasks, sizes 8/64/256")
+    ap.add_argument("--jobs", type=int, default=1, help="replicates judged in parallel processes")
+    ap.add_argument("--partial", default="", help="write the table so far to this JSON file after each replicate")
     args = ap.parse_args()
-    sweep.RUN_MODELS[:] = ["sim/paper"]
-    sweep.size_for_simulation()
-    claims = _claims()
+    worlds = args.worlds.split(",")
+    names = list(_claims())
     out: dict = {"bench": "claims_oc", "reps": args.reps, "design": "small" if args.small else "study"}
     t0 = time.process_time()
-    for world in args.worlds.split(","):
-        w = load_world(world)
-        for role in ("open", "closed", "weak"):
-            sweep.MODEL_ROLES[role] = [m for m in w.model_strings() if role in w.model(m.split("/")[-1]).roles]
-        passes = {n: 0 for n in claims}
-        power = {n: [] for n in claims}
-        undecided = {n: 0 for n in claims}
-        for rep in range(args.reps):
-            trials = replicate(world, rep, args.small)
-            names = list(claims)
-            verdicts = finalize([claims[n](trials) for n in names])
-            for n, v in zip(names, verdicts):
-                passes[n] += v.passed is True
-                undecided[n] += v.passed is None
-                if v.power is not None and math.isfinite(v.power):
-                    power[n].append(v.power)
-        rows = {}
-        for n in claims:
-            rate = passes[n] / args.reps
-            rows[n] = {"pass_rate": round(rate, 3), "mc_se": round(math.sqrt(rate * (1 - rate) / args.reps), 3),
-                       "printed_power": round(sum(power[n]) / len(power[n]), 3) if power[n] else None,
-                       "not_decided": undecided[n], "effect_claim": n in EFFECT_CLAIMS}
-        out[world] = rows
-    out["cpu_s"] = round(time.process_time() - t0, 1)
-    width = max(len(n) for n in claims)
-    print(f"{'claim':{width}}  " + "  ".join(f"{w:>22}" for w in args.worlds.split(",")))
-    for n in claims:
+    results: dict[str, list[dict]] = {w: [] for w in worlds}
+    jobs = [(w, rep, args.small) for rep in range(args.reps) for w in worlds]
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(args.jobs) if args.jobs > 1 else _Serial() as pool:
+        for job, res in zip(jobs, pool.imap(_judge_rep, jobs)):
+            results[job[0]].append(res)
+            if args.partial:
+                Path(args.partial).write_text(json.dumps({w: {"reps": len(results[w]), **_rows(results[w], names)}
+                                                          for w in worlds}))
+    for w in worlds:
+        out[w] = _rows(results[w], names)
+    out["cpu_s_controller"] = round(time.process_time() - t0, 1)
+    width = max(len(n) for n in names)
+    print(f"{'claim':{width}}  " + "  ".join(f"{w:>22}" for w in worlds))
+    for n in names:
         cells = []
-        for world in args.worlds.split(","):
-            r = out[world][n]
+        for w in worlds:
+            r = out[w][n]
             pw = "-" if r["printed_power"] is None else f"{r['printed_power']:.2f}"
             cells.append(f"{r['pass_rate']:>6.2f} (power {pw:>4})")
         print(f"{n:{width}}  " + "  ".join(f"{c:>22}" for c in cells))
     print(json.dumps(out))
+
+
+class _Serial:
+    """A stand-in for a process pool of one: imap in this process."""
+
+    def __enter__(self) -> _Serial:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def imap(self, fn, jobs):  # noqa: ANN001, ANN201
+        return map(fn, jobs)
 
 
 if __name__ == "__main__":
