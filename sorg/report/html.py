@@ -1,12 +1,14 @@
-"""`report.html`: one self-contained page to look at a run (claims, cells, trials).
+"""`report.html`: one self-contained page to look at a run: each claim with its evidence,
+protocols compared task by task, and every trial's calls with their prompts and replies.
 
 Why one file with everything inlined (styles, script, data, figures as data URIs): it must
 open from disk, be attached to a CI artifact or mailed, and work with no network and no
-server. Static parts (header, claims table, effect plots) are rendered here; the cell table
-and the trial browser are drawn by a small script from the embedded JSON, because their
-filters would otherwise need a page per combination. Trial records are read as plain dicts,
-so fields added to records later (`scores`, `stream_id`, `position`, new quality names, a
-judge's dimensions) show up without a change here, and absent ones are simply not shown.
+server. Static parts (header, claims table, effect plots) are rendered here; the rest is drawn
+by a small script from embedded data. Trial data is most of a page's bytes, so it is packed
+(`sorg.report.pack`: gzip in inert blocks, the index inflated on open, each trial's detail
+when it is opened) and the page of a 10,000-trial run stays a few MB that open in about a
+second. Trial records are read as plain dicts (`sorg.report.views`), so fields added to
+records later show up without a change here, and absent ones are simply not shown.
 """
 
 from __future__ import annotations
@@ -139,7 +141,8 @@ def _claims_data(rows: Sequence[Mapping[str, Any]], trials: Any) -> list[dict[st
     for r in rows:
         v = r.get("verdict") or {}
         ev = per_unit(v, trials) if trials is not None and v else None
-        out.append({"nodeid": r.get("nodeid"), "outcome": outcome_word(r), "estimate": v.get("estimate"),
+        out.append({"nodeid": r.get("nodeid"), "outcome": outcome_word(r), "kind": v.get("kind"),
+                    "estimate": v.get("estimate"),
                     "estimate_name": v.get("estimate_name"), "ci": v.get("ci") if ci_usable(v.get("ci")) else None,
                     "n": v.get("n"), "unit": v.get("unit"), "evidence": ev})
     return out
