@@ -150,16 +150,32 @@ def _claims_data(rows: Sequence[Mapping[str, Any]], trials: Any) -> list[dict[st
 
 def pack_trials(records: Callable[[], Iterable[Mapping[str, Any]]],
                 prompts: Mapping[str, list[Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """(the trial index as columns, the packed detail chunks), trials sorted by id. Two
-    passes over `records()` (ids, then details), so only the packed text is held."""
+    """(the trial index as columns, the packed detail chunks), trials sorted by id.
+
+    Two passes over `records()`; the details (most of a run's text) go to a temporary file as
+    they come and are read back in id order by offset, so the controller that writes the report
+    of a 25,000-trial run holds the index and one chunk, never every trial's text at once."""
+    import tempfile
+
     rows = sorted((index_row(r) for r in records()), key=lambda t: str(t["trial_id"]))
     order = {str(t["trial_id"]): i for i, t in enumerate(rows)}
-    texts: list[str | None] = [None] * len(rows)
-    for r in records():
-        tid = str(r.get("trial_id"))
-        texts[order[tid]] = pack.dumps(detail(r, (prompts or {}).get(tid)))
-    chunks = [pack.pack_text("[" + ",".join(t or "null" for t in texts[i:i + pack.CHUNK]) + "]")
-              for i in range(0, len(texts), pack.CHUNK)]
+    spans: list[tuple[int, int] | None] = [None] * len(rows)
+    chunks: list[str] = []
+    with tempfile.TemporaryFile() as tmp:
+        for r in records():
+            tid = str(r.get("trial_id"))
+            raw = pack.dumps(detail(r, (prompts or {}).get(tid))).encode("utf-8")
+            spans[order[tid]] = (tmp.tell(), len(raw))
+            tmp.write(raw)
+        for i in range(0, len(rows), pack.CHUNK):
+            texts = []
+            for span in spans[i:i + pack.CHUNK]:
+                if span is None:
+                    texts.append("null")
+                    continue
+                tmp.seek(span[0])
+                texts.append(tmp.read(span[1]).decode("utf-8"))
+            chunks.append(pack.pack_text("[" + ",".join(texts) + "]"))
     cols: dict[str, Any] = {k: [t.get(k) for t in rows] for k in INDEX_FIELDS}
     qkeys = sorted({q for t in rows for q in t["quality"]})
     cols["quality"] = {q: [t["quality"].get(q) for t in rows] for q in qkeys}
