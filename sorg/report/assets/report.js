@@ -129,7 +129,7 @@
     if (!ev) { box.appendChild(el("p", { cls: "muted", text: "No per-unit view for this claim (not judged, or its kind has no units to draw)." })); return; }
     box.appendChild(el("h4", { text: "Evidence: " + ev.units.length + " units" + (ev.by ? " (" + ev.by + ": " + [].concat(ev.a).join("+") + " vs " + [].concat(ev.b).join("+") + ")" : "") }));
     if (!ev.agrees) box.appendChild(el("p", { cls: "warn", text: "These units are recomputed from the run's trials within the scope the verdict records; the claim's test function chose its own trials (" + c.n + " units, estimate " + show(c.estimate) + "), so they can differ from what it tested. The verdict's interval is not drawn over them." }));
-    else box.appendChild(el("p", { cls: "muted", text: "Shaded: the verdict's 95% interval; solid line: its estimate; dashed: no effect. Hollow points were dropped (ties) by the test." }));
+    else box.appendChild(el("p", { cls: "muted", text: "Shaded: the verdict's 95% interval; solid line: its estimate; dashed: no effect. Hollow points are ties (a zero difference), which carry no sign for the test." }));
     box.appendChild(el("div", { cls: "wide" }, [forest(c, ev)]));
     var rows = ev.units.concat(ev.unmatched_units || []).map(function (u) {
       var a = el("a", { href: "#sec-trials", text: "trials", "class": "unit-trials" });
