@@ -148,6 +148,17 @@ def _claims_data(rows: Sequence[Mapping[str, Any]], trials: Any) -> list[dict[st
     return out
 
 
+def _gate_data(gate: Any) -> dict[str, Any]:
+    """What the trial reader says about the instrument gate: whether it ran, and each
+    instrument that did not pass, with its sentence ("judge_q failed validation (...)")."""
+    if not isinstance(gate, Mapping):
+        return {}
+    bad = {str(name): {"status": str(r.get("status")), "sentence": str(r.get("sentence") or "")}
+           for name, r in (gate.get("instruments") or {}).items()
+           if isinstance(r, Mapping) and r.get("status") != "passed"}
+    return {"on": gate.get("gate") != "off", "failed": bad}
+
+
 def pack_trials(records: Callable[[], Iterable[Mapping[str, Any]]],
                 prompts: Mapping[str, list[Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
     """(the trial index as columns, the packed detail chunks), trials sorted by id.
@@ -217,7 +228,8 @@ def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs
     cols, chunks = packed
     data = {"run_id": s["run_id"], "quality_keys": sorted(cols["quality"]), "filters": list(_FILTERS),
             "cells": s.get("cells") or [], "claims": _claims_data(s.get("claims") or [], trials),
-            "n_trials": len(cols["trial_id"]), "chunk": pack.CHUNK, "has_prompts": has_prompts}
+            "n_trials": len(cols["trial_id"]), "chunk": pack.CHUNK, "has_prompts": has_prompts,
+            "gate": _gate_data(s.get("instrument_gate"))}
     figs = "".join(
         f'<figure><img alt="{_e(p.name)}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
         f"<figcaption>{_e(p.name)}</figcaption></figure>" for p in pngs if p.exists())

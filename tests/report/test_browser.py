@@ -66,7 +66,8 @@ def test_judge_panel_on_a_real_trial_holds_the_five_dimensions_only(real_run):
                "turns": await page.eval("document.querySelectorAll('#turns .turn').length"),
                "prompts": await page.eval("document.querySelectorAll('#turns .turn details.prompt').length"),
                "open": await page.eval("document.querySelectorAll('#turns details.prompt[open]').length"),
-               "first_prompt": await page.eval("document.querySelector('#turns details.prompt').textContent")}
+               "first_prompt": await page.eval("document.querySelector('#turns details.prompt').textContent"),
+               "gate": await page.eval("(document.querySelector('#trial-detail .gate') || {}).textContent || ''")}
         await page.eval("document.querySelector('#turns details.prompt').open = true")
         await page.eval("document.getElementById('trial-detail').scrollIntoView()")
         await page.screenshot(ARTIFACTS / "report-trial.png", "#trial-detail")
@@ -80,6 +81,10 @@ def test_judge_panel_on_a_real_trial_holds_the_five_dimensions_only(real_run):
     assert rec.judge["rationale"][:40] in out["judge"]
     assert out["turns"] == out["prompts"] == len(rec.replies) and out["open"] == 0  # collapsed by default
     assert "Mission:" in out["first_prompt"]
+    # The gate's outcome where an instrument failed it, as summary.json records it.
+    gate = json.loads((real_run / "summary.json").read_text()).get("instrument_gate") or {}
+    failed = [r["sentence"] for r in (gate.get("instruments") or {}).values() if r["status"] != "passed"]
+    assert all(f in out["gate"] for f in failed) and bool(failed) == bool(out["gate"])
 
 
 def test_a_claim_opens_its_evidence_and_links_to_its_trials(real_run):

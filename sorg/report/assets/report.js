@@ -362,8 +362,14 @@
     box.appendChild(el("p", { cls: "facts" }, Object.keys(facts).map(function (k) {
       return el("span", {}, [el("b", { text: k + ": " }), document.createTextNode(show(facts[k]))]);
     })));
+    var gate = (data.gate && data.gate.failed) || {};
+    if (data.gate && data.gate.on === false) box.appendChild(el("p", { cls: "warn", text: "The instrument gate was off for this run: no score or emergence measure here was validated." }));
     box.appendChild(el("h4", { text: "Quality" }));
     box.appendChild(kvTable(t.quality) || el("p", { cls: "muted", text: "no quality scores" }));
+    var failed = Object.keys(gate).sort();
+    if (failed.length) box.appendChild(el("div", { cls: "warn gate" }, [el("b", { text: "Instrument gate: " }),
+      document.createTextNode("claims over these read NOT MEASURED. ")].concat(failed.map(function (k) {
+        return el("div", { text: gate[k].sentence || (k + ": " + gate[k].status) }); }))));
     return detailOf(t).then(function (d) {
       if (d.error) box.appendChild(el("p", { cls: "warn", text: "error: " + d.error }));
       var j = judgeSection(d.judge);
