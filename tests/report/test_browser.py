@@ -71,6 +71,8 @@ def test_judge_panel_on_a_real_trial_holds_the_five_dimensions_only(real_run):
         await page.eval("document.querySelector('#turns details.prompt').open = true")
         await page.eval("document.getElementById('trial-detail').scrollIntoView()")
         await page.screenshot(ARTIFACTS / "report-trial.png", "#trial-detail")
+        await page.eval("document.getElementById('trial-detail').style.maxHeight = 'none'")
+        await page.screenshot(ARTIFACTS / "report-turns.png", "#turns")
         return out
 
     out = _drive((real_run / "report.html").as_uri(), script)
