@@ -7,6 +7,7 @@ function of the plan, the store and the options, testable without a pytest sessi
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import pytest
@@ -184,9 +185,12 @@ def summary(tr: Any, st: Any) -> None:
         width = tr.config.get_terminal_writer().fullwidth
         tr.write_line(report.terminal_claims(st.verdict_rows, width))
         for line, markup in _verdicts.gate_lines(tr.config, st.verdict_rows):
-            tr.write_line(line, **markup)
+            for part in textwrap.wrap(line, max(width, 40), subsequent_indent="    ", break_on_hyphens=False):
+                tr.write_line(part, **markup)
+        red = False
         for line in report.unjudged_lines(st.verdict_rows, width):
-            tr.write_line(line, yellow=True)
+            red = line.startswith("ERROR ") if not line.startswith(" ") else red
+            tr.write_line(line, red=red, yellow=not red)
     plan, cov = st.plan, st.coverage
     if plan is not None and cov is not None and plan.claims:
         n_sel = sum(1 for c in plan.claims if c.get("selected"))

@@ -291,7 +291,7 @@ def instrument_gate(config: pytest.Config, opts: Any, run_dir: Any) -> Callable[
 
 def gate_lines(config: pytest.Config, rows: list[dict]) -> list[tuple[str, dict[str, bool]]]:
     """The terminal's lines about the gate: loudly when it was off, else each instrument that
-    did not pass; and each claim with a non-empty outcome, by its word."""
+    did not pass, and trials judge failures dropped."""
     out: list[tuple[str, dict[str, bool]]] = []
     got = config.stash.get(GATE_KEY, None)
     if got is not None and not got["on"]:
@@ -311,10 +311,8 @@ def gate_lines(config: pytest.Config, rows: list[dict]) -> list[tuple[str, dict[
                     f"({', '.join(f'{k}: {n}' for k, n in sorted(total.items()))})"
                     + (f"; arms lose them at different rates (Fisher p < 0.05) in: {', '.join(flagged)}"
                        if flagged else ""), {"yellow": True}))
-    for row in rows:
-        if row.get("outcome") in ("not_measured", "undecidable", "error"):
-            out.append((f"{outcome_word(row['outcome'])} {row['nodeid']}: {row['message']}",
-                        {"red": row["outcome"] == "error", "yellow": row["outcome"] != "error"}))
+    # Each claim with a non-empty outcome is said by `sorg.report.unjudged_lines`, by its word,
+    # with the other claims that were not judged (one renderer, wrapped at the terminal's width).
     return out
 
 

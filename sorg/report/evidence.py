@@ -106,7 +106,13 @@ def _units(v: Mapping[str, Any], t: Trials, spec: dict[str, Any], scope: Mapping
     by_unit: dict[Any, list[int]] = {}
     for i, u in enumerate(pairs.cluster):
         by_unit.setdefault(u, []).append(i)
-    tied_test = "wilcoxon" in str(v.get("test") or "").lower() or "signed-rank" in str(v.get("test") or "")
+    test = str(v.get("test") or "").lower()
+    details = v.get("details") or {}
+    # A unit with a zero difference carries no sign: a signed-rank test drops it, a sign-flip
+    # test gets nothing from it (the verdict counts them: zero_units / nonzero_units).
+    tie_why = ("tie: a zero difference, dropped by the signed-rank test" if "wilcoxon" in test or "signed-rank" in test
+               else "tie: a zero difference, no sign for the test"
+               if details.get("zero_units") or "nonzero_units" in details or "sign-flip" in test else "")
     for u in sorted(by_unit, key=str):
         idx = by_unit[u]
         ma, mb = float(np.mean(pairs.a[idx])), float(np.mean(pairs.b[idx]))
@@ -116,8 +122,8 @@ def _units(v: Mapping[str, Any], t: Trials, spec: dict[str, Any], scope: Mapping
             val = ma - mb
         row: dict[str, Any] = {"unit": str(u), "value": _num(val), "a": _num(ma), "b": _num(mb), "n": len(idx),
                                "filter": {**base_filter, ufield: [u], by: arms}}
-        if tied_test and mode == "difference" and ma == mb:
-            row["dropped"] = "tie: a zero difference, dropped by the signed-rank test"
+        if tie_why and mode == "difference" and ma == mb:
+            row["dropped"] = tie_why
         units.append(row)
     unmatched = []
     for u in sorted(set(t.where(**{by: arms}).distinct(ufield)) - set(by_unit), key=str):

@@ -1,12 +1,14 @@
-"""`report.html`: one self-contained page to look at a run (claims, cells, trials).
+"""`report.html`: one self-contained page to look at a run: each claim with its evidence,
+protocols compared task by task, and every trial's calls with their prompts and replies.
 
 Why one file with everything inlined (styles, script, data, figures as data URIs): it must
 open from disk, be attached to a CI artifact or mailed, and work with no network and no
-server. Static parts (header, claims table, effect plots) are rendered here; the cell table
-and the trial browser are drawn by a small script from the embedded JSON, because their
-filters would otherwise need a page per combination. Trial records are read as plain dicts,
-so fields added to records later (`scores`, `stream_id`, `position`, new quality names, a
-judge's dimensions) show up without a change here, and absent ones are simply not shown.
+server. Static parts (header, claims table, effect plots) are rendered here; the rest is drawn
+by a small script from embedded data. Trial data is most of a page's bytes, so it is packed
+(`sorg.report.pack`: gzip in inert blocks, the index inflated on open, each trial's detail
+when it is opened) and the page of a 10,000-trial run stays a few MB that open in about a
+second. Trial records are read as plain dicts (`sorg.report.views`), so fields added to
+records later show up without a change here, and absent ones are simply not shown.
 """
 
 from __future__ import annotations
@@ -139,24 +141,52 @@ def _claims_data(rows: Sequence[Mapping[str, Any]], trials: Any) -> list[dict[st
     for r in rows:
         v = r.get("verdict") or {}
         ev = per_unit(v, trials) if trials is not None and v else None
-        out.append({"nodeid": r.get("nodeid"), "outcome": outcome_word(r), "estimate": v.get("estimate"),
+        out.append({"nodeid": r.get("nodeid"), "outcome": outcome_word(r), "kind": v.get("kind"),
+                    "estimate": v.get("estimate"),
                     "estimate_name": v.get("estimate_name"), "ci": v.get("ci") if ci_usable(v.get("ci")) else None,
                     "n": v.get("n"), "unit": v.get("unit"), "evidence": ev})
     return out
 
 
+def _gate_data(gate: Any) -> dict[str, Any]:
+    """What the trial reader says about the instrument gate: whether it ran, and each
+    instrument that did not pass, with its sentence ("judge_q failed validation (...)")."""
+    if not isinstance(gate, Mapping):
+        return {}
+    bad = {str(name): {"status": str(r.get("status")), "sentence": str(r.get("sentence") or "")}
+           for name, r in (gate.get("instruments") or {}).items()
+           if isinstance(r, Mapping) and r.get("status") != "passed"}
+    return {"on": gate.get("gate") != "off", "failed": bad}
+
+
 def pack_trials(records: Callable[[], Iterable[Mapping[str, Any]]],
                 prompts: Mapping[str, list[Any]] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """(the trial index as columns, the packed detail chunks), trials sorted by id. Two
-    passes over `records()` (ids, then details), so only the packed text is held."""
+    """(the trial index as columns, the packed detail chunks), trials sorted by id.
+
+    Two passes over `records()`; the details (most of a run's text) go to a temporary file as
+    they come and are read back in id order by offset, so the controller that writes the report
+    of a 25,000-trial run holds the index and one chunk, never every trial's text at once."""
+    import tempfile
+
     rows = sorted((index_row(r) for r in records()), key=lambda t: str(t["trial_id"]))
     order = {str(t["trial_id"]): i for i, t in enumerate(rows)}
-    texts: list[str | None] = [None] * len(rows)
-    for r in records():
-        tid = str(r.get("trial_id"))
-        texts[order[tid]] = pack.dumps(detail(r, (prompts or {}).get(tid)))
-    chunks = [pack.pack_text("[" + ",".join(t or "null" for t in texts[i:i + pack.CHUNK]) + "]")
-              for i in range(0, len(texts), pack.CHUNK)]
+    spans: list[tuple[int, int] | None] = [None] * len(rows)
+    chunks: list[str] = []
+    with tempfile.TemporaryFile() as tmp:
+        for r in records():
+            tid = str(r.get("trial_id"))
+            raw = pack.dumps(detail(r, (prompts or {}).get(tid))).encode("utf-8")
+            spans[order[tid]] = (tmp.tell(), len(raw))
+            tmp.write(raw)
+        for i in range(0, len(rows), pack.CHUNK):
+            texts = []
+            for span in spans[i:i + pack.CHUNK]:
+                if span is None:
+                    texts.append("null")
+                    continue
+                tmp.seek(span[0])
+                texts.append(tmp.read(span[1]).decode("utf-8"))
+            chunks.append(pack.pack_text("[" + ",".join(texts) + "]"))
     cols: dict[str, Any] = {k: [t.get(k) for t in rows] for k in INDEX_FIELDS}
     qkeys = sorted({q for t in rows for q in t["quality"]})
     cols["quality"] = {q: [t["quality"].get(q) for t in rows] for q in qkeys}
@@ -198,7 +228,8 @@ def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs
     cols, chunks = packed
     data = {"run_id": s["run_id"], "quality_keys": sorted(cols["quality"]), "filters": list(_FILTERS),
             "cells": s.get("cells") or [], "claims": _claims_data(s.get("claims") or [], trials),
-            "n_trials": len(cols["trial_id"]), "chunk": pack.CHUNK, "has_prompts": has_prompts}
+            "n_trials": len(cols["trial_id"]), "chunk": pack.CHUNK, "has_prompts": has_prompts,
+            "gate": _gate_data(s.get("instrument_gate"))}
     figs = "".join(
         f'<figure><img alt="{_e(p.name)}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
         f"<figcaption>{_e(p.name)}</figcaption></figure>" for p in pngs if p.exists())

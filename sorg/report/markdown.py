@@ -78,15 +78,20 @@ def unjudged_lines(rows: Sequence[Mapping[str, Any]], width: int = 100) -> list[
     """Why each claim that was not judged was not, claims of one reason together, each
     reason once, led by the claim's outcome word ("SKIPPED 2 claims: ...", "NOT MEASURED
     ...") and wrapped at `width`."""
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for r in rows:
         v = r.get("verdict") or {}
         if v.get("passed") is not None and r.get("outcome") != "skipped":
             continue
         reason = str(v.get("skip_reason") or r.get("message") or "")
-        groups.setdefault((outcome_word(r), reason), []).append(r["nodeid"])
+        # A claim the gate or the design stopped (NOT MEASURED, UNDECIDABLE, ERROR) is said on
+        # its own line, named; plain skips of one reason (a model the run lacks) share one.
+        key = (outcome_word(r), reason, r["nodeid"] if v.get("outcome") else "")
+        groups.setdefault(key, []).append(r["nodeid"])
     out: list[str] = []
-    for (word, reason), nids in groups.items():
+    for (word, reason, _own), nids in groups.items():
+        if reason.lower().startswith(word.lower() + ": "):  # "NOT MEASURED x: not measured: ..." says it twice
+            reason = reason[len(word) + 2:]
         head = f"{word} {nids[0]}: {reason}" if len(nids) == 1 else f"{word} {len(nids)} claims: {reason}"
         out += textwrap.wrap(head, width=max(width, 40), subsequent_indent="    ", break_on_hyphens=False)
         out += [f"  {nid}" for nid in nids] if len(nids) > 1 else []

@@ -66,10 +66,13 @@ def test_judge_panel_on_a_real_trial_holds_the_five_dimensions_only(real_run):
                "turns": await page.eval("document.querySelectorAll('#turns .turn').length"),
                "prompts": await page.eval("document.querySelectorAll('#turns .turn details.prompt').length"),
                "open": await page.eval("document.querySelectorAll('#turns details.prompt[open]').length"),
-               "first_prompt": await page.eval("document.querySelector('#turns details.prompt').textContent")}
+               "first_prompt": await page.eval("document.querySelector('#turns details.prompt').textContent"),
+               "gate": await page.eval("(document.querySelector('#trial-detail .gate') || {}).textContent || ''")}
         await page.eval("document.querySelector('#turns details.prompt').open = true")
         await page.eval("document.getElementById('trial-detail').scrollIntoView()")
         await page.screenshot(ARTIFACTS / "report-trial.png", "#trial-detail")
+        await page.eval("document.getElementById('trial-detail').style.maxHeight = 'none'")
+        await page.screenshot(ARTIFACTS / "report-turns.png", "#turns")
         return out
 
     out = _drive((real_run / "report.html").as_uri(), script)
@@ -80,6 +83,10 @@ def test_judge_panel_on_a_real_trial_holds_the_five_dimensions_only(real_run):
     assert rec.judge["rationale"][:40] in out["judge"]
     assert out["turns"] == out["prompts"] == len(rec.replies) and out["open"] == 0  # collapsed by default
     assert "Mission:" in out["first_prompt"]
+    # The gate's outcome where an instrument failed it, as summary.json records it.
+    gate = json.loads((real_run / "summary.json").read_text()).get("instrument_gate") or {}
+    failed = [r["sentence"] for r in (gate.get("instruments") or {}).values() if r["status"] != "passed"]
+    assert all(f in out["gate"] for f in failed) and bool(failed) == bool(out["gate"])
 
 
 def test_a_claim_opens_its_evidence_and_links_to_its_trials(real_run):
@@ -89,8 +96,8 @@ def test_a_claim_opens_its_evidence_and_links_to_its_trials(real_run):
     async def script(page):
         nonlocal i
         # A paired claim whose units the report reproduces exactly (estimate and unit count).
-        i = await page.eval("window.sorgReport.data.claims.findIndex(c => c.evidence && c.evidence.agrees"
-                            " && c.evidence.mode === 'difference')")
+        i = await page.eval("window.sorgReport.data.claims.findIndex(c => c.kind === 'beats' && c.evidence"
+                            " && c.evidence.agrees && c.evidence.mode === 'difference')")
         await page.eval(f"document.querySelector('tr.claim-row[data-claim=\"{i}\"]').click()")
         out = {"units": await page.eval(f"document.querySelectorAll('#evidence-{i} tr.unit-row').length"),
                "points": await page.eval(f"document.querySelectorAll('#evidence-{i} svg.forest circle').length"),
@@ -102,6 +109,7 @@ def test_a_claim_opens_its_evidence_and_links_to_its_trials(real_run):
         out["listed"] = await page.eval("Array.from(document.querySelectorAll('#trials tbody tr'))"
                                         ".map(r => r.dataset.trial)")
         out["unit"] = await page.eval(f"document.querySelector('#evidence-{i} tr.unit-row td').textContent")
+        out["ev"] = await page.eval(f"window.sorgReport.data.claims[{i}].evidence")
         return out
 
     out = _drive((real_run / "report.html").as_uri(), script)
@@ -109,9 +117,11 @@ def test_a_claim_opens_its_evidence_and_links_to_its_trials(real_run):
     assert out["errors"] == [] and i >= 0
     assert out["units"] >= v["n"] and out["points"] >= v["n"] and out["band"] == 1  # the verdict's interval
     assert out["ties"] == v["details"].get("zero_units", 0)
-    arms = {v["details"]["a"], v["details"]["b"]}
-    recs = {r.trial_id: r for r in read_records(real_run / "trials.jsonl")}
-    assert out["listed"] and all(recs[t].task_id == out["unit"] and recs[t].protocol in arms for t in out["listed"])
+    ev = out["ev"]
+    arms = {str(x) for arm in (ev["a"], ev["b"]) for x in (arm if isinstance(arm, list) else [arm])}
+    recs = {r.trial_id: r.to_dict() for r in read_records(real_run / "trials.jsonl")}
+    assert out["listed"] and all(str(recs[t][ev["unit_field"]]) == out["unit"] and str(recs[t][ev["by"]]) in arms
+                                 for t in out["listed"])
 
 
 def test_two_protocols_side_by_side_on_one_task(real_run):
@@ -128,6 +138,9 @@ def test_two_protocols_side_by_side_on_one_task(real_run):
                "rows": await page.eval("document.querySelectorAll('#compare tbody tr').length"),
                "cells_ci": await page.eval("Array.from(document.querySelectorAll('#cells tbody tr'))"
                                            ".map(r => r.cells[5].textContent)")}
+        await page.eval("document.querySelectorAll('#compare thead th')[3].click()")  # sort by the difference
+        out["diffs"] = await page.eval("Array.from(document.querySelectorAll('#compare tbody tr'))"
+                                       ".map(r => r.cells[3].textContent)")
         await page.eval("document.getElementById('sec-compare').scrollIntoView()")
         await page.screenshot(ARTIFACTS / "report-compare.png", "#sec-compare")
         return out
@@ -137,6 +150,8 @@ def test_two_protocols_side_by_side_on_one_task(real_run):
     assert len(out["cards"]) == 2 and out["answers"] == 2 and out["dims"] == 10
     assert out["rows"] == len({r.task_id for r in recs if r.protocol in out["cards"]})
     assert out["cells_ci"] and any("[" in c for c in out["cells_ci"])  # intervals in the cell table
+    diffs = [float(d) for d in out["diffs"] if d != "-"]
+    assert diffs and diffs == sorted(diffs)
 
 
 def test_at_420_px_nothing_scrolls_sideways(real_run):

@@ -47,8 +47,20 @@ def test_one_word_per_outcome_and_the_verdicts_own_outcome_wins():
     assert outcome_word({"outcome": "skipped", "verdict": {"outcome": "undecidable"}}) == "UNDECIDABLE"
     assert outcome_word({"outcome": "failed", "verdict": {"outcome": "error"}}) == "ERROR"
     lines = unjudged_lines(ROWS, 100)
-    assert lines[0].startswith("NOT MEASURED evals/test_claims.py::test_gate: not measured: judge_q")
+    assert lines[0].startswith("NOT MEASURED evals/test_claims.py::test_gate: judge_q failed validation")
     assert " ".join(lines).count("SKIPPED") == 0 and terminal_claims(ROWS, 100).count("NOT MEASURED") == 1
+
+
+def test_claims_stopped_by_the_gate_are_named_one_by_one_and_skips_grouped():
+    gate = [_row(f"test_g{i}", "skipped", passed=None, outcome="not_measured", kind="skip", test="",
+                 skip_reason="not measured: judge_q failed validation") for i in range(2)]
+    skips = [_row(f"test_s{i}", "skipped", passed=None, kind="skip", test="", skip_reason="needs an open model")
+             for i in range(2)]
+    lines = unjudged_lines(gate + skips, 100)
+    assert lines == ["NOT MEASURED evals/test_claims.py::test_g0: judge_q failed validation",
+                     "NOT MEASURED evals/test_claims.py::test_g1: judge_q failed validation",
+                     "SKIPPED 2 claims: needs an open model",
+                     "  evals/test_claims.py::test_s0", "  evals/test_claims.py::test_s1"]
 
 
 def test_a_skip_reason_is_said_once():

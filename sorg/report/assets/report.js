@@ -11,7 +11,7 @@
   var byId = {};
   var sel = {};               // filter field -> {value: true}
   var focus = null;           // {field: [values]} from a claim's unit link
-  var sortKey = "trial_id", sortDir = 1, shown = PAGE, cmp = { protocols: [], metric: "", task: null };
+  var sortKey = "trial_id", sortDir = 1, shown = PAGE, cmp = { protocols: [], metric: "", task: null, sort: 0, dir: 1 };
   var chunks = {};
   data.filters.forEach(function (f) { sel[f] = {}; });
 
@@ -129,7 +129,7 @@
     if (!ev) { box.appendChild(el("p", { cls: "muted", text: "No per-unit view for this claim (not judged, or its kind has no units to draw)." })); return; }
     box.appendChild(el("h4", { text: "Evidence: " + ev.units.length + " units" + (ev.by ? " (" + ev.by + ": " + [].concat(ev.a).join("+") + " vs " + [].concat(ev.b).join("+") + ")" : "") }));
     if (!ev.agrees) box.appendChild(el("p", { cls: "warn", text: "These units are recomputed from the run's trials within the scope the verdict records; the claim's test function chose its own trials (" + c.n + " units, estimate " + show(c.estimate) + "), so they can differ from what it tested. The verdict's interval is not drawn over them." }));
-    else box.appendChild(el("p", { cls: "muted", text: "Shaded: the verdict's 95% interval; solid line: its estimate; dashed: no effect. Hollow points were dropped (ties) by the test." }));
+    else box.appendChild(el("p", { cls: "muted", text: "Shaded: the verdict's 95% interval; solid line: its estimate; dashed: no effect. Hollow points are ties (a zero difference), which carry no sign for the test." }));
     box.appendChild(el("div", { cls: "wide" }, [forest(c, ev)]));
     var rows = ev.units.concat(ev.unmatched_units || []).map(function (u) {
       var a = el("a", { href: "#sec-trials", text: "trials", "class": "unit-trials" });
@@ -187,16 +187,31 @@
     });
     var heads = ["task"].concat(ps.map(function (p) { return p + " (mean, n)"; }));
     if (ps.length === 2) heads.push(ps[0] + " - " + ps[1]);
+    if (cmp.sort >= heads.length) cmp.sort = 0;
     table.tHead.textContent = "";
-    table.tHead.appendChild(el("tr", {}, heads.map(function (h) { return el("th", { text: h }); })));
+    table.tHead.appendChild(el("tr", {}, heads.map(function (h, i) {
+      var th = el("th", { cls: "sortable", text: h + (cmp.sort === i ? (cmp.dir > 0 ? " ▲" : " ▼") : "") });
+      th.addEventListener("click", function () { cmp.dir = cmp.sort === i ? -cmp.dir : 1; cmp.sort = i; renderCompare(); });
+      return th;
+    })));
     var body = table.tBodies[0];
     body.textContent = "";
-    Object.keys(tasks).sort().forEach(function (task) {
-      var r = tasks[task], means = ps.map(function (p) { return mean(r[p] || []); });
+    var rows = Object.keys(tasks).map(function (task) {
+      var means = ps.map(function (p) { return mean(tasks[task][p] || []); });
+      var diff = ps.length === 2 && means[0] !== null && means[1] !== null ? means[0] - means[1] : null;
+      return { task: task, means: means, diff: diff, key: [task].concat(means, [diff])[cmp.sort] };
+    });
+    rows.sort(function (a, b) {
+      if (a.key === b.key) return a.task < b.task ? -1 : 1;
+      if (a.key === null) return 1; if (b.key === null) return -1;
+      return (a.key < b.key ? -1 : 1) * cmp.dir;
+    });
+    rows.forEach(function (row) {
+      var task = row.task, r = tasks[task], means = row.means;
       var cells = [el("td", { text: task })].concat(ps.map(function (p, i) {
         return el("td", { cls: "num", text: num(means[i], 3) + " (" + (r[p] || []).length + ")" });
       }));
-      if (ps.length === 2) cells.push(el("td", { cls: "num", text: means[0] !== null && means[1] !== null ? num(means[0] - means[1], 3) : "-" }));
+      if (ps.length === 2) cells.push(el("td", { cls: "num", text: num(row.diff, 3) }));
       var tr = el("tr", { cls: "compare-row", "data-task": task }, cells);
       tr.classList.toggle("selected", task === cmp.task);
       tr.addEventListener("click", function () { sideBySide(task); });
@@ -347,8 +362,14 @@
     box.appendChild(el("p", { cls: "facts" }, Object.keys(facts).map(function (k) {
       return el("span", {}, [el("b", { text: k + ": " }), document.createTextNode(show(facts[k]))]);
     })));
+    var gate = (data.gate && data.gate.failed) || {};
+    if (data.gate && data.gate.on === false) box.appendChild(el("p", { cls: "warn", text: "The instrument gate was off for this run: no score or emergence measure here was validated." }));
     box.appendChild(el("h4", { text: "Quality" }));
     box.appendChild(kvTable(t.quality) || el("p", { cls: "muted", text: "no quality scores" }));
+    var failed = Object.keys(gate).sort();
+    if (failed.length) box.appendChild(el("div", { cls: "warn gate" }, [el("b", { text: "Instrument gate: " }),
+      document.createTextNode("claims over these read NOT MEASURED. ")].concat(failed.map(function (k) {
+        return el("div", { text: gate[k].sentence || (k + ": " + gate[k].status) }); }))));
     return detailOf(t).then(function (d) {
       if (d.error) box.appendChild(el("p", { cls: "warn", text: "error: " + d.error }));
       var j = judgeSection(d.judge);
