@@ -248,6 +248,22 @@ def power_check(reps: int, d: float = 0.6) -> list[dict]:
     return rows
 
 
+def small_alpha_table(reps: int, tasks=(8, 16, 48)) -> list[dict]:
+    """Unit-level: the p of the mean test (what beats, count, interaction and spread's contrast
+    run) on each null shape, pass rates at 0.05, 0.001 and 1e-4 from the same p-values. Skips
+    the claim layer (Trials), so many replicates are cheap; 1e-4 needs ~10^5 reps to read."""
+    from sorg.stats.location import location_test
+
+    rows = []
+    for shape in SHAPES:
+        for g in tasks:
+            rng = np.random.default_rng([21, g, SHAPES.index(shape)])
+            ps = np.array([location_test(_shape_diffs(shape, rng, g), 0.0, 0.05, "mean").p for _ in range(reps)])
+            rows.append({"shape": shape, "tasks": g, "reps": reps,
+                         **{f"rate_{a:g}": round(float(np.mean(ps < a)), 5) for a in (0.05, 0.001, 1e-4)}})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jsonl", action="store_true", help="also write and time loading a trials.jsonl store")
@@ -255,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=1000, help="replicates per null-simulation cell (0: skip it)")
     ap.add_argument("--shape-reps", type=int, default=400, help="replicates per issue-27 shape cell (0: skip)")
     ap.add_argument("--shape-alphas", default="0.05,0.001", help="alphas of the shape table, comma-separated")
+    ap.add_argument("--small-alpha-reps", type=int, default=20000, help="unit-level replicates per shape (0: skip)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -313,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
         extra.update(shapes=shapes, mixed_alpha_fwer=mixed_alpha_fwer(max(50, args.shape_reps // 4)),
                      power=power_check(max(100, args.shape_reps // 2)))
         print(f"mixed-alpha familywise error {extra['mixed_alpha_fwer']}; power {extra['power']}", file=sys.stderr)
+    if args.small_alpha_reps:
+        extra["small_alpha"] = small_alpha_table(args.small_alpha_reps)
+        for r in extra["small_alpha"]:
+            print(f"unit-level mean test {r['shape']:13s} {r['tasks']:3d} tasks: 0.05 {r['rate_0.05']:.4f}  "
+                  f"0.001 {r['rate_0.001']:.5f}  1e-4 {r['rate_0.0001']:.5f}", file=sys.stderr)
     print(json.dumps({"trials": len(recs), "claims": len(verdicts), "wall_s": round(wall, 3),
                       "generate_s": round(gen_s, 3), **status, **extra}))
     return 0

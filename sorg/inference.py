@@ -192,11 +192,18 @@ def sign_flip_units(x: ArrayLike, alternative: str = "greater", popmean: float =
         sums = signs @ d
         tol = 1e-9 * max(1.0, abs(obs))
         hi, lo = float(np.mean(sums >= obs - tol)), float(np.mean(sums <= obs + tol))
-    else:
+    else:  # int8 flips in chunks of ~16 MB of float work: memory constant in n_perm
         rng = np.random.default_rng(seed)
-        sums = (rng.integers(0, 2, size=(n_perm, g)) * 2 - 1) @ d
-        hi = (1 + float(np.sum(sums >= obs))) / (1 + n_perm)
-        lo = (1 + float(np.sum(sums <= obs))) / (1 + n_perm)
+        rows = max(1, min(n_perm, (16 * 2**20) // (8 * g)))
+        n_hi = n_lo = 0
+        for start in range(0, n_perm, rows):
+            b = min(rows, n_perm - start)
+            signs = rng.integers(0, 2, size=(b, g), dtype=np.int8) * np.int8(2) - np.int8(1)
+            sums = signs @ d
+            n_hi += int(np.sum(sums >= obs))
+            n_lo += int(np.sum(sums <= obs))
+        hi = (1 + n_hi) / (1 + n_perm)
+        lo = (1 + n_lo) / (1 + n_perm)
     p = hi if alternative == "greater" else lo if alternative == "less" else min(1.0, 2 * min(hi, lo))
     return UnitResult("sign-flip permutation", p, obs, g, int((d == 0).sum()), mean, t_interval(d + popmean, level),
                       g - 1)

@@ -1,8 +1,9 @@
 """What every claim kind shares: scoping, arms, units, the design check, skipping.
 
 The unit is what a claim generalises over (tasks by default). Trials are first averaged
-within cells and cells within units, so the test sees one number per unit; `design_check`
-refuses to judge a claim whose unit count cannot produce a p below its alpha.
+within cells and cells within units, so the test sees one number per unit. One reachability
+rule: a claim whose test cannot give a p below its alpha (after tied units, and in `finalize`
+after Holm) is `undecidable`; replication claims add a `compatibility` statement.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from sorg.claims.verdict import Verdict
-from sorg.inference import min_p, units_needed
 from sorg.results import Trials
 
 #: Design factors that, when they vary inside a comparison, are matched like for like.
@@ -104,19 +104,21 @@ def per_unit(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def design_check(kind: str, name: str, statement: str, g: int, alpha: float, word: str, *,
                  exact: bool = True, spec: Mapping[str, Any] | None = None, what: str = "") -> Verdict | None:
-    """None when g units can reach p < alpha; else a skipped verdict saying how many are needed.
+    """None when g units can reach p < alpha; else an "undecidable" verdict naming the units needed.
 
-    Exact tests (signed-rank, sign flips: `exact=True`) cannot give a one-sided p below 2**-g
-    with g units (every unit agreeing in sign), so a claim at alpha needs g >=
-    units_needed(alpha). A t test over units needs g >= 2 (one unit has no spread to judge)."""
-    need = units_needed(alpha) if exact else 2
-    if g >= need:
+    The same rule as every claim's own floor check (and Holm's, in `finalize`): no test here
+    gives a one-sided p below 2**-g with g units (sign flips, and t capped there), and a t test
+    needs 2 units to see any spread. `exact` is kept for callers; the floor is the same."""
+    from sorg.stats.location import sign_floor
+
+    if g >= 2:  # judged, then held to its floor by the claim itself (so its figures are kept)
         return None
-    s = "s" if g != 1 else ""
-    why = (f"so the smallest attainable p of the exact test is {min_p(g):.3g}" if exact
-           else f"so the spread across {word}s cannot be estimated")
-    reason = f"design cannot reach alpha {alpha:g}: {g} {word}{s}{what}, {why}; needs at least {need} {word}s"
-    return skip_v(kind, name, statement, reason, alpha=alpha, spec=spec, units=g, units_needed=need)
+    details: dict[str, Any] = {"units": g, **floor_details(Floor(g, g, sign_floor(g)), word)}
+    if spec:
+        details["power_spec"] = dict(spec)
+    if what:
+        details["observed"] = what.strip().strip("()")
+    return undecidable(Verdict(name=name, kind=kind, statement=statement, alpha=alpha, details=details))
 
 
 def finish(v: Verdict) -> Verdict:

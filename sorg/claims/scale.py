@@ -289,13 +289,13 @@ def count(
         decision = (lo_r.bound[0], -hi_r.bound[0]) if lo_r.bound and hi_r.bound else None
         details.update(p_lower=lo_r.p, p_upper=hi_r.p)
         d_pow = min(mean - within[0], within[1] - mean) / sd if sd > 0 else None
-        tname = f"two one-sided tests ({lo_r.name}) on {g} {word} means"
+        tname = f"two one-sided tests ({lo_r.name}) on {word} means"
         note = "; ".join(x for x in (lo_r.note, hi_r.note) if x)
     else:
         res = location_test(cm.means, float(at_least or 0.0), alpha, "mean")
         p_count, fl, decision = res.p, res, res.bound
         d_pow = (mean - float(at_least or 0.0)) / sd if sd > 0 else None
-        tname = f"one-sided {res.name} on {g} {word} means"
+        tname = f"one-sided {res.name} on {word} means"
         note = res.note
     details.update(clusters=g, power_basis=f"at the observed mean, {g} {word}s, {res.name}, alpha {alpha:g}",
                    power_spec={"design": "paired", "test": "mean", "d": d_pow, "n": g}, decision_ci=decision,

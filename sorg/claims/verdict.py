@@ -214,7 +214,7 @@ def replication_sentence(v: Verdict) -> str:
         return ""
     used = v.p_holm if v.p_holm is not None else v.p
     lab, comp, ci = d["paper_label"], d.get("compatible"), d.get("compatible_ci")
-    where = f"95% CI {_ci(ci, True)}" if ci is not None else "no interval"
+    where = f"95% CI {_ci(ci, str(lab).startswith(('+', '-')))}" if ci is not None else "no interval"
     if used < v.alpha:
         if comp is True:
             return f"replicated: significant, compatible with {lab}"

@@ -90,7 +90,9 @@ def test_one_task_of_equal_scores_proves_nothing() -> None:
     recs = [make_record(task_id="t0", protocol=p, n_agents=n, quality={"judge_q": 0.0})
             for p in ("a", "b", "c") for n in (4, 256)]
     v = claims.equivalent(Trials(recs), margin=0.1)
-    assert v.passed is None and "1 task (3 pairs; observed mean difference +0)" in v.skip_reason and "needs at least 2 tasks" in v.skip_reason
+    assert v.outcome == "undecidable" and v.passed is None and v.details["observed"] == "3 pairs; observed mean difference +0"
+    assert v.skip_reason == ("cannot be decided with this design: needs 5 non-zero tasks, has 1 "
+                             "(smallest attainable p 0.5 is not below alpha 0.05)")
 
 
 def test_count_ratio_and_slope_with_no_spread_across_tasks() -> None:
@@ -112,7 +114,7 @@ def test_one_task_gives_no_interval_and_no_judgement() -> None:
     assert inference.t_units([0.667]).ci is None and inference.t_units([0.667]).p == 0.5
     recs = [make_record(task_id="t0", protocol="p", n_agents=n, seed=0, cost_usd=1e-4 * n**1.25) for n in (4, 16, 64, 256)]
     g = claims.growth(Trials(recs), metric="cost_usd")
-    assert g.passed is None and "1 task" in g.skip_reason and "needs at least 2 tasks" in g.skip_reason
+    assert g.outcome == "undecidable" and "needs 5 non-zero tasks, has 1" in g.skip_reason
     r = inference.loglog_slope_units(np.array([4.0, 16, 64, 256]), np.array([4.0, 16, 64, 256]) ** 0.5,
                                      np.zeros(4), np.zeros(4), below=1.0)
     assert r["ci"] is None and r["p"] == 0.5  # one unit: the sign-flip p, whatever the fit
