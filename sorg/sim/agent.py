@@ -66,11 +66,23 @@ def parse_sample(sample: str) -> Turn | None:
 ROLE_NOUNS = ("lead", "planner", "specialist", "coordinator", "analyst", "owner", "designer", "advisor")
 
 
-def role_of(element: Element, rng: random.Random | None = None) -> str:
+def role_of(element: Element, rng: random.Random | None = None, text: str = "", avoid: str = "") -> str:
     """The role an agent takes for writing `element` (the world's item -> role lexicon): the
-    item's name and a noun the agent picks, so agents invent roles as the paper saw."""
+    item's own word and a noun the agent picks ("variable planner", "budget lead"), so agents
+    invent roles as the paper saw, and a role names what its contribution is about. The word is
+    the longest of four or more letters in `text` (what the agent wrote), else in the item's
+    description, else the item's id; never a word of `avoid` (the task's title: a role is what
+    the agent does, not the task's name)."""
     noun = rng.choice(ROLE_NOUNS) if rng is not None else ROLE_NOUNS[0]
-    return f"{element.id.replace('_', ' ')} {noun}"
+    skip = _FILLER | set(re.findall(r"[a-z]{4,}", avoid.lower()))
+    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in skip]
+    words = words or [w for w in re.findall(r"[a-z]{4,}", element.description.lower()) if w not in skip]
+    head = max(words, key=len) if words else element.id.replace("_", " ")
+    return f"{head} {noun}"
+
+
+#: Words a role is never named after (the hedge of a wrong item, generic verbs).
+_FILLER = {"decided", "with", "gives", "names", "says", "describes", "that", "what", "which", "from"}
 
 
 def _shown_agents(body: str, me: int) -> list[int]:
@@ -112,7 +124,8 @@ def agent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng
         return _reply(rng.choice(COIN_ROLES), text, rng.random() < 0.5 and not imposed and not assigned,
                       links[:1], links[1:])
     if world.blind:
-        return _reply(role_of(els[0], rng) if els else "worker", blind_text(world, model, task, turn),
+        text = blind_text(world, model, task, turn)
+        return _reply(role_of(els[0], rng, text, task.title) if els else "worker", text,
                       not imposed and not assigned and _sits_out(world, len(els), n, rng))
     if assigned:  # an imposed assignment (coordinator, hierarchical): write that part
         sub = assigned.group(1).strip().lower()
@@ -121,7 +134,8 @@ def agent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng
         # is drawn once per part of the trial, not once per worker (more workers on a vague
         # part do not make it right).
         part_rng = random.Random(f"{turn.task_id}|{turn.protocol}|{turn.n_agents}|{turn.seed}|{sub}")
-        return _reply(role_of(el) if el else "worker", _write(task, el, part_rng, c) if el else "", False)
+        text = _write(task, el, part_rng, c) if el else ""
+        return _reply(role_of(el, text=text, avoid=task.title) if el else "worker", text, False)
     announced = _ANNOUNCED.search(body)
     seen_text = _ANNOUNCED.sub("", body) if announced else body
     todo = [e for e in els if not items.attempted(e, seen_text)]
@@ -155,8 +169,8 @@ def agent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rng
     text = _write(task, mine, rng, c) if mine is not None else ""
     builds = [shown[-1]] if shown and rng.random() < world.link else []
     defers = [shown[0]] if shown and rng.random() < world.defer else []
-    return _reply(imposed.group(1) if imposed else (role or (role_of(mine, rng) if mine else "worker")), text, False,
-                  builds, defers)
+    chosen = imposed.group(1) if imposed else (role or (role_of(mine, rng, text, task.title) if mine else "worker"))
+    return _reply(chosen, text, False, builds, defers)
 
 
 def _sits_out(world: World, items_: int, n: int, rng: random.Random) -> bool:
@@ -185,7 +199,7 @@ def intent_reply(world: World, model: str, task: Task, turn: Turn, body: str, rn
     if not els or _sits_out(world, len(els), turn.n_agents, rng):
         return _reply("", "", True)
     el = rng.choice(els)
-    return _reply(role_of(el, rng), f"I will write {el.description}.", False)
+    return _reply(role_of(el, rng, avoid=task.title), f"I will write {el.description}.", False)
 
 
 def plan_reply(task: Task, body: str) -> str:
@@ -196,7 +210,7 @@ def plan_reply(task: Task, body: str) -> str:
     workers = int(w.group(1)) if w else k
     els = list(items.writable_elements(task))[:k] or list(task.rubric.elements)[:k]
     share = [workers // len(els) + (1 if i < workers % len(els) else 0) for i in range(len(els))] if els else []
-    parts = [{"role": role_of(e), "phase": 1 + i % 3, "subtask": e.description, "workers": s}
+    parts = [{"role": role_of(e, avoid=task.title), "phase": 1 + i % 3, "subtask": e.description, "workers": s}
              for i, (e, s) in enumerate(zip(els, share)) if s > 0]
     return json.dumps({"assignments": parts})
 
