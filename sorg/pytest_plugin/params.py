@@ -17,7 +17,7 @@ from sorg import options as _opts
 
 SWEEP_ARGS = ("model", "protocol", "n_agents", "task", "stream", "seed")
 MARK_KEYS = ("models", "protocols", "agents", "levels", "domains", "tasks_per_level", "seeds", "tasks",
-             "stream_length")
+             "stream_length", "cells")
 
 
 def usage_error(msg: str) -> NoReturn:
@@ -231,7 +231,27 @@ def _combos(metafunc: pytest.Metafunc, o: _opts.SorgOptions, wanted: list[str],
     combos: list[tuple[list, list]] = [([], [])]
     for a in order:
         combos = [(vals + [v], ids + [i]) for vals, ids in combos for v, i in axes[a]]
+    if "cells" in ov:
+        combos = _keep_cells(combos, order, ov["cells"], nodeid)
     id_order = [a for a in ("task", "stream", "protocol", "n_agents", "seed", "model") if a in wanted]
     ids = ["-".join(ids[order.index(a)] for a in id_order) for _, ids in combos]
     values = [tuple(vals) if len(order) > 1 else vals[0] for vals, _ in combos]
     return order, values, ids
+
+
+def _keep_cells(combos: list[tuple[list, list]], order: list[str], keep: Any,
+                nodeid: str) -> list[tuple[list, list]]:
+    """The cells of the grid that `@pytest.mark.sorg(cells=keep)` keeps.
+
+    Why: a study's design is a grid (protocols x sizes x tasks x seeds), but what a run may ask
+    for is sometimes a part of it that is not a grid (the blocks recorded so far, fewer tasks at
+    the largest team size). The mark still declares the whole design, readable in one place;
+    `keep(cell) -> bool` is called once per cell with a dict of its sweep arguments (the ones
+    the test takes: `{"stream": (Task, ...), "protocol": "shared", "n_agents": 4, "seed": 0,
+    "model": "..."}`) and drops the cells it returns false for. Test ids are unchanged for the
+    cells kept. When no cell is kept, pytest's empty parameter set applies (the test is skipped).
+    """
+    if not callable(keep):
+        usage_error(f"{nodeid}: @pytest.mark.sorg(cells=...) must be a function of a cell (a dict of its "
+                    f"sweep arguments) returning whether to keep it, got {keep!r}")
+    return [(vals, ids) for vals, ids in combos if keep(dict(zip(order, vals)))]

@@ -254,3 +254,36 @@ def test_a_run_stopped_early_reports_its_claims_skipped(project, xdist):
     assert "partial sweep:" in out and "of 26 sweep tests" in out
     r.stdout.fnmatch_lines(["SKIPPED 6 claims: partial sweep: * of 26 sweep tests*", "  test_claims.py::test_xpass_strict"])
     assert r.parseoutcomes().get("skipped") == 6
+
+
+def test_a_cells_filter_keeps_part_of_the_grid(project):
+    """`@pytest.mark.sorg(cells=keep)` drops the cells `keep` refuses (ids of the rest unchanged);
+    with none kept the test is pytest's empty parameter set; anything but a function is an error."""
+    project.write("test_evals.py", '''
+import pytest
+
+def keep(cell):
+    assert set(cell) == {"task", "protocol", "n_agents", "seed", "model"}
+    return cell["n_agents"] == 4 or (cell["seed"] == 0 and cell["task"].level == 1)
+
+@pytest.mark.sorg(protocols=["sequential"], agents=[4, 8], seeds=2, cells=keep)
+def test_kept(sorg_trial, task, protocol, n_agents, model, seed):
+    assert n_agents == 4 or (seed == 0 and task.level == 1)
+
+@pytest.mark.sorg(cells=lambda cell: False)
+def test_none(sorg_trial, task, protocol, n_agents, model, seed):
+    raise AssertionError("no cell is kept")
+''')
+    r = project.run("test_evals.py", "-v", "-p", "no:randomly")
+    r.assert_outcomes(passed=8 + 2, skipped=1)  # 4 tasks x 2 seeds at n4; 2 level-1 tasks at n8 s0
+    out = r.stdout.str()
+    assert "-sequential-n8-s0-m] PASSED" in out and "-n8-s1-" not in out
+    project.write("test_evals.py", '''
+import pytest
+
+@pytest.mark.sorg(cells=[("sequential", 4, 0)])
+def test_list(protocol, n_agents, seed):
+    pass
+''')
+    r = project.run("test_evals.py")
+    assert r.ret != 0 and "@pytest.mark.sorg(cells=...) must be a function of a cell" in r.stdout.str() + r.stderr.str()
