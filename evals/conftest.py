@@ -30,7 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     from sorg import options
 
-    sweep.RUN_MODELS[:] = options.resolve(config).models
+    resolved = options.resolve(config)
+    sweep.RUN_MODELS[:] = resolved.models
+    sweep.RUN_BANK[:] = [resolved.bank]
     if sweep.simulated_run():
         sweep.size_for_simulation()
     for key in _OPTIONS:

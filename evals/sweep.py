@@ -1,13 +1,19 @@
-"""The study's sweep, declared once: the chunks it is recorded in, and what each claim is about.
+"""The study's sweep, declared once: its design, the chunks it is recorded in, and what each claim is about.
+
+The experiments are the eval tests (evals/test_protocols.py, evals/test_scaling.py): each is one
+`@pytest.mark.sorg` sweep over the design below (protocols x team sizes x tasks x seeds), with
+`cells=runnable` keeping the cells this run may ask for.
 
 Why chunks: recording the whole sweep on the embedded model takes about ten hours on 2 cores,
 so it is recorded chunk by chunk (`scripts/record_sweep.py --chunk NAME`, resumable, one
-cassette file per chunk). A chunk is a block of cells: protocols x team sizes x tasks x seeds.
-The eval files declare one test per *recorded* chunk (`evals/recorded.json`, written by the
-recording script when a chunk is complete), so a replay never asks for a recording that is not
-there, and a claim whose trials lie in a chunk not yet recorded is skipped naming that chunk.
-`SORG_STUDY_CHUNKS=all` (or a comma list) declares chunks whether recorded or not: for running
-the study live against a model you have.
+cassette file per chunk). A chunk is a block of the design's cells: protocols x team sizes x
+tasks x seeds (`Chunk.cells`); together the chunks cover each eval's design exactly
+(tests/evals/test_study_design.py). A run asks only for the cells of the chunks it declares: the
+recorded ones (`evals/recorded.json`, written by the recording script when a chunk is complete),
+so a replay never asks for a recording that is not there, and a claim whose trials lie in a
+chunk not yet recorded is skipped naming that chunk (`missing`). `SORG_STUDY_CHUNKS=all` (or a
+comma list) declares chunks whether recorded or not: for running the study live against a model
+you have. A run on simulated models declares every chunk, sized by `size_for_simulation`.
 
 Claims select their trials by design (protocols, team sizes, levels, streams), never by which
 eval file produced them, so adding an eval file or a protocol changes nothing they see.
@@ -15,9 +21,10 @@ eval file produced them, so adding an eval file or a protocol changes nothing th
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +43,13 @@ STUDY_PROTOCOLS = PAPER + BIO + CONTROLS
 PAPER_AND_CONTROLS = PAPER + CONTROLS
 
 #: The protocol sweep: streams of 8 tasks (L1..L4 twice) over 4 tasks per level, 3 seeds.
+LEVELS = [1, 2, 3, 4]
 STREAM_LENGTH = 8
 TASKS_PER_LEVEL = 4
 SEEDS = 3
 PROTOCOL_SIZES = [4, 8]
+#: The bio-inspired protocols are swept at the smaller team size only.
+BIO_SIZES = [4]
 #: The scaling sweep: single trials on the first level-1 tasks (the cheapest answers, so the
 #: team size, not the task, drives the cost), one seed.
 SCALING_PROTOCOLS = PAPER
@@ -47,6 +57,21 @@ SCALING_SIZES = [4, 8, 16, 32, 64, 256]
 SCALING_TASKS = 3
 
 RECORDED_FILE = Path(__file__).with_name("recorded.json")
+
+
+@dataclass
+class Size:
+    """How many tasks each sweep runs: the recorded study's, or a simulated world's
+    (`size_for_simulation`). The eval files read it when pytest imports them, after
+    evals/conftest.py has sized the run."""
+
+    tasks_per_level: int  # the protocol sweeps: tasks per level, cut into streams of STREAM_LENGTH
+    scaling_tasks: int  # the scaling sweep: level-1 tasks at each team size
+    tasks_256: int  # of those, the ones run at 256 agents (the costliest cells)
+
+
+#: The sweep's size in this run.
+SIZE = Size(TASKS_PER_LEVEL, SCALING_TASKS, 1)
 
 
 @dataclass(frozen=True)
@@ -62,53 +87,60 @@ class Chunk:
     stream_length: int
     seeds: tuple[int, ...]
 
-    @property
-    def test_name(self) -> str:
-        """The name of the eval test that sweeps this chunk: `core-n4-s0` -> `test_core_n4_s0`."""
-        return "test_" + self.name.replace("-", "_")
+    def cells(self, bank: Any) -> list[tuple[tuple[Any, ...], str, int, int]]:
+        """The chunk's (stream of tasks, protocol, n_agents, seed) cells in `bank`, in the order
+        they are recorded (a single trial is a stream of one): the tasks selected as
+        `@pytest.mark.sorg(levels=..., tasks_per_level=...)` selects them, in stream order."""
+        from sorg.tasks.bank import stream_order
 
-    def mark(self) -> pytest.MarkDecorator:
-        """The `sorg` marker that makes a test sweep exactly this chunk's cells."""
-        kw: dict[str, Any] = dict(protocols=list(self.protocols), agents=list(self.sizes), levels=list(self.levels),
-                                  tasks_per_level=self.per_level, seeds=list(self.seeds))
-        if self.kind == "streams":
-            kw["stream_length"] = self.stream_length
-        return pytest.mark.sorg(**kw)
+        tasks = stream_order(bank.select(levels=self.levels, per_level=self.per_level))
+        streams = [tuple(tasks[i:i + self.stream_length]) for i in range(0, len(tasks), self.stream_length)]
+        return [(st, p, n, s) for st in streams for n in self.sizes for s in self.seeds for p in self.protocols]
 
 
 def _scaling(name: str, sizes: tuple[int, ...], tasks: int = SCALING_TASKS) -> Chunk:
     return Chunk(name, "scaling", tuple(SCALING_PROTOCOLS), sizes, (1,), tasks, 1, (0,))
 
 
-def _chunks(per_level: int, scaling_tasks: int, tasks_256: int) -> dict[str, Chunk]:
+def _chunks(size: Size) -> dict[str, Chunk]:
     """Every chunk, in the order they are recorded (cheapest evidence for the most claims first). The
     protocol sweep is cut by seed: each seed is a complete replicate of every stream, so a sweep
     recorded up to any seed is a balanced design the claims can judge."""
-    def streams(name: str, protocols: list[str], size: int, seeds: tuple[int, ...]) -> Chunk:
-        return Chunk(name, "streams", tuple(protocols), (size,), (1, 2, 3, 4), per_level, STREAM_LENGTH, seeds)
+    def streams(name: str, protocols: list[str], n: int, seeds: tuple[int, ...]) -> Chunk:
+        return Chunk(name, "streams", tuple(protocols), (n,), tuple(LEVELS), size.tasks_per_level, STREAM_LENGTH,
+                     seeds)
+
+    def scaling(name: str, sizes: tuple[int, ...], tasks: int) -> Chunk:
+        return Chunk(name, "scaling", tuple(SCALING_PROTOCOLS), sizes, (1,), tasks, 1, (0,))
+
     return {c.name: c for c in (
         *(streams(f"core-n4-s{s}", PAPER_AND_CONTROLS, 4, (s,)) for s in range(SEEDS)),
         *(streams(f"core-n8-s{s}", PAPER_AND_CONTROLS, 8, (s,)) for s in range(SEEDS)),
-        _scaling("scale-4-16", (4, 8, 16), scaling_tasks),
-        _scaling("scale-32", (32,), scaling_tasks),
-        _scaling("scale-64", (64,), scaling_tasks),
-        _scaling("scale-256", (256,), tasks=tasks_256),
-        streams("bio-n4", BIO, 4, tuple(range(SEEDS))),
+        scaling("scale-4-16", (4, 8, 16), size.scaling_tasks),
+        scaling("scale-32", (32,), size.scaling_tasks),
+        scaling("scale-64", (64,), size.scaling_tasks),
+        scaling("scale-256", (256,), size.tasks_256),
+        *(streams(f"bio-n{n}", BIO, n, tuple(range(SEEDS))) for n in BIO_SIZES),
     )}
 
 
 #: The recorded study's chunks (the committed cassettes hold exactly these cells).
-CHUNKS: dict[str, Chunk] = _chunks(TASKS_PER_LEVEL, SCALING_TASKS, 1)
+CHUNKS: dict[str, Chunk] = _chunks(SIZE)
 #: A simulated world needs no recording, so its sweep is sized so every claim can be decided
 #: (exact tests need 5+ tasks at alpha 0.05, and the headline's 0.001 after Holm over the
 #: claims about 15): 6 tasks per level in the protocol sweep, 8 level-1 tasks at every team size.
 SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS = 6, 8
+#: The task bank the run's sweep selects from (`--sorg-bank`, set by evals/conftest.py); None:
+#: the packaged bank, which the committed cassettes were recorded on.
+RUN_BANK: list[str | None] = [None]
 
 
 def size_for_simulation() -> None:
-    """Declare the simulated study's chunks (`SIM_*`) in place of the recorded ones."""
+    """Size the sweep for a simulated world (`SIM_*`): `SIZE` and the chunks in place of the
+    recorded ones."""
+    SIZE.tasks_per_level, SIZE.scaling_tasks, SIZE.tasks_256 = SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS, SIM_SCALING_TASKS
     CHUNKS.clear()
-    CHUNKS.update(_chunks(SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS, SIM_SCALING_TASKS))
+    CHUNKS.update(_chunks(SIZE))
 
 
 def recorded(path: Path = RECORDED_FILE) -> dict[str, dict]:
@@ -163,24 +195,22 @@ def missing(**design: Any) -> list[str]:
     return out
 
 
-def chunk_tests(kind: str, body: Callable[..., None]) -> dict[str, Callable[..., None]]:
-    """One test function per declared chunk of `kind`, named `test_<chunk>`, each marked to
-    sweep that chunk's cells and running `body` (the eval file puts them in its namespace)."""
-    out = {}
-    for chunk in declared(kind):
-        fn = _copy(body, chunk.test_name)
-        out[fn.__name__] = chunk.mark()(fn)
-    return out
+def runnable(cell: Mapping[str, Any]) -> bool:
+    """`@pytest.mark.sorg(cells=runnable)`: whether an eval's design cell lies in a chunk this
+    run declares (`declared`), so a replay asks only for what was recorded. `cell` holds the
+    test's sweep arguments (`stream` or `task`, `protocol`, `n_agents`, `seed`, `model`)."""
+    tasks = cell["stream"] if "stream" in cell else (cell["task"],)
+    key = (tuple(t.id for t in tasks), cell["protocol"], cell["n_agents"], cell["seed"])
+    return key in _cells_of(tuple(declared("streams") + declared("scaling")), RUN_BANK[0])
 
 
-def _copy(fn: Callable[..., None], name: str) -> Callable[..., None]:
-    import functools
-    import types
+@functools.lru_cache(maxsize=8)
+def _cells_of(chunks: tuple[Chunk, ...], bank_path: str | None) -> frozenset[tuple]:
+    """The (task ids, protocol, n_agents, seed) cells of `chunks` (once per collection, not per cell)."""
+    from sorg.tasks import load_bank
 
-    new = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
-    functools.update_wrapper(new, fn, assigned=("__module__", "__doc__", "__annotations__"), updated=())
-    new.__qualname__ = name
-    return new
+    bank = load_bank(bank_path)
+    return frozenset((tuple(t.id for t in st), p, n, s) for c in chunks for st, p, n, s in c.cells(bank))
 
 
 #: Which models of a run are open, closed or weak (set from evals/conftest.py's options).

@@ -1,15 +1,20 @@
 """The study's protocols on streams of tasks of all four levels (the study's main table).
 
-One test per recorded chunk of the protocol sweep (`sweep.CHUNKS`, kind "streams"): each
-parametrized case is one stream, one persistent team working through 8 tasks (L1..L4 twice) and
-yielding a record per task. A stream is one test, so `-k`, `--lf` and xdist never split or
-reorder it, and every protocol runs the same streams (comparisons stay paired task by task).
-Only `shared` shows the team its memory of the earlier tasks.
+Each case is one stream: one persistent team working through 8 tasks (L1..L4 twice), yielding a
+record per task. A stream is one test, so `-k`, `--lf` and xdist never split or reorder it, and
+every protocol runs the same streams (comparisons stay paired task by task). Only `shared`
+shows the team its memory of the earlier tasks.
+
+`cells=sweep.runnable` keeps the cells this run may ask for: those recorded
+(evals/recorded.json), or every cell on simulated models (see evals/sweep.py).
 """
 
 from __future__ import annotations
 
-from sweep import chunk_tests
+import pytest
+
+import sweep
+from sweep import BIO, BIO_SIZES, CONTROLS, LEVELS, PAPER, PROTOCOL_SIZES, SEEDS, STREAM_LENGTH
 
 
 def _check(records) -> None:
@@ -22,8 +27,17 @@ def _check(records) -> None:
         assert record.calls >= 1
 
 
-def _stream(sorg_stream, stream, protocol, n_agents, model, seed):
+@pytest.mark.sorg(protocols=PAPER + CONTROLS, agents=PROTOCOL_SIZES, levels=LEVELS,
+                  tasks_per_level=sweep.SIZE.tasks_per_level, stream_length=STREAM_LENGTH, seeds=SEEDS,
+                  cells=sweep.runnable)
+def test_protocol_sweep(sorg_stream, stream, protocol, n_agents, model, seed):
+    """The paper's four protocols and the controls, at 4 and 8 agents."""
     _check(sorg_stream(stream, protocol, model, n_agents, seed))
 
 
-globals().update(chunk_tests("streams", _stream))
+@pytest.mark.sorg(protocols=BIO, agents=BIO_SIZES, levels=LEVELS,
+                  tasks_per_level=sweep.SIZE.tasks_per_level, stream_length=STREAM_LENGTH, seeds=SEEDS,
+                  cells=sweep.runnable)
+def test_bio_protocols(sorg_stream, stream, protocol, n_agents, model, seed):
+    """The four bio-inspired protocols, at 4 agents."""
+    _check(sorg_stream(stream, protocol, model, n_agents, seed))

@@ -5,7 +5,9 @@ hours, and we commit it in chunks (one cassette file per chunk) so an interrupte
 keeps what it finished, resumes from it (recorded calls replay, only the rest is called live),
 and git never holds one huge file. The requests it makes are exactly those `pytest evals/`
 makes (the sample identity is built by `run_stream`, not by the caller), so the evals replay
-from these cassettes.
+from these cassettes. Chunks are this script's business: the eval tests are one sweep per
+experiment (evals/test_protocols.py, evals/test_scaling.py), and run the cells of the chunks
+evals/recorded.json lists as complete.
 
     python scripts/record_sweep.py --chunk core-n4-s0 [--dry-run]
 """
@@ -27,15 +29,12 @@ from sweep import CHUNKS, MODEL, RECORDED_FILE, recorded  # noqa: E402
 
 
 def plan(chunk: str) -> list[tuple]:
-    """The (stream of tasks, protocol, n_agents, seed) cells of one chunk, in a fixed order:
-    the same cells the chunk's eval test parametrizes (a single trial is a stream of one)."""
+    """The (stream of tasks, protocol, n_agents, seed) cells of one chunk, in a fixed order
+    (`sweep.Chunk.cells`): this script selects the chunk's cells itself; the eval tests sweep
+    their whole design and run the cells of the recorded chunks (`sweep.runnable`)."""
     from sorg.tasks import load_bank
-    from sorg.tasks.bank import stream_order
 
-    c = CHUNKS[chunk]
-    tasks = stream_order(load_bank().select(levels=c.levels, per_level=c.per_level))
-    streams = [tasks[i:i + c.stream_length] for i in range(0, len(tasks), c.stream_length)]
-    return [(st, p, n, s) for st in streams for n in c.sizes for s in c.seeds for p in c.protocols]
+    return [(list(st), p, n, s) for st, p, n, s in CHUNKS[chunk].cells(load_bank())]
 
 
 def note_run(chunk: str, summary: dict, recorded_file: Path | None = None) -> None:
@@ -43,7 +42,7 @@ def note_run(chunk: str, summary: dict, recorded_file: Path | None = None) -> No
 
     Called after every cell, not only at the end: a run killed by SIGKILL, a closed terminal
     or a crash never reaches a `finally`, and its live time and finished cells must still be on
-    record. The chunk counts as recorded (its eval test is declared) once a run finished every
+    record. The chunk counts as recorded (the eval tests run its cells) once a run finished every
     cell with no error. Read-modify-write under the file's lock: two chunks may record at once.
     """
     from sorg.model.locks import locked
