@@ -158,7 +158,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     st = _state(config)
     plan = _sweep.Plan(declared=declared, selected=[it.nodeid for it in items if _sweep.is_sweep_item(it)],
                        claims=[claim_entry(it, it.nodeid in chosen) for it in all_claims], shard=o.shard,
-                       narrowed=bool(st.slice_ids), filtered=_sweep.collection_filter(config))
+                       narrowed=any(st.slice_ids.values()), filtered=_sweep.collection_filter(config))
     items[:] = [it for it in items if not _sweep.is_claim_item(it)]
     if _is_worker(config):
         plan_dir = config.workerinput.get(_sweep.PLAN_DIR_KEY)  # type: ignore[attr-defined]

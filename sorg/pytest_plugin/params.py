@@ -90,7 +90,8 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
     `configured` gives the project's own sweep settings (ini and defaults) when this run's
     command line narrows them to a slice (`sweep_is_slice`); then the node ids that sweep
     would have had are returned, so that claims see the slice as part of the declared sweep
-    rather than as a complete one. None otherwise (the collected items are the sweep).
+    rather than as a complete one; [] when the mark's `cells=` keeps no cell (the test declares
+    none). None otherwise (the collected items are the sweep).
     """
     wanted = [a for a in SWEEP_ARGS if a in metafunc.fixturenames]
     if not wanted or metafunc.definition.get_closest_marker("sorg_claim"):
@@ -111,7 +112,9 @@ def generate(metafunc: pytest.Metafunc, opts: Callable[[], _opts.SorgOptions], g
     metafunc.parametrize(order if len(order) > 1 else order[0], values, ids=ids)
     conf = configured()
     if conf is None or explicit:
-        return None
+        # No cell kept (`cells=`): the test declares no sweep test, not pytest's skipped
+        # placeholder for an empty parameter set, so claims never wait for that placeholder.
+        return None if values else []
     return [f"{metafunc.definition.nodeid}[{i}]" for i in _combos(metafunc, conf, wanted, get_bank)[2]]
 
 
@@ -249,7 +252,8 @@ def _keep_cells(combos: list[tuple[list, list]], order: list[str], keep: Any,
     `keep(cell) -> bool` is called once per cell with a dict of its sweep arguments (the ones
     the test takes: `{"stream": (Task, ...), "protocol": "shared", "n_agents": 4, "seed": 0,
     "model": "..."}`) and drops the cells it returns false for. Test ids are unchanged for the
-    cells kept. When no cell is kept, pytest's empty parameter set applies (the test is skipped).
+    cells kept. When no cell is kept, pytest's empty parameter set applies (the test is skipped)
+    and the test declares no sweep test (`generate` returns []).
     """
     if not callable(keep):
         usage_error(f"{nodeid}: @pytest.mark.sorg(cells=...) must be a function of a cell (a dict of its "

@@ -269,6 +269,7 @@ def keep(cell):
 @pytest.mark.sorg(protocols=["sequential"], agents=[4, 8], seeds=2, cells=keep)
 def test_kept(sorg_trial, task, protocol, n_agents, model, seed):
     assert n_agents == 4 or (seed == 0 and task.level == 1)
+    sorg_trial(task, protocol, model, n_agents, seed)
 
 @pytest.mark.sorg(cells=lambda cell: False)
 def test_none(sorg_trial, task, protocol, n_agents, model, seed):
@@ -278,6 +279,9 @@ def test_none(sorg_trial, task, protocol, n_agents, model, seed):
     r.assert_outcomes(passed=8 + 2, skipped=1)  # 4 tasks x 2 seeds at n4; 2 level-1 tasks at n8 s0
     out = r.stdout.str()
     assert "-sequential-n8-s0-m] PASSED" in out and "-n8-s1-" not in out
+    # the empty test's placeholder is no sweep test: the claims do not wait for it
+    out = project.run("test_evals.py", "test_claims.py").stdout.str()
+    assert "sweep complete: 10 of 10 sweep tests" in out and "partial sweep" not in out
     project.write("test_evals.py", '''
 import pytest
 
