@@ -1,7 +1,7 @@
 """The committed study replays to the same records and the same claims whatever the number of
-xdist workers: no workers, 2 (the README's command) and 32 (more workers than the sweep has
-streams in one chunk, so most hold one test or none); and each xfail reason quotes the figures
-that replay gives (`tests.evals.xfail_figures`)."""
+xdist workers: no workers, 2 (the README's command) and 32 (many more workers than cores, so
+each holds a few streams of the sweep, scheduled in no order we chose); and each xfail reason
+quotes the figures that replay gives (`tests.evals.xfail_figures`)."""
 
 from __future__ import annotations
 
