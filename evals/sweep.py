@@ -158,8 +158,8 @@ def recorded(path: Path = RECORDED_FILE) -> dict[str, dict]:
 
 
 def declared(kind: str) -> list[Chunk]:
-    """The chunks of `kind` the evals declare tests for: the recorded ones, or those that
-    SORG_STUDY_CHUNKS names ("all" or a comma list). A run on simulated models only
+    """The chunks of `kind` whose cells the eval tests run (`runnable`): the recorded ones, or
+    those that SORG_STUDY_CHUNKS names ("all" or a comma list). A run on simulated models only
     (`--sorg-models=sim/paper`) declares every chunk: a simulated world needs no recording."""
     env = os.environ.get("SORG_STUDY_CHUNKS", "").strip()
     if not env and simulated_run():
