@@ -75,7 +75,8 @@ def _judge_rep(job: tuple[str, int, bool]) -> dict[str, tuple[bool | None, float
     _setup(world)
     claims = _claims()
     names = list(claims)
-    verdicts = finalize([claims[n](replicate(world, rep, small)) for n in names])
+    trials = replicate(world, rep, small)
+    verdicts = finalize([claims[n](trials) for n in names])
     return {n: (v.passed, v.power if v.power is not None and math.isfinite(v.power) else None)
             for n, v in zip(names, verdicts)}
 
