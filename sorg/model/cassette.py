@@ -356,6 +356,28 @@ class CassetteStore:
         """The recorded entry for `key`, or None."""
         return self.entries(model).get(key)
 
+    def fresh_get(self, model: str, key: str) -> dict[str, Any] | None:
+        """`get`, after reading what other processes appended to this store's file for `model`
+        since this one read it (a concurrent recorder may have just recorded `key`)."""
+        found = self.entries(model)
+        if key in found:
+            return found[key]
+        path = self.path_for(model)
+        try:
+            data = _read(path) if path.exists() else b""
+        except OSError:
+            return None
+        for _, entry in _entries_of(path, data):
+            if entry["model"] == model and entry["key"] not in found:
+                found[entry["key"]] = entry
+                self._files[entry["key"]] = path
+        return found.get(key)
+
+    def inflight_lock(self, model: str, key: str) -> Path:
+        """The lock file that one recorder holds while it calls the model for `key`, so that a
+        second recorder of the same cassette directory waits and replays instead of paying."""
+        return self.root / model_slug(model) / ".inflight" / f"{key}.lock"
+
     def put(self, entry: Mapping[str, Any]) -> None:
         """Append `entry` to this store's file for its model and make it visible at once."""
         append_entry(self.path_for(entry["model"]), entry)

@@ -231,6 +231,32 @@ class ModelClient:
         return self._prices
 
     async def _go_live(self, req: Request, key: str) -> Completion:
+        """Call the model, unless another recorder of the same cassettes is calling it for the
+        same request: then wait for it and replay its recording (record modes "new"/"once";
+        "all"/"rewrite" mean to call again)."""
+        store = self.cassettes
+        if store is None or self.record in _LIVE_FIRST or self.record == "none":
+            return await self._call_live(req, key)
+        lock_file = store.inflight_lock(req.model, key)
+        try:
+            lock_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return await self._call_live(req, key)
+        lock = await _take(lock_file)
+        try:
+            entry = store.fresh_get(req.model, key)
+            if entry is not None:  # recorded by the other recorder while this one waited
+                self._used(req.model, key)
+                return completion_of(entry, "cassette", key, req.model)
+            return await self._call_live(req, key)
+        finally:
+            lock.release()
+            try:
+                lock_file.unlink()
+            except OSError:
+                pass
+
+    async def _call_live(self, req: Request, key: str) -> Completion:
         """Call the model (within the budget and the concurrency limit), charge the reply,
         record it where the record mode says, and serve it."""
         with self._lock:
@@ -300,3 +326,22 @@ class ModelClient:
             cost = self.prices().cost(req.model, raw.prompt_tokens, raw.completion_tokens, provider_model,
                                       warn=find_backend(req.model) is None)
         return cost
+
+
+async def _take(lock_file: Path) -> Any:
+    """The in-flight lock of one request, waited for without blocking the event loop (other
+    requests of this process go on meanwhile)."""
+    import asyncio
+
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(lock_file), timeout=0)
+    delay = 0.01
+    while True:
+        try:
+            lock.acquire()
+            return lock
+        except Timeout:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+

@@ -116,3 +116,39 @@ def test_a_second_run_with_the_same_id_refuses_before_any_trial(project):
     finally:
         held.release()
     project.run("--sorg-run-id=busy", "test_evals.py").assert_outcomes(passed=26)
+
+
+def test_two_recorders_of_one_cassette_dir_pay_once_per_request(tmp_path):
+    """Before: two recorders into one cassette dir paid twice and duplicated every entry
+    (182 calls for 96 requests)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.subproc import HANG_S, pythonpath
+
+    log = tmp_path / "calls.log"
+    script = textwrap.dedent(f"""
+        import asyncio, os
+        from sorg.model.backends import register_backend, RawReply
+        from sorg.model.client import ModelClient
+        from sorg.model.types import Request
+        async def slow(req):
+            with open({str(log)!r}, "a") as fh:
+                fh.write(req.sample + "\\n")
+            await asyncio.sleep(0.05)
+            return RawReply(text="r " + req.sample, prompt_tokens=1, completion_tokens=1)
+        register_backend("fake", slow)
+        c = ModelClient(cassette_dir={str(tmp_path / 'cas')!r}, record="new", cache_dir=None)
+        async def main():
+            await asyncio.gather(*(c.acomplete(Request(model="fake/m", messages=({{"role": "user", "content": "q"}},),
+                                                       sample=f"s{{i}}")) for i in range(24)))
+        asyncio.run(main())
+    """)
+    env = {"PYTHONPATH": pythonpath(tmp_path), "PATH": "/usr/bin:/bin"}
+    procs = [subprocess.Popen([sys.executable, "-c", script], env=env) for _ in range(3)]
+    assert all(p.wait(timeout=HANG_S) == 0 for p in procs)
+    calls = log.read_text().split()
+    assert len(calls) == 24 == len(set(calls))  # each request paid once, by one of the three
+    lines = (tmp_path / "cas" / "fake--m" / "default.jsonl").read_text().splitlines()
+    assert len(lines) == 24  # no duplicate entries
