@@ -317,6 +317,12 @@ def finish_rewrite(root: str | os.PathLike[str], run: str) -> list[Path]:
         rewrite_file(target, entries=[e for _, e in read_entries(staged)])
         staged.unlink()
         lock_path(staged).unlink(missing_ok=True)  # the staging file's lock: its writers are done
+        # A killed rewrite's staging files for this target: this run took over their entries
+        # (`CassetteStore.staged`) where it asked for them; the rest are not this file any more.
+        for orphan in target.parent.glob(target.name + REWRITE_SUFFIX + "*"):
+            if not orphan.name.endswith(".lock"):
+                orphan.unlink(missing_ok=True)
+                lock_path(orphan).unlink(missing_ok=True)
         done.append(target)
     return done
 
@@ -332,6 +338,7 @@ class CassetteStore:
         self._models: dict[str, dict[str, dict[str, Any]]] = {}
         self._files: dict[str, Path] = {}  # key -> the file its entry was read from
         self._once: dict[str, bool] = {}  # model -> may record mode "once" write its file
+        self._staged: dict[str, dict[str, dict[str, Any]]] | None = None  # model -> key -> staged entry
 
     def path_for(self, model: str) -> Path:
         """The file this store records `model`'s new entries into."""
@@ -371,6 +378,23 @@ class CassetteStore:
             if entry["model"] == model and entry["key"] not in found:
                 found[entry["key"]] = entry
                 self._files[entry["key"]] = path
+        return found.get(key)
+
+    def staged(self, model: str, key: str) -> dict[str, Any] | None:
+        """An entry of `key` staged by any "rewrite" run into this model's directory and not yet
+        swapped in: a killed rewrite's paid calls, which a rerun takes over instead of paying
+        again (`finish_rewrite` then removes the killed run's staging files)."""
+        if self._staged is None:
+            self._staged = {}
+        found = self._staged.get(model)
+        if found is None:
+            found = {}
+            folder = self.root / model_slug(model)
+            for path in sorted(folder.glob(f"*.jsonl{REWRITE_SUFFIX}*")) if folder.is_dir() else ():
+                for _, entry in read_entries(path):
+                    if entry["model"] == model:
+                        found[entry["key"]] = entry
+            self._staged[model] = found
         return found.get(key)
 
     def inflight_lock(self, model: str, key: str) -> Path:

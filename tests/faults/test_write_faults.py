@@ -152,3 +152,28 @@ def test_two_recorders_of_one_cassette_dir_pay_once_per_request(tmp_path):
     assert len(calls) == 24 == len(set(calls))  # each request paid once, by one of the three
     lines = (tmp_path / "cas" / "fake--m" / "default.jsonl").read_text().splitlines()
     assert len(lines) == 24  # no duplicate entries
+
+
+def test_a_killed_rewrite_is_resumed_without_paying_again(tmp_path, fake_backend, monkeypatch):
+    """Before: a killed --sorg-record=rewrite left its paid calls in an orphan staging file and
+    the rerun paid for each again."""
+    from sorg.model.cassette import finish_rewrite
+    from sorg.model.client import ModelClient
+    from sorg.progress import SHARE_ENV
+    from tests.model.helpers import make_request
+
+    cas = tmp_path / "cas"
+    reqs = [make_request(f"q{i}", sample=f"s{i}") for i in range(5)]
+    monkeypatch.setenv(SHARE_ENV, str(tmp_path / "sorg-run-killed"))
+    killed = ModelClient(cassette_dir=cas, record="rewrite", cache_dir=None)
+    for r in reqs[:3]:
+        killed.complete(r)  # paid, staged, then the run is killed before its swap
+    assert len(fake_backend.calls) == 3
+    monkeypatch.setenv(SHARE_ENV, str(tmp_path / "sorg-run-rerun"))
+    rerun = ModelClient(cassette_dir=cas, record="rewrite", cache_dir=None)
+    for r in reqs:
+        rerun.complete(r)
+    assert len(fake_backend.calls) == 5  # only the 2 never paid for
+    finish_rewrite(cas, "sorg-run-rerun")
+    assert not list(cas.rglob("*.rewrite-*"))
+    assert len((cas / "fake--m" / "default.jsonl").read_text().splitlines()) == 5
