@@ -75,10 +75,18 @@ def _check_agree(dirs: list[Path]) -> None:
     prints = {d.name: _fingerprint(d) for d in dirs}
     problems = []
     first = dirs[0].name
-    for what in ("prompt version", "cassette hashes"):
-        seen = {n: f[what] for n, f in prints.items() if f[what] not in (None, [], {})}
-        if len({json.dumps(v, sort_keys=True) for v in seen.values()}) > 1:
-            problems.append(f"{what} differ: " + "; ".join(f"{n}: {_short(v)}" for n, v in seen.items()))
+    seen = {n: f["prompt version"] for n, f in prints.items() if f["prompt version"]}
+    if len({json.dumps(v, sort_keys=True) for v in seen.values()}) > 1:
+        problems.append("prompt version differ: " + "; ".join(f"{n}: {_short(v)}" for n, v in seen.items()))
+    # Cassettes are compared file by file: recording shards each write their own file
+    # (`shard-i-of-N.jsonl`), so their lists differ by those files and agree on the rest.
+    by_file: dict[str, dict[str, str]] = {}
+    for n, f in prints.items():
+        for name, digest in (f["cassette hashes"] or {}).items():
+            by_file.setdefault(name, {})[n] = digest
+    for name, digests in sorted(by_file.items()):
+        if len(set(digests.values())) > 1:
+            problems.append(f"cassette {name} differs: " + "; ".join(f"{n}: {d}" for n, d in digests.items()))
     models = sorted({m for f in prints.values() for m in f["model versions"]})
     for m in models:
         seen = {n: f["model versions"][m] for n, f in prints.items() if m in f["model versions"]}
