@@ -55,6 +55,7 @@ from typing import Any
 from sorg.errors import CassetteCorrupt, LockTimeout
 from sorg.model.identity import model_slug
 from sorg.model.locks import acquire, lock_path, locked
+from sorg.model.tail import repair_tail
 
 __all__ = ["FORMAT_VERSION", "CassetteStore", "read_entries", "append_entry", "compact", "rewrite_file",
            "finish_rewrite", "REWRITE_SUFFIX"]
@@ -172,55 +173,6 @@ def _entries_of(path: Path, data: bytes) -> Iterator[tuple[int, dict[str, Any]]]
         yield lineno, _check_entry(entry, path, lineno)
 
 
-def _repair_tail(fd: int, path: Path) -> None:
-    """Under the lock: make sure the file ends at a line boundary before appending.
-
-    The torn line may be of any length (a reply of megabytes cut short): the scan goes back a
-    chunk at a time until it finds the previous line's newline, so the next entry never glues
-    onto a torn one (which would make that model's every replay fail)."""
-    size = os.fstat(fd).st_size
-    if size == 0:
-        return
-    os.lseek(fd, size - 1, os.SEEK_SET)
-    if os.read(fd, 1) == b"\n":
-        return
-    start = _last_line_start(fd, size)
-    os.lseek(fd, start, os.SEEK_SET)
-    partial = _read_exactly(fd, size - start)
-    try:
-        json.loads(partial)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        warnings.warn(f"{path}: cutting a truncated final line ({len(partial)} bytes) before appending",
-                      RuntimeWarning, stacklevel=3)
-        os.ftruncate(fd, start)
-        return
-    os.write(fd, b"\n")  # a whole entry that only lacks its newline: keep it
-
-
-def _last_line_start(fd: int, size: int, chunk: int = 1 << 20) -> int:
-    """The offset just after the last newline before `size` (0 when there is none)."""
-    end = size
-    while end > 0:
-        begin = max(0, end - chunk)
-        os.lseek(fd, begin, os.SEEK_SET)
-        cut = _read_exactly(fd, end - begin).rfind(b"\n")
-        if cut >= 0:
-            return begin + cut + 1
-        end = begin
-    return 0
-
-
-def _read_exactly(fd: int, n: int) -> bytes:
-    parts, got = [], 0
-    while got < n:
-        b = os.read(fd, n - got)
-        if not b:
-            break
-        parts.append(b)
-        got += len(b)
-    return b"".join(parts)
-
-
 def append_entry(path: Path, entry: Mapping[str, Any]) -> None:
     """Append one entry as one line: atomic with respect to other writers (lock + O_APPEND)."""
     line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -228,7 +180,7 @@ def append_entry(path: Path, entry: Mapping[str, Any]) -> None:
     with locked(path):
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _O_BINARY, 0o644)
         try:
-            _repair_tail(fd, path)
+            repair_tail(fd, path)
             written = os.write(fd, line)
             if written != len(line):  # disk full: do not leave half a line behind
                 os.ftruncate(fd, os.fstat(fd).st_size - written)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sorg.errors import TaskBankError
+from sorg.tasks.guards import MAX_DEPTH, json_depth, nested_quantifier
 from sorg.tasks.levels import level_problems
 from sorg.tasks.schema_check import json_type, validate_schema
 from sorg.tasks.task import Constraint, Element, Gap, Rubric, Stakeholder, Task
@@ -85,48 +86,8 @@ def _fail(file: str, task_id: str | None, field: str, message: str) -> TaskBankE
 _UNBOUNDED = re.compile(r"(?<!\\)\.[*+]")
 
 
-_ESCAPE = re.compile(r"\\.")
-_CLASS = re.compile(r"\[\^?\]?[^\]]*\]")
-_QUANT = re.compile(r"[*+]|\{\d*,\d*\}|\{\d+\}")
-
-
-def _nested_quantifier(pattern: str) -> bool:
-    """Whether a repeated group holds a repeat itself (`(?:[^!]{1,5})+!`, `(a+)*`): the shape
-    that backtracks exponentially when the text almost matches (a 28-character answer took
-    10 s). Escapes and character classes are read as one character first."""
-    s = _CLASS.sub("x", _ESCAPE.sub("x", pattern))
-    stack: list[bool] = []  # per open group: does it hold a repeat
-    i = 0
-    while i < len(s):
-        ch = s[i]
-        m = _QUANT.match(s, i)
-        if ch == "(":
-            stack.append(False)
-        elif ch == ")" and stack:
-            inner = stack.pop()
-            after = _QUANT.match(s, i + 1)
-            if inner and after and not _fixed(after.group(0)):
-                return True
-            if stack:
-                stack[-1] = stack[-1] or inner or bool(after)
-        elif m and stack and not _fixed(m.group(0)):
-            stack[-1] = True
-            i = m.end()
-            continue
-        i += 1
-    return False
-
-
-def _fixed(quantifier: str) -> bool:
-    """A repeat that cannot vary its count ({3}, {1,1}) or only by one ({0,1}): no backtracking."""
-    if "," not in quantifier:
-        return quantifier.startswith("{")
-    lo, hi = quantifier.strip("{}").split(",")
-    return hi != "" and int(hi) - int(lo or 0) <= 1
-
-
 def _regex_problem(pattern: str) -> str | None:
-    if _nested_quantifier(pattern):
+    if nested_quantifier(pattern):
         return (f"regex {pattern!r} repeats a group that holds a repeat (a nested quantifier such as (a+)+), "
                 "which backtracks exponentially on near-miss answers; repeat the inner part once, or use a "
                 "character class")
@@ -258,23 +219,6 @@ def _build_task(raw: dict[str, Any], domain: str, source: str) -> Task:
     )
 
 
-#: Deepest JSON nesting a task file may have (the schema needs about 6): the validators recurse.
-MAX_DEPTH = 32
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of JSON data, counted without recursion (stops past MAX_DEPTH)."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        v, d = todo.pop()
-        if isinstance(v, (dict, list)):
-            deepest = max(deepest, d)
-            if d > MAX_DEPTH:
-                return d
-            todo.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
-    return deepest
-
-
 def _load_file(path: Path) -> list[Task]:
     shown = _display(path)
     try:
@@ -285,7 +229,7 @@ def _load_file(path: Path) -> list[Task]:
         raise TaskBankError(f"{shown}: cannot read task file: {exc}") from None
     except RecursionError:
         raise TaskBankError(f"{shown}: JSON nested too deep for a task file") from None
-    if _depth(data) > MAX_DEPTH:
+    if json_depth(data) > MAX_DEPTH:
         raise TaskBankError(f"{shown}: JSON nested deeper than {MAX_DEPTH} levels; a task file needs about 6")
     schema = _schema()
     if not isinstance(data, dict):
