@@ -58,6 +58,39 @@ def _ints(v: str) -> list[int]:
     return out
 
 
+#: The largest team a sweep may ask for. Why a bound: calls per trial grow with the team (and
+#: each agent reads the others' work), so a typo such as 100000 would start trials that cannot
+#: finish; the study's largest team is 256.
+MAX_TEAM = 1024
+
+
+def _team_sizes(v: str) -> list[int]:
+    sizes = _ints(v)
+    big = [n for n in sizes if n > MAX_TEAM]
+    if big:
+        raise ValueError(f"{big[0]} agents is more than sorg runs in one team (at most {MAX_TEAM})")
+    return sizes
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
+
+
+def _run_id(v: str) -> str | None:
+    """A run id names a directory under the report dir: a plain name, never a path (`../x`
+    wrote outside it, after paying for the trials), never `latest` (the pointer)."""
+    name = _opt_str(v)
+    if name is None:
+        return None
+    if not _RUN_ID.fullmatch(name) or name == "latest":
+        raise ValueError(f"{name!r} is not a plain run name: use letters, digits, '.', '_', '-', '+' (not a path, "
+                         f"not 'latest', at most 200 characters)")
+    return name
+
+
+def _opt_bytes(v: str) -> int | None:
+    return None if v.strip().lower() in ("", "none") else _pos_int(v)
+
+
 def _pos_int(v: str) -> int:
     n = int(v)
     if n < 1:
@@ -185,10 +218,12 @@ _ALLOWED: dict[Callable[[str], Any], str] = {
     _auto_int: "a whole number from 1, or auto", _float: "a number", _nonneg_int: "a whole number from 0",
     _pos_float: "a number above 0", _nonneg_float: "a number from 0", _opt_levels: "levels 1-4, e.g. 1,2, or all",
     _record: f"one of {', '.join(RECORD_MODES)}", _plots: "auto or no", _flag: "yes or no",
+    _team_sizes: f"comma-separated whole numbers from 1 to {MAX_TEAM}, e.g. 4,8",
+    _run_id: "a plain name: letters, digits, '.', '_', '-', '+'", _opt_bytes: "a whole number of bytes from 1, or none",
 }
 _CHOICES: dict[Callable[[str], Any], tuple[str, ...]] = {
     _record: RECORD_MODES, _plots: ("auto", "no", "yes"), _flag: ("yes", "no"), _opt_int: ("all",),
-    _opt_float: ("none",), _auto_int: ("auto",), _opt_levels: ("all",),
+    _opt_float: ("none",), _auto_int: ("auto",), _opt_levels: ("all",), _opt_bytes: ("none",),
 }
 _PY_NUMBER = re.compile(r"(invalid literal for int\(\) with base 10|could not convert string to float): (.*)")
 
@@ -242,7 +277,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("models", "local/smollm2-135m", _models, "comma-separated model strings (litellm names, local/..., fake/...)"),
     Spec("protocols", "all", _protocols,
          "comma-separated protocol names, or 'all' for every registered protocol (your own too)"),
-    Spec("agents", "4,8", _ints, "comma-separated team sizes"),
+    Spec("agents", "4,8", _team_sizes, f"comma-separated team sizes (at most {MAX_TEAM})"),
     Spec("levels", "1,2,3,4", _opt_levels, "comma-separated task complexity levels (1-4)"),
     Spec("domains", "all", _opt_list, "comma-separated task domains, or 'all'"),
     Spec("tasks_per_level", "all", _opt_int, "tasks per level (spread over domains), or 'all'"),
@@ -266,7 +301,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("cache_dir", ".sorg/cache", _opt_str, "disk cache of model replies (relative to rootdir), or 'none'"),
     Spec("report_dir", "reports", str, "where runs are written: <dir>/<run-id>/trials.jsonl, <dir>/latest"),
     Spec("cassette_dir", "cassettes", _opt_str, "recorded model replies (relative to rootdir), or 'none'"),
-    Spec("run_id", "", _opt_str, "run directory name (default: UTC time and pid); reuse one to continue it"),
+    Spec("run_id", "", _run_id, "run directory name (default: UTC time and pid); reuse one to continue it"),
     Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
     Spec("progress", "auto", _plots, "a live progress line (calls, tokens, dollars, ETA) while models are called "
          "live (auto), or never (off); silent in pure replay"),
@@ -274,6 +309,9 @@ SPECS: tuple[Spec, ...] = (
          "live calls in flight at once per model and process (raise it for a proxy or router in front of "
          "many inference servers)"),
     Spec("timeout_s", "120", _pos_float, "seconds one live call may take before it is retried"),
+    Spec("max_reply_bytes", "1000000", _opt_bytes,
+         "largest model reply (UTF-8 bytes) a live call accepts; a larger one is a provider error of that "
+         "trial, not a record of megabytes (or 'none')"),
     Spec("retries", "4", _nonneg_int, "further attempts after a transient fault (429, 5xx, timeout, connection)"),
     Spec("shard", "none", _shard,
          "i/N: run shard i of N of the declared sweep (deterministic, every test whole); claims are judged "
@@ -330,6 +368,7 @@ class SorgOptions:
     progress: bool = True
     concurrency: int = 4
     timeout_s: float = 120.0
+    max_reply_bytes: int | None = 1_000_000
     retries: int = 4
     shard: str = ""
     claims_only: bool = False

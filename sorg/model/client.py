@@ -284,6 +284,7 @@ class ModelClient:
                 raise
             latency = time.perf_counter() - t0
         cost = self._cost(req, raw, provider_model)
+        self._check_size(req, raw, cost)
         if meter is not None:
             meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
         if not is_recorded(req.model):
@@ -309,6 +310,24 @@ class ModelClient:
                               f"saved ({'; '.join(failed)}); it is kept in {where}. Free disk space and rerun "
                               f"with the same --sorg-run-id (`sorg.model.unsaved.restore` puts kept replies back)")
         return completion_of(entry, "live", key, req.model)
+
+    def _check_size(self, req: Request, raw: RawReply, cost: float) -> None:
+        """A reply over the `max_reply_bytes` setting is one provider error of its trial (charged,
+        not recorded): two 50 MB replies once made a 734 MB trials.jsonl and 2.1 GB of memory."""
+        from sorg import options
+        from sorg.errors import ModelError
+
+        cap = options.setting("max_reply_bytes")
+        size = len(raw.text.encode("utf-8", "surrogatepass"))
+        if cap is None or size <= cap:
+            return
+        if self._budget is not None:
+            try:
+                self._budget.add(cost)
+            except OSError:
+                pass
+        raise ModelError(f"{req.model}{' for ' + req.label if req.label else ''}: reply of {size:,} bytes is over "
+                         f"the max_reply_bytes setting ({cap:,}; --sorg-max-reply-bytes, SORG_MAX_REPLY_BYTES)")
 
     def _record_entry(self, req: Request, key: str, entry: dict[str, Any]) -> None:
         if self.cassettes is not None and self.record == "rewrite":

@@ -91,6 +91,7 @@ def _check_startup(config: pytest.Config) -> None:
                            "registers with @sorg.protocols.protocol in a conftest.py, or an entry point in group "
                            "sorg.protocols)")
         raise pytest.UsageError(f"sorg: {err}") from None
+    _check_paths(config, o)
     _lock_run(config, o)
     if o.bank:
         try:
@@ -98,6 +99,37 @@ def _check_startup(config: pytest.Config) -> None:
         except TaskBankError as exc:
             raw, source = _opts.raw_and_source("bank", config)
             raise pytest.UsageError(f"sorg: {SettingError('bank', raw, source, str(exc))}") from None
+
+
+def _check_paths(config: pytest.Config, o: _opts.SorgOptions) -> None:
+    """The directories a run writes, and the stored run it continues, checked before any trial
+    (a report dir that is a file, or a corrupt trials.jsonl, used to surface as an
+    INTERNALERROR after every trial was paid for; a cassette dir that is a file, after a paid
+    call per trial)."""
+    from pathlib import Path
+
+    from sorg.errors import SettingError, StoreCorrupt
+
+    for name in ("report_dir", "cassette_dir", "cache_dir"):
+        value = getattr(o, name)
+        if value is not None and Path(value).exists() and not Path(value).is_dir():
+            raw, source = _opts.raw_and_source(name, config)
+            raise pytest.UsageError(f"sorg: {SettingError(name, raw, source, f'{value} is a file, not a directory')}")
+    if o.run_id:
+        trials = Path(o.report_dir) / o.run_id / "trials.jsonl"
+        if trials.exists():
+            import warnings
+
+            from sorg.store import iter_records
+
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    for _ in iter_records(trials):
+                        pass
+            except (StoreCorrupt, OSError) as exc:
+                raise pytest.UsageError(f"sorg: --sorg-run-id={o.run_id} continues a run whose store cannot be "
+                                        f"read: {exc}") from None
 
 
 def _lock_run(config: pytest.Config, o: _opts.SorgOptions) -> None:

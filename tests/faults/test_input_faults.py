@@ -40,3 +40,39 @@ def test_deep_json_is_a_task_bank_error(tmp_path):
     (tmp_path / "d.json").write_text("[" * 40 + "]" * 40)
     with pytest.raises(TaskBankError, match="deeper than 32"):
         load_bank(tmp_path)
+
+
+@pytest.mark.slow  # pytest runs in a subprocess
+def test_bad_settings_stop_the_run_before_any_trial(project):
+    """Before: each of these ran paid trials first, then INTERNALERROR (run id, report dir,
+    corrupt store), or failed every trial (100,000 agents, a cassette dir that is a file)."""
+    root = project.path
+    (root / "afile").write_text("not a directory\n")
+    (root / "reports" / "bad").mkdir(parents=True)
+    (root / "reports" / "bad" / "trials.jsonl").write_text("garbage\n")
+    log = root / "computed.log"
+    for args, needle in [(["--sorg-run-id=../escape"], "is not a plain run name"),
+                         (["--sorg-agents=4,100000"], "100000 agents is more than sorg runs in one team"),
+                         (["--sorg-report-dir=afile"], "is a file, not a directory"),
+                         (["--sorg-cassette-dir=afile"], "is a file, not a directory"),
+                         (["--sorg-run-id=bad"], "continues a run whose store cannot be read")]:
+        r = project.run("test_evals.py", *args, SORG_FAKE_LOG=str(log))
+        assert r.ret == 4 and needle in r.stderr.str(), (args, r.stderr.str())
+        assert not log.exists(), args  # no trial ran
+    assert not (root.parent / "escape").exists()
+
+
+def test_a_reply_over_the_size_cap_is_a_provider_error(tmp_path, fake_backend, monkeypatch):
+    """Before: no cap: two 50 MB replies made a 734 MB trials.jsonl and 2.1 GB RSS."""
+    from sorg.errors import ModelError
+    from sorg.model.backends import RawReply
+    from sorg.model.client import ModelClient
+    from tests.model.helpers import make_request
+
+    monkeypatch.setenv("SORG_MAX_REPLY_BYTES", "100000")
+    fake_backend.faults = [RawReply(text="x" * 2_000_000, prompt_tokens=1, completion_tokens=1)]
+    c = ModelClient(cassette_dir=tmp_path / "cas", record="new", cache_dir=None)
+    with pytest.raises(ModelError, match="reply of 2,000,000 bytes is over the max_reply_bytes setting"):
+        c.complete(make_request("big"))
+    assert not (tmp_path / "cas").exists() or not list((tmp_path / "cas").rglob("*.jsonl"))
+    assert c.complete(make_request("small", sample="s1")).text.startswith("reply to s1")
