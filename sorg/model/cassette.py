@@ -106,8 +106,10 @@ def _check_entry(entry: Any, path: Path, lineno: int) -> dict[str, Any]:
     for name in ("prompt_tokens", "completion_tokens"):
         if not isinstance(reply[name], int):
             raise CassetteCorrupt(f"{where}: field 'reply.{name}' must be an integer")
-    if not isinstance(entry.get("cost_usd", 0.0), (int, float)):
-        raise CassetteCorrupt(f"{where}: field 'cost_usd' must be a number")
+    cost = entry.get("cost_usd", 0.0)
+    if not isinstance(cost, (int, float)) or isinstance(cost, bool) or not 0 <= cost < float("inf"):
+        # NaN or a negative cost would be summed into every report's dollars
+        raise CassetteCorrupt(f"{where}: field 'cost_usd' must be a finite number >= 0, got {cost!r}")
     return entry
 
 

@@ -284,7 +284,7 @@ class ModelClient:
                 raise
             latency = time.perf_counter() - t0
         cost = self._cost(req, raw, provider_model)
-        self._check_size(req, raw, cost)
+        self._check_reply(req, raw, cost)
         if meter is not None:
             meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
         if not is_recorded(req.model):
@@ -311,23 +311,33 @@ class ModelClient:
                               f"with the same --sorg-run-id (`sorg.model.unsaved.restore` puts kept replies back)")
         return completion_of(entry, "live", key, req.model)
 
-    def _check_size(self, req: Request, raw: RawReply, cost: float) -> None:
-        """A reply over the `max_reply_bytes` setting is one provider error of its trial (charged,
-        not recorded): two 50 MB replies once made a 734 MB trials.jsonl and 2.1 GB of memory."""
+    def _check_reply(self, req: Request, raw: RawReply, cost: float) -> None:
+        """A reply that cannot be stored is one provider error of its trial (charged, not
+        recorded): over the `max_reply_bytes` setting (two 50 MB replies once made a 734 MB
+        trials.jsonl and 2.1 GB of memory), or not valid Unicode (a lone surrogate crashed the
+        trial when the cassette line was encoded)."""
         from sorg import options
         from sorg.errors import ModelError
 
         cap = options.setting("max_reply_bytes")
         size = len(raw.text.encode("utf-8", "surrogatepass"))
-        if cap is None or size <= cap:
+        problem = ""
+        if cap is not None and size > cap:
+            problem = (f"reply of {size:,} bytes is over the max_reply_bytes setting ({cap:,}; "
+                       f"--sorg-max-reply-bytes, SORG_MAX_REPLY_BYTES)")
+        else:
+            try:
+                raw.text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                problem = f"reply is not valid Unicode ({exc.reason} at character {exc.start})"
+        if not problem:
             return
         if self._budget is not None:
             try:
                 self._budget.add(cost)
             except OSError:
                 pass
-        raise ModelError(f"{req.model}{' for ' + req.label if req.label else ''}: reply of {size:,} bytes is over "
-                         f"the max_reply_bytes setting ({cap:,}; --sorg-max-reply-bytes, SORG_MAX_REPLY_BYTES)")
+        raise ModelError(f"{req.model}{' for ' + req.label if req.label else ''}: {problem}")
 
     def _record_entry(self, req: Request, key: str, entry: dict[str, Any]) -> None:
         if self.cassettes is not None and self.record == "rewrite":

@@ -76,3 +76,28 @@ def test_a_reply_over_the_size_cap_is_a_provider_error(tmp_path, fake_backend, m
         c.complete(make_request("big"))
     assert not (tmp_path / "cas").exists() or not list((tmp_path / "cas").rglob("*.jsonl"))
     assert c.complete(make_request("small", sample="s1")).text.startswith("reply to s1")
+
+
+def test_a_reply_with_a_lone_surrogate_is_a_provider_error(tmp_path, fake_backend):
+    """Before: the cassette line could not be encoded, and the trial crashed with a traceback."""
+    from sorg.errors import ModelError
+    from sorg.model.backends import RawReply
+    from sorg.model.client import ModelClient
+    from tests.model.helpers import make_request
+
+    fake_backend.faults = [RawReply(text="ok \ud800 then", prompt_tokens=1, completion_tokens=1)]
+    c = ModelClient(cassette_dir=tmp_path / "cas", record="new", cache_dir=None)
+    with pytest.raises(ModelError, match="not valid Unicode"):
+        c.complete(make_request("q"))
+
+
+def test_a_nan_cost_in_a_cassette_is_corrupt(tmp_path):
+    """Before: NaN costs were accepted and summed into the report's dollars."""
+    from sorg.errors import CassetteCorrupt
+    from sorg.model.cassette import read_entries
+
+    p = tmp_path / "m.jsonl"
+    p.write_text('{"v":1,"key":"' + "a" * 64 + '","model":"fake/m","cost_usd":NaN,'
+                 '"reply":{"text":"x","prompt_tokens":1,"completion_tokens":1}}\n')
+    with pytest.raises(CassetteCorrupt, match="cost_usd"):
+        list(read_entries(p))
