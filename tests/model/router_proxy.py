@@ -21,15 +21,21 @@ async def _serve(name: str, backends: list[str], port: int) -> None:
     import litellm
     from aiohttp import web
 
+    # A dead backend is taken out of the rotation (cooldown after its first failure) and the
+    # failed request retried on another: before, a router that kept sending to a dead backend
+    # failed 3 of 24 trials and the run still counted as complete.
     router = litellm.Router(
         model_list=[{"model_name": name, "litellm_params": {"model": f"openai/{name}", "api_base": b,
                                                              "api_key": "sk-proxy-to-backend"}}
                     for b in backends],
-        routing_strategy="least-busy", num_retries=0)
+        routing_strategy="least-busy", num_retries=max(2, len(backends)), allowed_fails=0, cooldown_time=60,
+        retry_after=0)
 
     async def chat(request: web.Request) -> web.Response:
         body = await request.json()
-        kw = {k: v for k, v in body.items() if k in ("messages", "max_tokens", "temperature", "seed")}
+        # Every parameter goes through (response_format included: dropping it meant judge JSON
+        # was never asked for through the proxy); only the routing name and streaming are ours.
+        kw = {k: v for k, v in body.items() if k not in ("model", "stream", "stream_options")}
         resp = await router.acompletion(model=body["model"], **kw)
         return web.Response(text=resp.model_dump_json(), content_type="application/json")
 
