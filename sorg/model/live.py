@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import threading
 import weakref
 from collections.abc import Coroutine
@@ -196,6 +197,8 @@ class LiveCaller:
                 if refused:  # litellm reports a refused connection as "InternalServerError (HTTP 500)"
                     where = req.params.get("api_base") or req.params.get("base_url") or "the provider"
                     last = f"{refused} ({where}): no server answered"
+                elif _MALFORMED.search(exc.message):  # litellm calls a 200 it cannot parse "HTTP 500"
+                    last = f"malformed reply: the server's answer is not a chat completion ({exc.message})"
                 else:
                     last = f"{exc.message}" + (f" (HTTP {exc.status})" if exc.status else "")
                 if not exc.retryable:
@@ -215,6 +218,11 @@ class LiveCaller:
                     delay = max(delay, retry_after)
                 await asyncio.sleep(min(delay, self.max_backoff_s))
         raise ModelError(_error(req, last, attempts, secrets))
+
+
+#: How a JSON parser says a body was not JSON (litellm passes its message on, as an HTTP 500).
+_MALFORMED = re.compile(r"Expecting (value|property name|',' delimiter|':' delimiter)|Unterminated string|"
+                        r"Invalid control character|Extra data: line|Invalid response object|JSONDecodeError")
 
 
 def _error(req: Request, message: str, attempts: int, secrets: list[str]) -> str:

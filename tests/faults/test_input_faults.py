@@ -101,3 +101,20 @@ def test_a_nan_cost_in_a_cassette_is_corrupt(tmp_path):
                  '"reply":{"text":"x","prompt_tokens":1,"completion_tokens":1}}\n')
     with pytest.raises(CassetteCorrupt, match="cost_usd"):
         list(read_entries(p))
+
+
+@pytest.mark.slow  # litellm through a fake HTTP server
+def test_a_malformed_200_reply_is_named_not_called_http_500(tmp_path):
+    from sorg.errors import ModelError
+    from sorg.model.client import ModelClient
+    from sorg.model.types import Request
+    from tests.fakes.openai_server import FakeOpenAI, malformed
+
+    with FakeOpenAI() as srv:
+        srv.script(malformed(), malformed())
+        c = ModelClient(cassette_dir=None, record="all", cache_dir=None, retries=1, backoff_s=0.01,
+                        prices={"openai/x": {"input": 0, "output": 0}}, state_dir=tmp_path)
+        with pytest.raises(ModelError) as info:
+            c.complete(Request(model="openai/x", messages=({"role": "user", "content": "hi"},),
+                               params={"api_base": srv.url, "api_key": "sk-x"}))
+    assert "malformed reply" in str(info.value) and "HTTP 500" not in str(info.value)
