@@ -109,15 +109,27 @@ class Prices:
             return prompt_tokens * price[0] + completion_tokens * price[1]
         litellm = sys.modules.get("litellm")
         if litellm is not None:
-            try:
-                inp, out = litellm.cost_per_token(model=litellm_model or model, prompt_tokens=prompt_tokens,
-                                                  completion_tokens=completion_tokens)
-                return float(inp) + float(out)
-            except Exception:  # litellm raises its own "model not mapped" errors
-                pass
+            # The model asked for is priced first; the name the provider reports only when it is
+            # that model's dated version (gpt-4o -> gpt-4o-2024-08-06). A self-hosted model that
+            # reports itself as "gpt-4" must not be charged (or budgeted) as GPT-4.
+            for name in [model] + ([litellm_model] if litellm_model and _same_model(model, litellm_model) else []):
+                try:
+                    inp, out = litellm.cost_per_token(model=name, prompt_tokens=prompt_tokens,
+                                                      completion_tokens=completion_tokens)
+                    return float(inp) + float(out)
+                except Exception:  # litellm raises its own "model not mapped" errors
+                    continue
         if warn and model not in self._warned:
             self._warned.add(model)
             warnings.warn(f"no price known for {model!r}: its calls count as $0. Add it to "
                           "[tool.sorg.prices] in pyproject.toml or pass ModelClient(prices=...)",
                           RuntimeWarning, stacklevel=3)
         return 0.0
+
+
+def _same_model(asked: str, reported: str) -> bool:
+    """Whether the provider's model name is the asked model or a version of it."""
+    base = asked.split("/", 1)[-1].lower()
+    rep = reported.split("/", 1)[-1].lower()
+    return rep == base or rep.startswith(base + "-")
+

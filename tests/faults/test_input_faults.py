@@ -118,3 +118,18 @@ def test_a_malformed_200_reply_is_named_not_called_http_500(tmp_path):
             c.complete(Request(model="openai/x", messages=({"role": "user", "content": "hi"},),
                                params={"api_base": srv.url, "api_key": "sk-x"}))
     assert "malformed reply" in str(info.value) and "HTTP 500" not in str(info.value)
+
+
+def test_an_unpriced_model_is_not_priced_by_the_name_the_provider_reports():
+    """Before: a self-hosted model answering as "gpt-4" was charged GPT-4's price."""
+    import warnings
+
+    import litellm  # noqa: F401  (pricing looks litellm's cost map up only once it is loaded)
+
+    from sorg.model.pricing import Prices
+
+    prices = Prices({})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert prices.cost("openai/my-selfhosted-llm", 1000, 1000, "gpt-4") == 0.0
+    assert prices.cost("openai/gpt-4o", 1000, 1000, "gpt-4o-2024-08-06") > 0  # a dated version still prices
