@@ -216,6 +216,11 @@ def response_cost(resp: Any, model: str) -> float | None:
     litellm cannot price it (an unmapped model); the client then uses its price table."""
     import litellm
 
+    from sorg.model.pricing import same_model
+
+    reported = str(getattr(resp, "model", "") or "")
+    if reported and not same_model(model, reported):
+        return None  # litellm would price the name the provider reports (a self-hosted "gpt-4")
     hidden = getattr(resp, "_hidden_params", None) or {}
     cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
     if cost is None:

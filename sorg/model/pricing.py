@@ -112,7 +112,7 @@ class Prices:
             # The model asked for is priced first; the name the provider reports only when it is
             # that model's dated version (gpt-4o -> gpt-4o-2024-08-06). A self-hosted model that
             # reports itself as "gpt-4" must not be charged (or budgeted) as GPT-4.
-            for name in [model] + ([litellm_model] if litellm_model and _same_model(model, litellm_model) else []):
+            for name in [model] + ([litellm_model] if litellm_model and same_model(model, litellm_model) else []):
                 try:
                     inp, out = litellm.cost_per_token(model=name, prompt_tokens=prompt_tokens,
                                                       completion_tokens=completion_tokens)
@@ -127,7 +127,7 @@ class Prices:
         return 0.0
 
 
-def _same_model(asked: str, reported: str) -> bool:
+def same_model(asked: str, reported: str) -> bool:
     """Whether the provider's model name is the asked model or a version of it."""
     base = asked.split("/", 1)[-1].lower()
     rep = reported.split("/", 1)[-1].lower()
