@@ -150,7 +150,8 @@ def finish_store(session: pytest.Session, st: Any, store: Any, opts: Any) -> Non
             meta["sweep"] = _sweep.plan_meta(plan, cov)
             if plan.declared and not plan.filtered:  # a filtered collection (--lf) is not the declared sweep
                 write_sweep(store.run_dir, plan.declared, [c["nodeid"] for c in plan.claims])
-        report.write_claims(store.run_dir, _kept_rows(store, st.verdict_rows + st.unselected_rows), meta)
+        rows = st.verdict_rows + st.unselected_rows
+        report.write_claims(store.run_dir, _kept_rows(store, rows) if plan is not None and plan.filtered else rows, meta)
         st.report_paths = [str(p) for p in report.build(store.run_dir, plots=opts.plots)]
         if cov is not None and cov.complete:
             point_latest(store.report_dir, store.run_dir)
