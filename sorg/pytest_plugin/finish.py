@@ -151,7 +151,9 @@ def finish_store(session: pytest.Session, st: Any, store: Any, opts: Any) -> Non
             if plan.declared and not plan.filtered:  # a filtered collection (--lf) is not the declared sweep
                 write_sweep(store.run_dir, plan.declared, [c["nodeid"] for c in plan.claims])
         rows = st.verdict_rows + st.unselected_rows
-        report.write_claims(store.run_dir, _kept_rows(store, rows) if plan is not None and plan.filtered else rows, meta)
+        if plan is not None and plan.filtered:
+            rows = _kept_rows(store, rows)
+        report.write_claims(store.run_dir, rows, meta)
         st.report_paths = [str(p) for p in report.build(store.run_dir, plots=opts.plots)]
         if cov is not None and cov.complete:
             point_latest(store.report_dir, store.run_dir)
