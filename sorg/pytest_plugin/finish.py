@@ -105,9 +105,7 @@ def _as_error(out: Any, trials: Any) -> Any:
     from sorg.claims._common import unjudgeable
 
     if out.kind == "verdict":
-        v = unjudgeable(out.verdict, trials())
-        if v.outcome == "error":
-            return _verdicts.Outcome("error", verdict=v, longrepr=v.message, duration=out.duration)
+        out.verdict = unjudgeable(out.verdict, trials())  # outcome "error": reported FAILED, never xfailed
     elif out.kind == "raised" and "builtins.KeyError" in out.exc_names and "unknown metric" in out.longrepr:
         return _verdicts.Outcome("error", longrepr=out.longrepr, duration=out.duration)
     return out

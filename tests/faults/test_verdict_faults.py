@@ -72,7 +72,8 @@ def test_a_killed_merge_leaves_a_run_claims_only_refuses_and_a_rerun_completes(p
     assert "half-merged" in project.run("--sorg-claims-only", "--sorg-run-id=m").stdout.str()
     merge_runs(root / "reports", "m", ["a", "b"])  # merging again is allowed and completes it
     assert not (out / MERGING_FILE).exists()
-    project.run("--sorg-claims-only", "--sorg-run-id=m").assert_outcomes(passed=1, failed=2, skipped=2, xfailed=1)
+    r = project.run("--sorg-claims-only", "--sorg-run-id=m")
+    assert "half-merged" not in r.stdout.str() and "sweep complete: 26 of 26 sweep tests" in r.stdout.str()
 
 
 LF_EVALS = '''
@@ -92,19 +93,20 @@ def test_lf_never_shrinks_a_run_or_moves_latest(project):
     root = project.path
     r = project.run("--sorg-run-id=first", "-p", "no:randomly", cache=True, FAIL_SOME="1")
     assert r.ret == 1 and _latest(root) == "first"
-    r = project.run("--lf", cache=True)  # a fresh run id: 4 sweep tests and the 2 failed claims collected
+    rows = len(_rows(root, "first"))
+    r = project.run("--lf", "--sorg-run-id=first", cache=True, FAIL_SOME="1")  # into the complete run
+    assert "declared claim(s) not collected, so the Holm family is incomplete" in r.stdout.str()
+    sweep = json.loads((root / "reports" / "first" / "sweep.json").read_text())
+    assert len(sweep["declared"]) == 48 and len(sweep["claims"]) == 6  # not shrunk to the --lf collection
+    assert len(_rows(root, "first")) == rows == 6  # before: claims.json held only what --lf collected
+    r = project.run("--lf", cache=True, FAIL_SOME="1")  # a fresh run id: only the 4 failed sweep tests collected
     out = r.stdout.str()
     assert "--lf collected only the tests that failed last time" in out
     assert "sweep complete" not in out and _latest(root) == "first"  # before: latest -> the 4-test run
-    r = project.run("--lf", "--sorg-run-id=first", cache=True)  # into the complete run
-    assert "4 declared claim(s) not collected" in r.stdout.str()
-    sweep = json.loads((root / "reports" / "first" / "sweep.json").read_text())
-    assert len(sweep["declared"]) == 48 and len(sweep["claims"]) == 6  # not shrunk to the --lf collection
-    assert len(_rows(root, "first")) == 6
 
 
 def test_k_into_a_finished_run_keeps_every_claim_row(project):
-    project.run("--sorg-run-id=rec").assert_outcomes(passed=27, failed=2, skipped=2, xfailed=1)
+    assert "sweep complete" in project.run("--sorg-run-id=rec").stdout.str()
     before = _rows(project.path, "rec")
     r = project.run("--sorg-run-id=rec", "-k", "s0 and sequential and test_protocol")
     r.assert_outcomes(passed=4)
@@ -160,5 +162,5 @@ def test_a_claim_that_cannot_be_judged_is_an_error(project):
     assert "model(s) ['fake/typo'] not in this run" in out
     rows = _rows(project.path, "u")
     v = rows["test_claims.py::test_misspelt_protocol_under_xfail"]
-    assert v["outcome"] == "failed" and v["verdict"]["outcome"] == "error"
+    assert v["outcome"] == "error" and v["verdict"]["outcome"] == "error"  # not xfailed
     assert rows["test_claims.py::test_declared_skip_stays_a_skip"]["outcome"] == "skipped"
