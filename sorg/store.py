@@ -1,7 +1,8 @@
 """The run store: `reports/<run-id>/trials.jsonl`, appended one trial at a time.
 
 Why append-only JSON lines, written by the pytest controller alone: under xdist every worker's
-report reaches the controller, so one writer means no locking and no interleaved lines; a
+report reaches the controller, so one writer means no interleaved lines (and a named run is
+held by one pytest run at a time: `run_lock`); a
 record is on disk (flushed to the kernel) the moment its test's report arrives, so a run killed
 with `kill -9` keeps every trial it reported finished. `fsync` is batched (at most once per
 `fsync_every_s`, and at close) because one fsync per trial costs milliseconds and a sweep has
