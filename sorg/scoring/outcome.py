@@ -44,7 +44,8 @@ def instrument_of(metric: str) -> str | None:
 
 
 def gate_verdict(v: Verdict, results: Mapping[str, Any]) -> Verdict:
-    """`v` unchanged when its metric's instrument passed the gate (or needs none); otherwise
+    """`v` when its metric needs no instrument; naming the instrument and its checks
+    (``details["validated"]``) when it passed the gate; otherwise
     the same claim as "not measured", naming the instrument and why, its figures kept aside in
     ``details["unvalidated"]`` (never shown as a finding). `results` maps an instrument to an
     object with `passed` and `sentence()` (a `GateResult`); a missing one never ran the gate.
@@ -56,8 +57,8 @@ def gate_verdict(v: Verdict, results: Mapping[str, Any]) -> Verdict:
     if inst is None:
         return v
     res = results.get(inst)
-    if res is not None and res.passed:
-        return v
+    if res is not None and res.passed:  # the claim names the instrument and the checks it passed
+        return dataclasses.replace(v, details={**v.details, "instrument": inst, "validated": res.sentence()})
     why = res.sentence() if res is not None else f"{inst} was not run through the gate"
     kept = {k: getattr(v, k) for k in ("estimate", "ci", "p", "p_holm", "effect", "effect_ci", "power",
                                        "passed", "means")}
