@@ -56,10 +56,13 @@ def test_a_passed_instrument_or_a_counted_metric_leaves_the_claim_alone():
     assert gate_verdict(cost, {}) is cost
 
 
-@pytest.mark.parametrize("outcome", ["undecidable", "error"])
-def test_another_outcome_is_left_as_set(outcome):
-    v = dataclasses.replace(V, outcome=outcome, passed=None, skip_reason="why")
-    assert gate_verdict(v, {}) is v
+def test_an_error_is_left_as_set_and_undecidable_yields_to_not_measured():
+    err = dataclasses.replace(V, outcome="error", passed=None, skip_reason="why")
+    assert gate_verdict(err, {}) is err
+    und = dataclasses.replace(V, outcome="undecidable", passed=None, skip_reason="cannot be decided: 3 tasks")
+    v = gate_verdict(und, {"judge_q": FAILED})
+    assert v.outcome == "not_measured" and v.details["undecidable"] == "cannot be decided: 3 tasks"
+    assert gate_verdict(und, {"judge_q": PASSED}).outcome == "undecidable"
 
 
 def _rec(protocol, judged):
