@@ -219,8 +219,10 @@ def report(config: pytest.Config, e: dict, out: Outcome) -> dict:
         else:
             extra["wasxfail"] = xf["reason"]
     word = ("xfailed" if outcome == "skipped" else "xpassed") if "wasxfail" in extra else outcome
-    if v is not None and v.outcome:
-        word = v.outcome  # "not_measured", "undecidable", "error": shown as such everywhere
+    if v is not None and v.outcome and v.outcome != "error":
+        # "not_measured", "undecidable": outcomes of their own, never a skip. An error stays
+        # "failed" (the run fails on it); the verdict's own outcome names it in every renderer.
+        word = v.outcome
     message = v.message if v is not None else (out.reason or out.longrepr)
     if v is not None and v.outcome and v.skip_reason:
         message = f"{v.statement or v.name}: {v.skip_reason}"
@@ -306,7 +308,10 @@ def gate_lines(config: pytest.Config, rows: list[dict]) -> list[tuple[str, dict[
     lost = [(nid, info) for nid, info in lost if info and any(a["lost"] for a in info["arms"].values())]
     if lost:
         flagged = [nid.rsplit("::", 1)[-1] for nid, info in lost if info.get("flagged")]
-        total = {lab: a["lost"] for _, info in lost for lab, a in info["arms"].items()}
+        total: dict[str, int] = {}
+        for _, info in lost:  # the largest count any claim saw per arm (claims share trials)
+            for lab, a in info["arms"].items():
+                total[lab] = max(total.get(lab, 0), a["lost"])
         out.append((f"judge failures dropped trials from {len(lost)} claim(s) "
                     f"({', '.join(f'{k}: {n}' for k, n in sorted(total.items()))})"
                     + (f"; arms lose them at different rates (Fisher p < 0.05) in: {', '.join(flagged)}"

@@ -44,27 +44,32 @@ def instrument_of(metric: str) -> str | None:
 
 
 def gate_verdict(v: Verdict, results: Mapping[str, Any]) -> Verdict:
-    """`v` unchanged when its metric's instrument passed the gate (or needs none); otherwise
+    """`v` when its metric needs no instrument; naming the instrument and its checks
+    (``details["validated"]``) when it passed the gate; otherwise
     the same claim as "not measured", naming the instrument and why, its figures kept aside in
     ``details["unvalidated"]`` (never shown as a finding). `results` maps an instrument to an
     object with `passed` and `sentence()` (a `GateResult`); a missing one never ran the gate.
-    A claim already skipped or with another outcome is left alone."""
-    if v.outcome or v.passed is None and v.skip_reason:
+    A claim that errored or skipped is left alone; an "undecidable" one over an instrument that
+    did not pass reads "not measured" (the instrument comes first: a design that could decide
+    it would still decide nothing), its reason kept in ``details["undecidable"]``."""
+    if v.outcome == "error" or (not v.outcome and v.passed is None and v.skip_reason) or \
+            v.outcome not in ("", "undecidable"):
         return v
     metric = str(v.details.get("metric") or "")
     inst = instrument_of(metric) if metric else None
     if inst is None:
         return v
     res = results.get(inst)
-    if res is not None and res.passed:
-        return v
+    if res is not None and res.passed:  # the claim names the instrument and the checks it passed
+        return dataclasses.replace(v, details={**v.details, "instrument": inst, "validated": res.sentence()})
     why = res.sentence() if res is not None else f"{inst} was not run through the gate"
     kept = {k: getattr(v, k) for k in ("estimate", "ci", "p", "p_holm", "effect", "effect_ci", "power",
                                        "passed", "means")}
+    extra = {"undecidable": v.skip_reason} if v.outcome == "undecidable" else {}
     return dataclasses.replace(
         v, passed=None, outcome="not_measured", skip_reason=f"not measured: {why}",
         estimate=None, ci=None, p=None, p_holm=None, effect=None, effect_ci=None, power=None, means={},
-        details={**v.details, "instrument": inst, "unvalidated": kept})
+        details={**v.details, "instrument": inst, "unvalidated": kept, **extra})
 
 
 #: The declared test for "the arms lost trials to judge failures at different rates".

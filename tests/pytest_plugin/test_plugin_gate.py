@@ -16,7 +16,7 @@ def test_gate_on_makes_unvalidated_claims_not_measured(project):
     r = project.run("--sorg-run-id=on", "--sorg-gate=on", "--sorg-scorers=coverage,judge_q", "-rA")
     out = r.stdout.str()
     assert "instrument judge_q was not run through the gate" in out
-    assert "NOT MEASURED test_claims.py::test_sequential_beats_coordinator: " in out
+    assert "NOT MEASURED" in out and "test_claims.py::test_sequential_beats_coordinator" in out
     assert "not measured" in out.splitlines()[-1]  # pytest's own count, under its own word
     run = project.path / "reports" / "on"
     rows = {c["nodeid"]: c for c in json.loads((run / "claims.json").read_text())["claims"]}

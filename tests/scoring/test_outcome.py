@@ -49,15 +49,20 @@ def test_a_missing_instrument_never_ran_the_gate():
 
 
 def test_a_passed_instrument_or_a_counted_metric_leaves_the_claim_alone():
-    assert gate_verdict(V, {"judge_q": PASSED}) is V
+    ok = gate_verdict(V, {"judge_q": PASSED})
+    assert ok.passed is True and ok.p == V.p and ok.outcome == ""
+    assert ok.details["validated"] == "judge_q passed validation (tau 0.90)"
     cost = dataclasses.replace(V, details={**V.details, "metric": "cost_usd"})
     assert gate_verdict(cost, {}) is cost
 
 
-@pytest.mark.parametrize("outcome", ["undecidable", "error"])
-def test_another_outcome_is_left_as_set(outcome):
-    v = dataclasses.replace(V, outcome=outcome, passed=None, skip_reason="why")
-    assert gate_verdict(v, {}) is v
+def test_an_error_is_left_as_set_and_undecidable_yields_to_not_measured():
+    err = dataclasses.replace(V, outcome="error", passed=None, skip_reason="why")
+    assert gate_verdict(err, {}) is err
+    und = dataclasses.replace(V, outcome="undecidable", passed=None, skip_reason="cannot be decided: 3 tasks")
+    v = gate_verdict(und, {"judge_q": FAILED})
+    assert v.outcome == "not_measured" and v.details["undecidable"] == "cannot be decided: 3 tasks"
+    assert gate_verdict(und, {"judge_q": PASSED}).outcome == "undecidable"
 
 
 def _rec(protocol, judged):
@@ -82,3 +87,21 @@ def test_equal_losses_are_counted_not_flagged():
     info = judge_losses(V, recs).details["judge_failures"]
     assert not info["flagged"] and info["fisher_p"] == 1.0
     assert losses_note(judge_losses(V, [_rec("sequential", True)] * 4)) == ""
+
+
+@pytest.mark.parametrize("outcome,word", [("not_measured", "NOT MEASURED"), ("undecidable", "UNDECIDABLE"),
+                                          ("error", "ERROR"), ("xfailed", "XFAILED"), ("", "-")])
+def test_every_outcome_reads_the_same_in_every_renderer(outcome, word):
+    from sorg.pytest_plugin.verdicts import outcome_word as terminal_word
+    from sorg.report.fmt import outcome_word
+    from sorg.report.markdown import claims_table
+
+    row = {"nodeid": "t.py::test_c", "outcome": outcome, "message": "m",
+           "verdict": gate_verdict(V, {}).to_dict() if outcome == "not_measured" else None}
+    assert outcome_word(row) == word
+    if outcome in ("not_measured", "undecidable", "error"):
+        assert terminal_word(outcome) == word
+    table = claims_table([row])
+    assert word in table
+    if outcome == "not_measured":
+        assert "0.01" not in table  # no p-value shown for a claim that measured nothing
