@@ -55,9 +55,15 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
     if idx:
         adj = stats.holm([out[i].p for i in idx])  # type: ignore[misc]
         names = [out[i].name for i in idx]
+        # The Holm step each claim is compared at in this run: the k-th smallest p (from 0)
+        # faces alpha / (m - k). Power is the power at that step, not at the first (alpha / m),
+        # which no claim but the smallest p ever faces (a claim that passes at its step would
+        # otherwise print a power of 0).
+        by_p = sorted(idx, key=lambda i: (out[i].p, i))
+        step = {i: len(idx) - k for k, i in enumerate(by_p)}
         for i, p_adj in zip(idx, adj):
             v = out[i]
-            fam = _family_power(v, len(idx))
+            fam = _family_power(v, step[i])
             det = {**(fam.pop("details", None) or v.details), "holm_family": names}
             out[i] = dataclasses.replace(v, p_holm=p_adj, n_family=len(idx), passed=decide(v, p_adj),
                                          details=det, **fam)
@@ -65,7 +71,8 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
 
 
 def _family_power(v: Verdict, m: int) -> dict:
-    """Post-hoc power recomputed at alpha / m, the first Holm step of the claim's family."""
+    """Post-hoc power recomputed at alpha / m, the Holm step the claim is compared at (m: the
+    claims not yet rejected when Holm reaches it)."""
     spec = v.details.get("power_spec") or {}
     if m <= 1 or v.power is None or not spec.get("n"):
         return {}
