@@ -303,6 +303,11 @@ def test_finalize_recomputes_power_at_the_holm_alpha(make_study) -> None:
     assert "alpha 0.05/3 (Holm)" in fam[0].message
     assert fam[0].power == pytest.approx(power.power_units(fam[0].details["power_spec"]["d"], 8, 0.05 / 3, "mean"))
     assert claims.finalize(fam) == fam  # idempotent
+    # Holm compares the k-th smallest p (from 0) at alpha / (m - k): the power printed is the
+    # power at that step, so the largest p of three is judged at alpha / 1
+    last = max(range(3), key=lambda i: fam[i].p)
+    if fam[last].power is not None and "power_spec" in fam[last].details:
+        assert "(Holm)" not in fam[last].details.get("power_basis", "")
 
 
 def test_plans_use_the_effects_lower_bound_and_the_observed_share_of_ties() -> None:
