@@ -15,8 +15,11 @@ A ratio or share is a non-inferiority test with a declared margin (`TOKEN_MARGIN
 which the paper is exactly right must pass (`pytest evals/ --sorg-models=sim/paper` shows it does,
 and `sim/null` that no effect claim passes where there is no effect; docs/SIM.md).
 
-The committed trials are SmolLM2-135M's, a model far below the study's, judged by itself.
-Where it does not bear a claim out, the claim is `xfail(strict=True)` on runs of that model only
+The committed trials are SmolLM2-135M's, a model far below the study's, judged by itself. On
+them most claims read "not measured" (the self-judge and the emergence measures fail the
+instrument gate) or "undecidable" (the recorded scaling design has too few tasks): neither is a
+finding about the model, so no such claim carries an xfail with figures. Where a measured claim
+does not bear out on that model, it is `xfail(strict=True)` on runs of that model only
 (`sweep.on_recorded_model`), with the measured figures in the reason, so CI guards the finding
 both ways. No threshold is loosened to make a claim pass.
 """
@@ -80,13 +83,7 @@ def _need(kind: str, protocols, sizes) -> claims.Verdict | None:
 
 #: The sweep the xfail reasons' figures come from (the recorded core chunks).
 CORE_SWEEP = "sweep of 2026-12-02: 16 tasks x 3 seeds, 4 and 8 agents"
-#: The same for the claims at 256 agents (chunks scale-64 and scale-256).
-SCALE_256 = "scaling sweep of 2026-12-02: task cur-l1-01, seed 0, 64 and 256 agents"
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): judge Q sequential 0.606 vs '
-    'coordinator 0.612, relative gain -1.0% (95% CI -3.5%..+1.7%), 66 of 96 pairs tie; exact Wilcoxon of '
-    'sequential - 1.14 x coordinator p=1: the self-judge gives near-constant Q (0.625 on most answers)')
 @claims.claim
 def test_sequential_beats_coordinator(trials):
     """Paper (Table IV): Sequential beats Coordinator by 14% in Q (0.875 vs 0.767), p < 0.001.
@@ -99,10 +96,6 @@ def test_sequential_beats_coordinator(trials):
                         metric=QUALITY, alpha=paper.SEQ_OVER_COORD_ALPHA, paper_rel_effect=paper.SEQ_OVER_COORD)
 
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): Q broadcast 0.613, coordinator '
-    '0.612, sequential 0.606, shared 0.598; sequential - shared +0.008 (+1.3%, 95% CI -0.012..+0.028), '
-    'd 0.36; Friedman p=0.39: far from 44%, d 1.86, p < 0.0001')
 @claims.claim
 def test_pilot_spread(trials):
     """Paper (Table III): between the best (Sequential 0.724) and worst (Shared 0.503) of the four
@@ -116,9 +109,6 @@ def test_pilot_spread(trials):
                          paper_rel_gap=paper.PILOT_SPREAD, paper_d=paper.PILOT_D)
 
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): coordinator 0.612 vs broadcast '
-    'and shared 0.605 (+0.007, 95% CI -0.013..+0.026), exact Wilcoxon p=0.29 (Holm 0.57), not < 0.0001')
 @claims.claim
 def test_pilot_ranking(trials):
     """Paper (Table III): Coordinator (0.640) ranks above Broadcast (0.510) and Shared (0.503),
@@ -131,11 +121,6 @@ def test_pilot_ranking(trials):
                         paper_rel_effect=paper.PILOT_RANKING_GAIN)
 
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M (scaling sweep of 2026-12-02: 3 level-1 tasks, seed 0, 8 and 64 agents): tokens per agent '
-    '454 at 8 vs 800 at 64, ratio 1.76 (95% CI 1.49..2.08), far above 1.118. Coordinator (0.75x) and shared '
-    '(0.95x) stay flat; broadcast (2.28x) and sequential (2.46x) grow, as each agent reads more teammates\' '
-    'work until the context budget (2,048 tokens) caps it')
 @claims.claim
 def test_tokens_8_to_64(trials):
     """Paper (Tables V, VI): tokens grow from 3,164 to 3,537 (+11.8%) from 8 to 64 agents.
@@ -152,11 +137,6 @@ def test_tokens_8_to_64(trials):
                                 paper_ratio=1.0 + paper.TOKEN_GROWTH_8_TO_64)
 
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M judged by itself (' + SCALE_256 + '): Q at 64 -> 256 coordinator 0.625 -> 0.5, '
-    'broadcast 0.5625 -> 0.5, sequential and shared 0.625 -> 0.625; mean difference -0.047 (95% CI '
-    '-0.142..+0.048, 90% CI -0.117..+0.024), TOST p=0.21 over 4 protocols: not shown within +-0.075 '
-    '(power 0.06; about 12 protocols, or tasks, would give 80%)')
 @claims.claim
 def test_quality_holds_64_to_256(trials):
     """Paper (Tables V, VI): Q about 0.96 from 64 to 256 agents, "no degradation" (Kruskal-Wallis
@@ -168,11 +148,6 @@ def test_quality_holds_64_to_256(trials):
                                      margin=MARGIN, metric=QUALITY, alpha=0.05, unit=AT_256_UNIT)
 
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M (' + SCALE_256 + '): abstention at 256 agents broadcast 0.617, shared 0.496, sequential '
-    '0.078 (84% of sequential replies do not parse once the earlier work fills the 2,048-token context); '
-    'mean 0.397 (95% CI -0.31..1.10) over 3 protocols, two one-sided t p=0.40: inside 0.35..0.55 '
-    'but far from shown')
 @claims.claim
 def test_abstention_at_256(trials):
     """Paper: about 45% of agents abstain at 256 agents. Declared interval 0.35..0.55 for the
@@ -205,11 +180,6 @@ def test_agents_abstain(trials):
     return claims.count(protocol_sweep(trials, ["sequential"]), metric="abstention_rate", at_least=0.0)
 
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M (' + CORE_SWEEP + '): RSI is defined on 16 of 96 shared/sequential '
-    'stream pairs (the agents mostly abstain or give no role); shared 0.136 vs sequential 0 over 11 tasks '
-    '(95% CI -0.021..+0.293, d_z 0.58), exact Wilcoxon p=0.125 (Holm 0.75): the right direction, too few '
-    'defined pairs for alpha 0.05 (power 0.20; 37 tasks would give 80%)')
 @claims.claim
 def test_shared_memory_stabilises_roles(trials):
     """sorg's hypothesis, not the paper's: the paper defines the Role Stability Index (RSI), how an
@@ -226,10 +196,6 @@ def test_shared_memory_stabilises_roles(trials):
     return claims.beats(t, "shared", "sequential", metric="rsi")
 
 
-@sweep.on_recorded_model(
-    'SmolLM2-135M judged by itself (' + CORE_SWEEP + '): fixed roles 0.594 vs free-form '
-    '(sequential) 0.606 (-0.012, 95% CI -0.034..+0.009), 62 of 95 pairs tie; p=0.84: the self-judge '
-    'cannot tell them apart')
 @claims.claim
 def test_weak_model_prefers_fixed_roles(trials):
     """Paper (capability threshold): below a threshold the effect reverses: GLM-5 scores 0.574
@@ -311,7 +277,7 @@ def test_open_price_factor(trials):
 
 @sweep.on_recorded_model(
     "SmolLM2-135M (" + CORE_SWEEP + "): the coordinator's answers cover more of the "
-    "checklist than sequential's (coverage 0.205 vs 0.121, difference -0.084, 95% CI -0.127..-0.040, "
+    "checklist than sequential's (coverage 0.205 vs 0.121, difference -0.084, 95% CI -0.128..-0.040, "
     "d_z -1.03): the reverse of the study's headline, as the capability threshold predicts for a weak model")
 @claims.claim
 def test_coverage_sequential_vs_coordinator(trials):
