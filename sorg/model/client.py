@@ -286,7 +286,9 @@ class ModelClient:
         cost = self._cost(req, raw, provider_model)
         self._check_reply(req, raw, cost)
         if meter is not None:
-            meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens), cost)
+            # a simulated world's declared prices are no spend: the progress line shows none
+            meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens),
+                      cost if is_recorded(req.model) else 0.0)
         if not is_recorded(req.model):
             # a pure backend (a simulated world): nothing to store (so no entry to build or
             # redact), and its declared prices are no real spend, so the budget is not charged

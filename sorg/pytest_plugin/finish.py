@@ -14,6 +14,7 @@ import pytest
 
 from sorg.pytest_plugin import sweep as _sweep
 from sorg.pytest_plugin import verdicts as _verdicts
+from sorg.report.fmt import simulated_notice
 
 
 def _trials(store: Any) -> Any:
@@ -184,6 +185,10 @@ def summary(tr: Any, st: Any) -> None:
 
         tr.write_sep("=", "sorg claims")
         width = tr.config.get_terminal_writer().fullwidth
+        notice = simulated_notice(st.opts.models if st.opts is not None else [])
+        if notice:
+            for part in textwrap.wrap(notice, max(width, 40), subsequent_indent="    ", break_on_hyphens=False):
+                tr.write_line(part, yellow=True, bold=True)
         tr.write_line(report.terminal_claims(st.verdict_rows, width))
         for line, markup in _verdicts.gate_lines(tr.config, st.verdict_rows):
             for part in textwrap.wrap(line, max(width, 40), subsequent_indent="    ", break_on_hyphens=False):

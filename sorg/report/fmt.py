@@ -114,3 +114,15 @@ def honest_message(message: str, clusters: int | None) -> str:
     out = re.sub(r"(no CI(?: \([^)]*\))?)(?:, no CI(?: \([^)]*\))?)+", r"\1", out)
     out = re.sub(r"(no CI(?: \([^)]*\))?), [^,;()]*bootstrap over \d+ tasks?", r"\1", out)
     return re.sub(r"\[(no CI(?: \([^)]*\))?)\]", r"(\1)", out)
+
+
+def simulated_notice(models: Sequence[str]) -> str:
+    """The line every renderer puts first when a run's models include simulated worlds
+    (`sim/...`): their trials check sorg against a declared truth and are never a result about
+    a model. "" when no model is simulated."""
+    sims = [m for m in models if str(m).split("/", 1)[0] == "sim"]
+    if not sims:
+        return ""
+    return (f"SIMULATED: {', '.join(sims)} {'is a' if len(sims) == 1 else 'are'} simulated world"
+            f"{'' if len(sims) == 1 else 's'} (sorg.sim, docs/SIM.md): these trials check sorg against planted "
+            "truths; they are not results about any model")

@@ -34,6 +34,7 @@ from sorg.report.fmt import (
     no_ci,
     outcome_class,
     outcome_word,
+    simulated_notice,
     verdict_clusters,
 )
 from sorg.report.meta import finite, write_text
@@ -116,6 +117,8 @@ def _header_html(s: Mapping[str, Any]) -> str:
              f"models: {', '.join(s['models']) or '-'}; versions: {', '.join(s['model_versions']) or '-'}",
              f"prompt versions: {', '.join(s['prompt_versions']) or '-'}",
              f"total cost: ${s['total_cost_usd']:.6f}; total tokens: {s['total_tokens']}"]
+    if simulated_notice(s["models"]):
+        items.insert(0, simulated_notice(s["models"]))
     if meta:
         items.append(f"sorg {meta.get('sorg_version', '?')}, record mode {meta.get('record', '?')}, "
                      f"judge {meta.get('judge_model') or 'none'}, budget {meta.get('budget_usd') or 'none'}")

@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, outcome_word, verdict_clusters
+from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, outcome_word, simulated_notice, verdict_clusters
 from sorg.report.fmt import fmt as fnum
 
 _HEADERS = ("claim", "outcome", "test", "n", "estimate [95% CI]", "effect", "p", "p Holm", "power", "for 80% power")
@@ -145,6 +145,8 @@ def render_md(s: Mapping[str, Any]) -> str:
     """The whole `summary.md` of a `summary()`."""
     meta = s.get("run") or {}
     lines = [f"# sorg run {s['run_id']}", ""]
+    if simulated_notice(s["models"]):
+        lines += [f"**{simulated_notice(s['models'])}**", ""]
     lines.append(f"- trials: {s['trials']} ({', '.join(f'{k}: {v}' for k, v in s['status'].items()) or 'none'})")
     lines.append(f"- model calls by source: {', '.join(f'{k}: {v}' for k, v in s['calls_by_source'].items()) or '-'}")
     lines.append(f"- models: {', '.join(s['models']) or '-'}; "
