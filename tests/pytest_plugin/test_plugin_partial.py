@@ -78,11 +78,12 @@ def test_shard_and_deselect_are_partial(project):
 XFAIL_CLAIMS = '''
 import pytest
 from sorg import claims
+# alpha=0.3: 4 tasks cannot reach p < 0.05 (tests/pytest_plugin/projects.py says why)
 
 @pytest.mark.xfail(strict=True, reason="measured: coordinator is worse here")
 @claims.claim
 def test_xfail_strict_holds(trials):
-    return claims.beats(trials, "coordinator", "sequential", alpha=0.05, test="t")
+    return claims.beats(trials, "coordinator", "sequential", alpha=0.3, test="t")
 
 @pytest.mark.xfail(raises=KeyError, reason="a KeyError is known")
 @claims.claim

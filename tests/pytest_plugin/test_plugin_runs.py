@@ -106,11 +106,12 @@ def test_sweep_and_claims_without_and_with_xdist(project):
 def test_passing_claims_only_exit_zero_and_no_claim_runs_on_workers(project):
     project.write("test_claims.py", '''
 from sorg import claims
+# alpha=0.3: 4 tasks cannot reach p < 0.05 (tests/pytest_plugin/projects.py says why)
 
 @claims.claim
 def test_sequential_beats_coordinator(trials):
     assert not hasattr(trials, "node"), "claims get Trials"
-    return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
+    return claims.beats(trials, "sequential", "coordinator", alpha=0.3, test="t")
 ''')
     r = project.run("-n", "2", "-v")
     r.assert_outcomes(passed=27)
@@ -169,16 +170,17 @@ def test_killed_controller_keeps_finished_trials_and_rerun_completes(project):
 MORE_CLAIMS = '''
 import pytest
 from sorg import claims
+# alpha=0.3: 4 tasks cannot reach p < 0.05 (tests/pytest_plugin/projects.py says why)
 
 @pytest.mark.parametrize("b", ["coordinator", "broadcast"])
 @claims.claim
 def test_param(trials, b):
-    return claims.beats(trials, "sequential", b, alpha=0.05, test="t")
+    return claims.beats(trials, "sequential", b, alpha=0.3, test="t")
 
 class TestGroup:
     @claims.claim
     def test_in_class(self, trials):
-        return claims.beats(trials, "sequential", "coordinator", alpha=0.05, test="t")
+        return claims.beats(trials, "sequential", "coordinator", alpha=0.3, test="t")
 
 @claims.claim
 def test_raises(trials):
