@@ -293,3 +293,22 @@ def test_list(protocol, n_agents, seed):
 ''')
     r = project.run("test_evals.py")
     assert r.ret != 0 and "@pytest.mark.sorg(cells=...) must be a function of a cell" in r.stdout.str() + r.stderr.str()
+
+
+def test_an_undecidable_design_reads_undecidable_in_pytest_s_own_summary(project):
+    """The fake project's claims at alpha=0.05: 4 tasks cannot give p < 0.05 (the floor is
+    2**-4), so each claim with a p is UNDECIDABLE, under that word in pytest's summary line and
+    claims.json, neither passed nor failed, and never an xfail or XPASS(strict)."""
+    from tests.pytest_plugin.projects import CLAIMS
+
+    project.write("test_claims.py", CLAIMS.replace("alpha=0.3", "alpha=0.05"))
+    r = project.run("--sorg-run-id=u", "-rA")
+    assert r.parseoutcomes() == {"passed": 26, "skipped": 2, "undecidable": 4}
+    assert r.ret == 0  # no claim failed: an undecidable claim is not a finding either way
+    out = r.stdout.str()
+    assert "UNDECIDABLE test_claims.py::test_sequential_beats_coordinator: cannot be decided" in out
+    assert "XPASS" not in out and "XFAIL" not in out
+    rows = {c["nodeid"]: c for c in json.loads((project.path / "reports" / "u" / "claims.json").read_text())["claims"]}
+    undecided = {k for k, c in rows.items() if c["outcome"] == "undecidable"}
+    assert undecided == {k for k, v in EXPECTED_OUTCOMES.items() if v != "skipped"}
+    assert all(rows[k]["verdict"]["passed"] is None for k in undecided)
