@@ -19,7 +19,7 @@ def _error(name: str, raw: str) -> str:
 def test_a_word_for_a_number_says_what_is_allowed():
     msg = _error("agents", "4,four")
     assert "invalid literal" not in msg
-    assert msg.endswith("'four' is not a whole number; allowed: comma-separated whole numbers from 1, e.g. 4,8")
+    assert msg.endswith("'four' is not a whole number; allowed: comma-separated whole numbers from 1 to 1024, e.g. 4,8")
     assert "not a number; allowed: a number above 0" in _error("timeout_s", "soon")
 
 
