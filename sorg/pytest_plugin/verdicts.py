@@ -325,13 +325,6 @@ def gate_lines(config: pytest.Config, rows: list[dict]) -> list[tuple[str, dict[
 OUTCOME_PROP = "sorg_outcome"
 
 
-def outcome_word(outcome: str) -> str:
-    """How a non-empty outcome reads: "NOT MEASURED", "UNDECIDABLE", "ERROR" (any other, upper-cased)."""
-    from sorg.scoring.outcome import OUTCOME_WORDS
-
-    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").upper())
-
-
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
     """The terminal's word for a claim with a non-empty outcome: "NOT MEASURED" (letter N),
     "UNDECIDABLE" (U), counted under that name in the final line; an error stays FAILED."""
@@ -340,7 +333,9 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     got = dict(report.user_properties).get(OUTCOME_PROP)
     if not got or got == "error":
         return None
-    word = outcome_word(str(got))
+    from sorg.report.fmt import outcome_word
+
+    word = outcome_word({"outcome": str(got)})
     return word.lower(), word[0], word
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sorg.claims.verdict import Verdict
 
-__all__ = ["COUNTED", "METRIC_INSTRUMENTS", "OUTCOME_WORDS", "gate_verdict", "instrument_of"]
+__all__ = ["COUNTED", "METRIC_INSTRUMENTS", "gate_verdict", "instrument_of"]
 
 #: Emergence metrics -> the emergence measure whose validity checks they depend on.
 METRIC_INSTRUMENTS: dict[str, str] = {
@@ -31,8 +31,6 @@ METRIC_INSTRUMENTS: dict[str, str] = {
 #: Metrics the run counts itself (no instrument to validate).
 COUNTED = ("cost_usd", "prompt_tokens", "completion_tokens", "calls", "latency_s", "max_prompt_tokens",
            "tokens_per_agent", "answer_chars", "work_chars", "parse_failure_rate", "tokens")
-#: How each non-empty `Verdict.outcome` reads in the terminal and the reports.
-OUTCOME_WORDS = {"not_measured": "NOT MEASURED", "undecidable": "UNDECIDABLE", "error": "ERROR"}
 
 
 def instrument_of(metric: str) -> str | None:
