@@ -80,7 +80,7 @@ def _family_power(v: Verdict, m: int) -> dict:
     if spec.get("design") == "paired" and spec.get("d") is not None and math.isfinite(spec["d"]):
         pw = power_units(spec["d"], int(spec["n"]), a, spec.get("test", "t"))
     elif spec.get("design") == "tost" and spec.get("sd"):
-        pw = power_tost_exact(0.0, spec["sd"], int(spec["n"]), spec["margin"], a)
+        pw = power_tost_exact(float(spec.get("diff") or 0.0), spec["sd"], int(spec["n"]), spec["margin"], a)
     else:
         return {}
     raw = str(v.details.get("power_basis_raw", v.details.get("power_basis", "")))
