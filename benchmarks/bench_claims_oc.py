@@ -37,10 +37,11 @@ from sorg.tasks.bank import load_bank  # noqa: E402
 
 import sweep  # noqa: E402
 
-#: Claims that state an effect (a difference that the null world does not have).
-EFFECT_CLAIMS = ("test_sequential_beats_coordinator", "test_pilot_spread", "test_pilot_ranking",
-                 "test_weak_model_prefers_fixed_roles", "test_capability_threshold",
-                 "test_shared_memory_stabilises_roles", "test_coverage_sequential_vs_coordinator")
+
+def _effect_claims() -> tuple[str, ...]:
+    import test_claims
+
+    return test_claims.EFFECT_CLAIMS
 
 
 def _claims():
@@ -85,9 +86,8 @@ def _setup(world: str) -> None:
     """The evals' sweep module as a simulated run of `world` sees it (sizes, model roles)."""
     sweep.RUN_MODELS[:] = [f"sim/{world}"]
     sweep.size_for_simulation()
-    w = load_world(world)
     for role in ("open", "closed", "weak"):
-        sweep.MODEL_ROLES[role] = [m for m in w.model_strings() if role in w.model(m.split("/")[-1]).roles]
+        sweep.MODEL_ROLES[role] = sweep.sim_roles(load_world(world).model_strings(), role)
 
 
 def _rows(results: list[dict], names: list[str]) -> dict:
@@ -100,7 +100,7 @@ def _rows(results: list[dict], names: list[str]) -> dict:
         se = round(math.sqrt(rate * (1 - rate) / reps), 3) if reps else None
         rows[n] = {"pass_rate": round(rate, 3), "mc_se": se,
                    "printed_power": round(sum(powers) / len(powers), 3) if powers else None,
-                   "not_decided": sum(r[n][0] is None for r in results), "effect_claim": n in EFFECT_CLAIMS}
+                   "not_decided": sum(r[n][0] is None for r in results), "effect_claim": n in _effect_claims()}
     return rows
 
 

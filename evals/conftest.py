@@ -39,19 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raw = config.getoption(f"--study-{key}-models") or config.getini(f"study_{key}_models") or ""
         sweep.MODEL_ROLES[key] = [m.strip() for m in str(raw).split(",") if m.strip()]
         if sweep.simulated_run() and not config.getoption(f"--study-{key}-models"):
-            sweep.MODEL_ROLES[key] = _sim_roles(sweep.RUN_MODELS, key)
+            sweep.MODEL_ROLES[key] = sweep.sim_roles(sweep.RUN_MODELS, key)
     both = set(sweep.MODEL_ROLES["open"]) & set(sweep.MODEL_ROLES["closed"])
     if both:
         raise pytest.UsageError(f"--study-open-models and --study-closed-models both name {sorted(both)}")
 
-
-def _sim_roles(models: list[str], role: str) -> list[str]:
-    """The run's simulated models that their world declares `role` (open, closed, weak)."""
-    from sorg.sim import split_model
-
-    out = []
-    for m in models:
-        world, name = split_model(m)
-        if role in world.model(name).roles:
-            out.append(m)
-    return out

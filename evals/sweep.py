@@ -225,6 +225,19 @@ def simulated_run() -> bool:
     return bool(RUN_MODELS) and all(m.split("/", 1)[0] == "sim" for m in RUN_MODELS)
 
 
+def sim_roles(models: list[str], role: str) -> list[str]:
+    """The simulated models of `models` whose world declares `role` ("open", "closed", "weak"):
+    on a simulated run the study's model roles come from the world, not from options."""
+    from sorg.sim import split_model
+
+    out = []
+    for m in models:
+        world, name = split_model(m)
+        if role in world.model(name).roles:
+            out.append(m)
+    return out
+
+
 def on_recorded_model(reason: str) -> pytest.MarkDecorator:
     """`xfail(strict=True)` for what the committed SmolLM2 recordings show, on runs of that
     model only: on a simulated world or another model the claim is judged plainly."""

@@ -48,6 +48,11 @@ OPEN_SHARE_MARGIN = 0.90
 PRICE_MARGIN = 10.0
 #: "Shallow": a deference graph whose longest chain is above 0 (a hierarchy formed) and at most 2 links.
 HIERARCHY_BAND = (0.0, 2.0)
+#: The claims that state an effect: a difference a world without one (sim/null) must not show
+#: (benchmarks/bench_claims_oc.py and tests/evals/test_sim_study.py read this list).
+EFFECT_CLAIMS = ("test_sequential_beats_coordinator", "test_pilot_spread", "test_pilot_ranking",
+                 "test_weak_model_prefers_fixed_roles", "test_capability_threshold",
+                 "test_shared_memory_stabilises_roles", "test_coverage_sequential_vs_coordinator")
 #: The pilot ranking's alpha: its own statement has none (see test_pilot_ranking).
 RANKING_ALPHA = 0.05
 #: The declared interval around the paper's "about 45%" abstention at 256 agents.

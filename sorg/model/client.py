@@ -285,11 +285,12 @@ class ModelClient:
             latency = time.perf_counter() - t0
         cost = self._cost(req, raw, provider_model)
         self._check_reply(req, raw, cost)
+        recorded = is_recorded(req.model)
         if meter is not None:
             # a simulated world's declared prices are no spend: the progress line shows none
             meter.end(req.model, int(raw.prompt_tokens) + int(raw.completion_tokens),
-                      cost if is_recorded(req.model) else 0.0)
-        if not is_recorded(req.model):
+                      cost if recorded else 0.0)
+        if not recorded:
             # a pure backend (a simulated world): nothing to store (so no entry to build or
             # redact), and its declared prices are no real spend, so the budget is not charged
             return Completion(text=raw.text, prompt_tokens=int(raw.prompt_tokens),

@@ -16,7 +16,7 @@ from sorg.record import TrialRecord
 from sorg.results import Trials
 from sorg.tasks.bank import load_bank, stream_order
 from sorg.tasks.task import Task
-from sorg.trial import run_stream, run_trial
+from sorg.trial import run_stream
 
 __all__ = ["simulate", "study_tasks"]
 
@@ -43,11 +43,6 @@ def simulate(models: Sequence[str], protocols: Sequence[str], sizes: Sequence[in
         for protocol in protocols:
             for n in sizes:
                 for seed in seeds:
-                    for chunk in chunks:
-                        if len(chunk) == 1 and not streams:
-                            records.append(run_trial(chunk[0], protocol, model, n, seed, client=client,
-                                                     scorers=scorers))
-                        else:
-                            records.extend(run_stream(chunk, protocol, model, n, seed, client=client,
-                                                      scorers=scorers))
+                    for chunk in chunks:  # a single trial is a stream of one (sorg.trial)
+                        records.extend(run_stream(chunk, protocol, model, n, seed, client=client, scorers=scorers))
     return Trials(records)

@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.evals.study_files import load
 from tests.subproc import HANG_S
 
 pytestmark = pytest.mark.slow  # two runs of the simulated study (about a minute of CPU each)
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Claims that state an effect: a difference no world without one may show.
-EFFECT_CLAIMS = {"test_sequential_beats_coordinator", "test_pilot_spread", "test_pilot_ranking",
-                 "test_weak_model_prefers_fixed_roles", "test_capability_threshold",
-                 "test_shared_memory_stabilises_roles", "test_coverage_sequential_vs_coordinator"}
+EFFECT_CLAIMS = set(load("test_claims").EFFECT_CLAIMS)
 
 
 def _run(tmp: Path, world: str) -> dict[str, dict]:
