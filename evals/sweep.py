@@ -42,6 +42,13 @@ CONTROLS = ["fixed_roles", "single"]
 STUDY_PROTOCOLS = PAPER + BIO + CONTROLS
 PAPER_AND_CONTROLS = PAPER + CONTROLS
 
+#: The paper's headline condition (Table IV): Sequential against Coordinator at level 3 with 16
+#: agents, single trials (neither protocol has memory), every seed.
+HEADLINE_PROTOCOLS = ["sequential", "coordinator"]
+HEADLINE_LEVEL, HEADLINE_SIZE = 3, 16
+#: The controls whose team size changes nothing (`single`: one agent writes the answer) run once
+#: per task and seed, at the smallest size of the protocol sweep, never once per size.
+SIZE_FREE_CONTROLS = ["single"]
 #: The protocol sweep: streams of 8 tasks (L1..L4 twice) over 4 tasks per level, 3 seeds.
 LEVELS = [1, 2, 3, 4]
 STREAM_LENGTH = 8
@@ -57,6 +64,8 @@ SCALING_SIZES = [4, 8, 16, 32, 64, 256]
 SCALING_TASKS = 3
 
 RECORDED_FILE = Path(__file__).with_name("recorded.json")
+#: The kinds of chunk: the protocol sweep's streams, the scaling sweep, the headline cell.
+KINDS = ("streams", "scaling", "headline")
 
 
 @dataclass
@@ -68,10 +77,11 @@ class Size:
     tasks_per_level: int  # the protocol sweeps: tasks per level, cut into streams of STREAM_LENGTH
     scaling_tasks: int  # the scaling sweep: level-1 tasks at each team size
     tasks_256: int  # of those, the ones run at 256 agents (the costliest cells)
+    headline_tasks: int  # level-3 tasks of the headline cell (16 agents)
 
 
 #: The sweep's size in this run.
-SIZE = Size(TASKS_PER_LEVEL, SCALING_TASKS, 1)
+SIZE = Size(TASKS_PER_LEVEL, SCALING_TASKS, 1, TASKS_PER_LEVEL)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class Chunk:
     """A block of the sweep recorded as one resumable unit (one cassette file)."""
 
     name: str
-    kind: str  # "streams" (the protocol sweep) | "scaling" (single trials)
+    kind: str  # "streams" (the protocol sweep) | "scaling" | "headline" (single trials)
     protocols: tuple[str, ...]
     sizes: tuple[int, ...]
     levels: tuple[int, ...]
@@ -113,9 +123,12 @@ def _chunks(size: Size) -> dict[str, Chunk]:
     def scaling(name: str, sizes: tuple[int, ...], tasks: int) -> Chunk:
         return Chunk(name, "scaling", tuple(SCALING_PROTOCOLS), sizes, (1,), tasks, 1, (0,))
 
+    sized = [p for p in PAPER_AND_CONTROLS if p not in SIZE_FREE_CONTROLS]
     return {c.name: c for c in (
         *(streams(f"core-n4-s{s}", PAPER_AND_CONTROLS, 4, (s,)) for s in range(SEEDS)),
-        *(streams(f"core-n8-s{s}", PAPER_AND_CONTROLS, 8, (s,)) for s in range(SEEDS)),
+        *(streams(f"core-n8-s{s}", sized, 8, (s,)) for s in range(SEEDS)),
+        Chunk("head-l3-n16", "headline", tuple(HEADLINE_PROTOCOLS), (HEADLINE_SIZE,), (HEADLINE_LEVEL,),
+              size.headline_tasks, 1, tuple(range(SEEDS))),
         scaling("scale-4-16", (4, 8, 16), size.scaling_tasks),
         scaling("scale-32", (32,), size.scaling_tasks),
         scaling("scale-64", (64,), size.scaling_tasks),
@@ -128,8 +141,9 @@ def _chunks(size: Size) -> dict[str, Chunk]:
 CHUNKS: dict[str, Chunk] = _chunks(SIZE)
 #: A simulated world needs no recording, so its sweep is sized so every claim can be decided
 #: (exact tests need 5+ tasks at alpha 0.05, and the headline's 0.001 after Holm over the
-#: claims about 15): 6 tasks per level in the protocol sweep, 8 level-1 tasks at every team size.
-SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS = 6, 8
+#: claims about 15): 6 tasks per level in the protocol sweep, 8 level-1 tasks at every team size,
+#: and the headline cell on all 12 level-3 tasks of the bank.
+SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS, SIM_HEADLINE_TASKS = 6, 8, 12
 #: The task bank the run's sweep selects from (`--sorg-bank`, set by evals/conftest.py); None:
 #: the packaged bank, which the committed cassettes were recorded on.
 RUN_BANK: list[str | None] = [None]
@@ -139,6 +153,7 @@ def size_for_simulation() -> None:
     """Size the sweep for a simulated world (`SIM_*`): `SIZE` and the chunks in place of the
     recorded ones."""
     SIZE.tasks_per_level, SIZE.scaling_tasks, SIZE.tasks_256 = SIM_TASKS_PER_LEVEL, SIM_SCALING_TASKS, SIM_SCALING_TASKS
+    SIZE.headline_tasks = SIM_HEADLINE_TASKS
     CHUNKS.clear()
     CHUNKS.update(_chunks(SIZE))
 
@@ -177,7 +192,7 @@ def declared(kind: str) -> list[Chunk]:
 def missing(**design: Any) -> list[str]:
     """Chunks not declared in this run whose cells match `design` (protocol=..., n_agents=...):
     what a claim over that design would still need recorded."""
-    names = {c.name for kind in ("streams", "scaling") for c in declared(kind)}
+    names = {c.name for kind in KINDS for c in declared(kind)}
     out = []
     for c in CHUNKS.values():
         if c.name in names:
@@ -201,7 +216,7 @@ def runnable(cell: Mapping[str, Any]) -> bool:
     test's sweep arguments (`stream` or `task`, `protocol`, `n_agents`, `seed`, `model`)."""
     tasks = cell["stream"] if "stream" in cell else (cell["task"],)
     key = (tuple(t.id for t in tasks), cell["protocol"], cell["n_agents"], cell["seed"])
-    return key in _cells_of(tuple(declared("streams") + declared("scaling")), RUN_BANK[0])
+    return key in _cells_of(tuple(c for kind in KINDS for c in declared(kind)), RUN_BANK[0])
 
 
 @functools.lru_cache(maxsize=8)

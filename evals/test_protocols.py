@@ -14,7 +14,8 @@ from __future__ import annotations
 import pytest
 
 import sweep
-from sweep import BIO, BIO_SIZES, CONTROLS, LEVELS, PAPER, PROTOCOL_SIZES, SEEDS, STREAM_LENGTH
+from sweep import (BIO, BIO_SIZES, CONTROLS, HEADLINE_LEVEL, HEADLINE_PROTOCOLS, HEADLINE_SIZE, LEVELS, PAPER,
+                   PROTOCOL_SIZES, SEEDS, STREAM_LENGTH)
 
 
 def _check(records) -> None:
@@ -41,3 +42,10 @@ def test_protocol_sweep(sorg_stream, stream, protocol, n_agents, model, seed):
 def test_bio_protocols(sorg_stream, stream, protocol, n_agents, model, seed):
     """The four bio-inspired protocols, at 4 agents."""
     _check(sorg_stream(stream, protocol, model, n_agents, seed))
+
+
+@pytest.mark.sorg(protocols=HEADLINE_PROTOCOLS, agents=[HEADLINE_SIZE], levels=[HEADLINE_LEVEL],
+                  tasks_per_level=sweep.SIZE.headline_tasks, seeds=SEEDS, cells=sweep.runnable)
+def test_headline_cell(sorg_trial, task, protocol, n_agents, model, seed):
+    """The paper's headline condition: Sequential and Coordinator on level-3 tasks at 16 agents."""
+    _check([sorg_trial(task, protocol, model, n_agents, seed)])

@@ -37,6 +37,8 @@ _LAZY: dict[str, str] = {
     "Protocol": "sorg.protocols",
     "Team": "sorg.protocols",
     "protocol": "sorg.protocols",
+    "collate": "sorg.protocols",
+    "contributions": "sorg.protocols",
     # tasks
     "Task": "sorg.tasks",
     "load_bank": "sorg.tasks",
@@ -71,7 +73,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "claim", "Verdict", "beats", "equivalent", "spread", "growth", "ratio", "count", "interaction",
     "Trials",
-    "Protocol", "Team", "protocol",
+    "Protocol", "Team", "protocol", "collate", "contributions",
     "Task", "load_bank",
     "Scorer", "Score", "ScoreContext", "register_scorer",
     "run_trial", "run_stream",

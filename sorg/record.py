@@ -66,9 +66,10 @@ class TrialRecord:
     `status` is "ok", or "error" / "budget" for a trial cut short (kept so reports can mark the
     cell incomplete; claims ignore such trials).
 
-    `answer_chars` is the length of the answer the scorers saw; `work_chars` the total of the
-    agents' contributions before the assembly step (what a concatenating protocol would have
-    handed in). `stream_id` and `position` place the trial in its stream ("" and 0 for a
+    `answer_chars` is the length of the team's whole answer; `scored_chars` that of the bounded
+    view every scorer saw (`sorg.scoring.view`), `scored_cut` whether the view had to shorten
+    sections to fit; `work_chars` the total of the agents' contributions (what the
+    Coordinator's synthesis read; for a collating protocol about the answer itself). `stream_id` and `position` place the trial in its stream ("" and 0 for a
     trial on its own); `agent_roles[i]` is the role agent i took ("" = none or abstained), and
     `rsi` the share of agents who kept the role they had on the stream's previous task (None
     on the first task, or where no agent took a role twice).
@@ -108,6 +109,8 @@ class TrialRecord:
     scores: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     answer_chars: int = 0
     work_chars: int = 0
+    scored_chars: int = 0
+    scored_cut: bool = False
     stream_id: str = ""
     position: int = 0
     agent_roles: tuple[str, ...] = ()

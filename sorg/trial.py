@@ -33,6 +33,7 @@ from sorg.protocols import PROTOCOLS
 from sorg.protocols.base import PastTask, Team
 from sorg.record import TrialRecord, TrialStatus
 from sorg.scoring import SCORERS, Score, ScoreContext, get_scorer
+from sorg.scoring.view import View, scored_view
 from sorg.tasks.task import Task
 
 T = TypeVar("T")
@@ -76,9 +77,21 @@ def _check(protocol: str, n_agents: int, scorers: Sequence[str]) -> None:
 
 
 async def _score(scorers: Sequence[str], ctx: ScoreContext) -> dict[str, Score]:
-    """Every scorer on one answer: deterministic ones first, then those that call a model."""
+    """Every scorer on one answer (`ctx.answer` is its bounded view, `sorg.scoring.view`):
+    deterministic ones first, then those that call a model.
+
+    An empty view (every agent abstained, or nothing but whitespace) scores each model-calling
+    scorer's `floor` with no call: there is nothing to judge, and a judge asked about an empty
+    answer grades the mission instead. Deterministic scorers score the empty text themselves."""
     names = sorted(scorers, key=lambda s: (SCORERS[s].needs_model, list(scorers).index(s)))
-    return {name: await SCORERS[name].score(ctx) for name in names}
+    out: dict[str, Score] = {}
+    for name in names:
+        scorer = SCORERS[name]
+        if scorer.needs_model and not ctx.answer.strip():
+            out[name] = Score(scorer.floor, {"empty_answer": True})
+        else:
+            out[name] = await scorer.score(ctx)
+    return out
 
 
 async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents: int, seed: int, *,
@@ -107,13 +120,15 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
         t0 = time.perf_counter()
         status: TrialStatus = "ok"
         error, answer = "", ""
+        view = scored_view("")
         scores: dict[str, Score] = {}
         if stopped is not None:
             status, error = stopped[0], f"not run: an earlier task of stream {sid} stopped it ({stopped[1]})"
         else:
             try:
                 answer = await PROTOCOLS[protocol].run(team)
-                ctx = ScoreContext(task=task, answer=answer, trial_id=tid, model=model, client=client,
+                view = scored_view(answer)
+                ctx = ScoreContext(task=task, answer=view.text, trial_id=tid, model=model, client=client,
                                    judge_model=judge_model)
                 scores = await _score(scorers, ctx)
             except BudgetExceeded as exc:
@@ -124,7 +139,7 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
                 stopped = (status, error.splitlines()[0] if error else status)
         latency = time.perf_counter() - t0
         rec = build_record(team, task, answer, status, error, scores, latency, sid, pos,
-                           previous=records[-1] if records else None)
+                           previous=records[-1] if records else None, view=view)
         records.append(rec)
         memory.append(PastTask(position=pos, title=task.title, roles=dict(enumerate(rec.agent_roles))))
     return records
@@ -210,7 +225,7 @@ atexit.register(close_kept_loop)
 
 def build_record(team: Team, task: Task, answer: str, status: TrialStatus, error: str,
                  scores: dict[str, Score], latency: float, sid: str = "", position: int = 0,
-                 previous: TrialRecord | None = None) -> TrialRecord:
+                 previous: TrialRecord | None = None, view: View | None = None) -> TrialRecord:
     from sorg.prompt_version import prompt_version
 
     replies = team.ordered_replies()
@@ -238,6 +253,7 @@ def build_record(team: Team, task: Task, answer: str, status: TrialStatus, error
         judge=judge, prompt_version=prompt_version(),
         model_version=Counter(team.models_seen).most_common(1)[0][0] if team.models_seen else "",
         scores=details, answer_chars=len(answer), work_chars=metrics.work_chars(replies),
+        scored_chars=len((view or scored_view(answer)).text), scored_cut=(view or scored_view(answer)).cut,
         stream_id=sid, position=position, agent_roles=agent_roles,
         rsi=metrics.trial_rsi(previous.agent_roles if previous else None, agent_roles),
     )

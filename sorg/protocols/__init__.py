@@ -7,12 +7,15 @@ two controls (`fixed_roles`, `single`) and two extras of ours (`hierarchical`, `
 
 `PROTOCOLS` is a registry (`sorg.protocols.register`): a user's protocol joins it with
 `@protocol` or an entry point in group `sorg.protocols`, and is then run, swept by
-`--sorg-protocols=all` and reported like these.
+`--sorg-protocols=all` and reported like these. A user's protocol gets what these get: its
+answer (whatever `run` returns; `collate(contributions(replies))` hands in the team's work as the
+self-organised ones do) is scored through the same bounded view (`sorg.scoring.view`), its calls
+are counted and recorded the same way, and it renders into the prompt version.
 """
 
 from __future__ import annotations
 
-from sorg.protocols.base import Protocol, Team
+from sorg.protocols.base import Protocol, Team, collate, contributions
 from sorg.protocols.broadcast import Broadcast
 from sorg.protocols.clonal import Clonal
 from sorg.protocols.coordinator import Coordinator
@@ -46,5 +49,5 @@ def study_protocols() -> list[str]:
     return [name for name, p in PROTOCOLS.items() if getattr(p, "study", True)]
 
 
-__all__ = ["BIO", "CONTROLS", "PACKAGED", "PAPER", "PROTOCOLS", "FunctionProtocol", "Protocol", "Team", "protocol",
-           "study_protocols"]
+__all__ = ["BIO", "CONTROLS", "PACKAGED", "PAPER", "PROTOCOLS", "FunctionProtocol", "Protocol", "Team", "collate",
+           "contributions", "protocol", "study_protocols"]

@@ -6,15 +6,16 @@ match), calls the model door, reads the reply and records it in call order. Call
 fixed when a turn is *asked*, not when it returns, so concurrent turns leave the same record
 on every run.
 
-Why every protocol ends in the same assembly step (`final_answer`): protocols that concatenate
-their agents' contributions would otherwise hand the scorers answers whose size grows with the
-team (a 256-agent sequential answer ran to 65,000 characters next to a coordinator's 330), and
-any score that length can move would then rank protocols by volume. So the team's answer is
-always one call of agent 0 (the coordinator, in `coordinator`) that turns the team's work into
-the final answer under the same token budget (`Team.answer_tokens`) and the same prompt,
-whatever the protocol; a team whose every agent abstained has no work and answers nothing
-(no call). The paper's per-task call counts are therefore ours plus that one assembly call,
-except for the coordinator, whose own assembly is already counted in its N + 1.
+Why the team's answer is the protocol's own output: in the paper only the Coordinator has a
+synthesis step (its N + 1 calls); Sequential (N), Broadcast (2N) and Shared (N) hand in their
+agents' work. An earlier sorg ended every protocol with one "assembly" call of agent 0 that
+rewrote the team's work; 85-95% of each answer became that one call's new text, and the protocols
+were no longer the paper's. So a self-organised protocol hands in `collate(...)`: the
+non-abstaining contributions in protocol order, separated by a blank line, with no model call and
+no privileged agent; only protocols whose leader synthesises by definition (`coordinator`,
+`hierarchical`) end with `final_answer`. Answers then differ in size with the team; scorers never
+see them raw but through one protocol-blind bounded view (`sorg.scoring.view`), and the report
+gives each protocol effect raw and adjusted for answer length.
 
 A team in a *stream* keeps its agents from one task to the next: `Team.memory` holds the
 roles they took on the stream's earlier tasks (only protocols that have organisational memory,
@@ -172,14 +173,22 @@ def contributions(replies: Sequence[AgentReply]) -> list[agents.Seen]:
             if not r.abstain and r.contribution.strip()]
 
 
+def collate(work: Sequence[agents.Seen]) -> str:
+    """The answer of a protocol without a synthesis step: each non-abstaining contribution, in the
+    order given (the protocol's), separated by a blank line. Deterministic, no model call, no
+    privileged agent: the team's work is the answer (see the module docstring)."""
+    return "\n\n".join(s.text.strip() for s in work if s.text.strip())
+
+
 ASSEMBLE = ("Turn the team's work above into the team's final answer to the mission: keep what "
             "is concrete (items, numbers, names), drop repetition and talk about the team. "
             "At most {words} words.")
 
 
 async def final_answer(team: Team, work: Sequence[agents.Seen], round_: int) -> str:
-    """The team's answer: one assembly call of agent 0 over the team's work (see the module
-    docstring for why every protocol ends this way). No work, no call: the answer is empty."""
+    """A leader's synthesis of the team's work: one call of agent 0 over `work` (the Coordinator's
+    own step, counted in its N + 1; `hierarchical` uses it too). No work, no call: the answer is
+    empty. Self-organised protocols hand in `collate(work)` instead."""
     if not work:
         return ""
     body = (f"{header(team, 0)} The team's work:\n\n" + team.context(work, keep_whole=len(work))
@@ -203,7 +212,7 @@ class Protocol:
 
     async def solo(self, team: Team) -> str:
         """A team of one: the lone agent does the whole mission (every protocol at n=1),
-        under the same answer budget as a team's assembly."""
+        under the answer budget of the Coordinator's synthesis."""
         r = await team.ask(0, 0, "agent", header(team, 0) + " Write the complete answer to the mission.",
                            structured=False, max_tokens=team.answer_tokens)
         return r.contribution

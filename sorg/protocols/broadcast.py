@@ -4,15 +4,15 @@
 - Roles: endogenous: each agent announces the role it intends to take, or abstains.
 - Sees: round 0, the mission only; round 1, every teammate's announced role and intention
   (an index within the token budget), not their work.
-- Answer: the assembly (`base.final_answer`) of the round-1 contributions of agents that did
-  not abstain, in agent order.
-Calls: 2N (the paper's count), each round concurrent, plus the assembly.
+- Answer: the round-1 contributions of agents that did not abstain, in agent order
+  (`base.collate`): no synthesis call.
+Calls: 2N (the paper's count), each round concurrent.
 """
 
 from __future__ import annotations
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 
 
 class Broadcast(Protocol):
@@ -43,4 +43,4 @@ class Broadcast(Protocol):
             return lambda: team.ask(a, 1, "agent", body)
 
         acts = await team.together([act(a) for a in range(n)])
-        return await final_answer(team, contributions(acts), 2)
+        return collate(contributions(acts))

@@ -9,8 +9,8 @@ best multiply, with variation.
 - Fitness: the founder contribution with the most concrete items (numbers and list lines),
   ties to the lowest agent: a count over the text, so the protocol never calls a scorer.
 - Sees: founders, the mission only; clones, the fittest founder's contribution.
-- Answer: the assembly (`base.final_answer`) of every non-abstaining contribution, founders first.
-Calls: N (each round concurrent), plus the assembly.
+- Answer: every non-abstaining contribution, founders first (`base.collate`).
+Calls: N (each round concurrent).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import math
 import re
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 from sorg.record import AgentReply
 
 _CONCRETE = re.compile(r"\d+|^\s*(?:[-*\u2022]|\d+[.)])\s", re.M)
@@ -60,4 +60,4 @@ class Clonal(Protocol):
             return lambda: team.ask(a, 1, "agent", body)
 
         clones = await team.together([clone(a) for a in range(k, n)]) if n > k else []
-        return await final_answer(team, contributions([*founders, *clones]), 2)
+        return collate(contributions([*founders, *clones]))

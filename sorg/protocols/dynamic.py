@@ -6,7 +6,7 @@
 - Roles: endogenous: the winner speaks in the role it bid with.
 - Sees: bidders and speakers see the completed contributions so far (latest whole, older
   as an index).
-- Answer: the contributions in speaking order, under their roles.
+- Answer: the contributions in speaking order (`base.collate`).
 Calls: at most 3n - 1 (n turns; two short bids, then one contribution, per turn). Bidding
 by a sample rather than by all agents keeps a 256-agent trial linear, not quadratic.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 
 BIDDERS = 2
 _DIGIT = re.compile(r"\b([0-9])\b")
@@ -65,5 +65,4 @@ class Dynamic(Protocol):
             if not r.abstain and r.contribution:
                 seen.append(agents.Seen(winner, r.role_raw, r.contribution))
             turn += 1
-        return await final_answer(team, contributions([r for r in team.ordered_replies() if r.kind == "agent"]),
-                                  turn + 1)
+        return collate(contributions([r for r in team.ordered_replies() if r.kind == "agent"]))

@@ -3,15 +3,15 @@
 - Order: exogenous, fixed (agent 0, 1, ..., n-1).
 - Roles: exogenous: agent i plays TAXONOMY[i mod 6]; agents may not abstain.
 - Sees: the completed contributions of earlier speakers (latest whole, older as an index).
-- Answer: the assembly (`base.final_answer`) of every contribution, in speaking order.
-Calls: N, plus the assembly. The same as `sequential` except that roles are imposed: the contrast the study
+- Answer: every contribution, in speaking order (`base.collate`): no synthesis call.
+Calls: N. The same as `sequential` except that roles are imposed: the contrast the study
 draws between designed and self-chosen roles.
 """
 
 from __future__ import annotations
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 
 TAXONOMY = ("planner", "researcher", "analyst", "designer", "critic", "writer")
 
@@ -31,4 +31,4 @@ class FixedRoles(Protocol):
                     + f"Write your part of the answer as the team's {role}.\n" + agents.ASK_JSON_IMPOSED)
             r = await team.ask(a, 0, "agent", body, role=role)
             seen.append(agents.Seen(a, role, r.contribution))
-        return await final_answer(team, contributions(team.ordered_replies()), 1)
+        return collate(contributions(team.ordered_replies()))

@@ -8,14 +8,14 @@ different fates from the signals of the cells around them. Agents sit on a ring.
 - Roles: endogenous: in round 2 an agent takes a role unlike its two neighbours' signals, or
   abstains.
 - Sees: round 1, the mission only; round 2, its two ring neighbours' signals (not the team's).
-- Answer: the assembly (`base.final_answer`) of the round-2 contributions, in agent order.
-Calls: 2N (each round concurrent), plus the assembly.
+- Answer: the round-2 contributions, in agent order (`base.collate`).
+Calls: 2N (each round concurrent).
 """
 
 from __future__ import annotations
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 
 
 class Morphogenetic(Protocol):
@@ -43,4 +43,4 @@ class Morphogenetic(Protocol):
             return lambda: team.ask(a, 1, "agent", body)
 
         out = await team.together([grow(a) for a in range(n)])
-        return await final_answer(team, contributions(out), 2)
+        return collate(contributions(out))

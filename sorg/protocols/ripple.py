@@ -8,14 +8,14 @@ not have. Agents sit on a ring; agent 0 is the seed.
 - Roles: endogenous: each agent picks its role from what reached it, or abstains.
 - Sees: only the work of its neighbour one step nearer the seed (what the ripple carried to
   it), not the whole team's.
-- Answer: the assembly (`base.final_answer`) of the contributions, in wave order.
-Calls: N, in about N/2 waves, plus the assembly.
+- Answer: the contributions, in wave order (`base.collate`).
+Calls: N, in about N/2 waves.
 """
 
 from __future__ import annotations
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 from sorg.record import AgentReply
 
 
@@ -57,4 +57,4 @@ class Ripple(Protocol):
             for (a, _), r in zip(wave, out):
                 heard[a] = r
                 done.append(r)
-        return await final_answer(team, contributions(done), len(waves(team.n_agents)))
+        return collate(contributions(done))

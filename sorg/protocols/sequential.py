@@ -4,15 +4,15 @@
 - Roles: endogenous: each agent, after reading the completed outputs of those before it,
   names its own role for what the task still needs, or abstains.
 - Sees: the completed contributions of earlier speakers (latest whole, older as an index).
-- Answer: the assembly (`base.final_answer`) of the non-abstaining contributions, in speaking
-  order.
-Calls: N, serial (the paper's count), plus the assembly.
+- Answer: the non-abstaining contributions, in speaking order (`base.collate`): no
+  synthesis call.
+Calls: N, serial (the paper's count).
 """
 
 from __future__ import annotations
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 
 
 class Sequential(Protocol):
@@ -31,4 +31,4 @@ class Sequential(Protocol):
             r = await team.ask(a, 0, "agent", body)
             if not r.abstain and r.contribution:
                 seen.append(agents.Seen(a, r.role_raw, r.contribution))
-        return await final_answer(team, contributions(team.ordered_replies()), 1)
+        return collate(contributions(team.ordered_replies()))

@@ -11,8 +11,8 @@ empty and the agents decide from the mission alone.
   abstains.
 - Sees: the mission and the organisational memory (within the token budget), not the
   teammates' work on this task.
-- Answer: the assembly (`base.final_answer`) of the contributions, in agent order.
-Calls: N, parallel (the paper's count), plus the assembly.
+- Answer: the non-abstaining contributions, in agent order (`base.collate`): no synthesis call.
+Calls: N, parallel (the paper's count).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sorg import agents
-from sorg.protocols.base import PastTask, Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import PastTask, Protocol, Team, collate, contributions, header
 
 
 def memory_view(team: Team, me: int, past: Sequence[PastTask]) -> str:
@@ -73,4 +73,4 @@ class Shared(Protocol):
             return lambda: team.ask(a, 0, "agent", body)
 
         out = await team.together([turn(a) for a in range(team.n_agents)])
-        return await final_answer(team, contributions(out), 1)
+        return collate(contributions(out))

@@ -8,14 +8,14 @@ left in a shared environment rather than through direct messages, as ants lay tr
   one, or abstains.
 - Sees: the environment only: each role marked so far with its strength (how many agents have
   marked it) and the latest one-line note left on it; never a teammate's full work.
-- Answer: the assembly (`base.final_answer`) of the contributions, in acting order.
-Calls: N, serial, plus the assembly.
+- Answer: the contributions, in acting order (`base.collate`).
+Calls: N, serial.
 """
 
 from __future__ import annotations
 
 from sorg import agents
-from sorg.protocols.base import Protocol, Team, contributions, final_answer, header
+from sorg.protocols.base import Protocol, Team, collate, contributions, header
 
 
 def trail_view(trails: dict[str, tuple[int, str]], budget_tokens: int) -> str:
@@ -55,4 +55,4 @@ class Stigmergic(Protocol):
                 key = r.role or "unnamed"
                 first = r.contribution.strip().splitlines()[0]
                 trails[key] = (trails.get(key, (0, ""))[0] + 1, first)
-        return await final_answer(team, contributions(done), 1)
+        return collate(contributions(done))

@@ -56,6 +56,9 @@ class Scorer:
     name: str = ""
     #: True when the scorer calls a model (it then needs a judge model and the model door).
     needs_model: bool = False
+    #: What an empty answer scores without a call, for a scorer that calls a model (the trial
+    #: runner gives it; a deterministic scorer scores the empty text itself).
+    floor: float = 0.0
 
     async def score(self, ctx: ScoreContext) -> Score:
         return self.compute(ctx.task, ctx.answer)

@@ -53,10 +53,11 @@ Definition (``value = C * Q * L``, in [0, 1]):
    ``Q = max(0, 1 - U / ANSWER_BUDGET_CHARS)``: each character that earns nothing costs the
    same share of the score, whatever the credited text around it (a ratio R/T could be
    raised by diluting the junk with longer credited text; an absolute charge cannot).
-6. **Length.** ``L = min(1, ANSWER_BUDGET_CHARS / T)``. *Why:* every protocol's answer is
-   bounded by the same final assembly step (about 1,300 characters); beyond the common
-   budget of 1,500 characters, an answer is penalised in proportion, even when all of it is
-   credited, so no protocol buys quality with length.
+6. **Length.** ``L = min(1, ANSWER_BUDGET_CHARS / T)``. *Why:* beyond the common budget
+   (the bounded view's, 4,000 characters) an answer is penalised in proportion, even when all
+   of it is credited, so no protocol buys quality with length. In a trial the scorer sees the
+   view (`sorg.scoring.view`), which never exceeds the budget, so there ``L`` is 1 and the
+   view's cut is what bounds length.
 
 Consequences, proven by the hypothesis properties in tests/scoring/test_coverage_props.py:
 ``value`` is in [0, 1]; reordering sections does not change it; appending a copy of the
@@ -82,6 +83,7 @@ from sorg.scoring.base import Score, Scorer, register_scorer
 from sorg.scoring.cover import candidates, min_cover
 from sorg.scoring.unwrap import answer_sections, normalise_section
 from sorg.scoring.verdicts import plan_for
+from sorg.scoring.view import VIEW_CHARS
 from sorg.tasks.checks import answer_count_passes
 from sorg.tasks.task import Element, Task
 
@@ -94,9 +96,11 @@ __all__ = [
     "score_coverage",
 ]
 
-#: The common answer budget, in characters: the same for every protocol (the final assembly
-#: step is at most ~320 tokens, about 1,300 characters).
-ANSWER_BUDGET_CHARS = 1500
+#: The common answer budget, in characters: the same for every protocol. Scorers see every
+#: answer through the bounded view (`sorg.scoring.view`), so the budget is the view's: the view
+#: is what keeps answers comparable in size, and an answer that fits it whole is not charged for
+#: its length (an earlier 1,500 matched the assembly step every protocol used to end with).
+ANSWER_BUDGET_CHARS = VIEW_CHARS
 
 
 def coverage_details(task: Task, answer: str, *, budget: int = ANSWER_BUDGET_CHARS) -> dict[str, Any]:

@@ -164,6 +164,8 @@ def gate_settings(ctx: ScoreContext) -> tuple[tuple[str, ...] | None, str]:
 class JudgeQ(Scorer):
     name = "judge_q"
     needs_model = True
+    #: Q of an empty answer, with no call: every dimension 1, so 4/16 (the lowest Q there is).
+    floor = 0.25
     #: The dimensions it scores in one call (the gate checks that their order does not matter).
     dimensions = DIMENSIONS
 

@@ -104,6 +104,7 @@ class JudgeQDims(Scorer):
 
     name = "judge_q_dims"
     needs_model = True
+    floor = 0.25  # as judge_q's: every dimension 1
     dimensions = DIMENSIONS
 
     async def score(self, ctx: ScoreContext) -> Score:

@@ -42,3 +42,10 @@ def scaling_sweep(rng: np.random.Generator, protocols, sizes=(4, 8, 16, 32, 64, 
                   model: str = "local/smollm2-135m") -> list[TrialRecord]:
     return [trial(rng, task=100 + t, protocol=p, n=n, seed=0, stream="", model=model, level=1)
             for p in protocols for n in sizes for t in range(tasks)]
+
+
+def headline_cell(rng: np.random.Generator, protocols=("sequential", "coordinator"), tasks=4, seeds=3,
+                  model: str = "local/smollm2-135m") -> list[TrialRecord]:
+    """The headline cell's single trials: level-3 tasks at 16 agents, every seed."""
+    return [trial(rng, task=200 + t, protocol=p, n=16, seed=s, stream="", model=model, level=3)
+            for p in protocols for s in range(seeds) for t in range(tasks)]

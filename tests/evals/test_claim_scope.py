@@ -43,7 +43,8 @@ def _claims() -> dict:
 @functools.lru_cache(maxsize=1)
 def _base_records() -> tuple:
     rng = np.random.default_rng(5)
-    return tuple(syn.protocol_sweep(rng, PAPER_CTRL) + syn.scaling_sweep(rng, sweep.SCALING_PROTOCOLS))
+    return tuple(syn.protocol_sweep(rng, PAPER_CTRL) + syn.scaling_sweep(rng, sweep.SCALING_PROTOCOLS)
+                 + syn.headline_cell(rng))
 
 
 def _base() -> list:
@@ -96,7 +97,7 @@ def test_every_claim_is_judged_on_a_full_synthetic_sweep() -> None:
     strong-model claim are judged too)."""
     sweep.MODEL_ROLES["closed"] = ["fake/closed"]
     rng = np.random.default_rng(9)
-    recs = _base() + syn.protocol_sweep(rng, PAPER_CTRL, model="fake/closed")
+    recs = _base() + syn.protocol_sweep(rng, PAPER_CTRL, model="fake/closed") + syn.headline_cell(rng, model="fake/closed")
     out = {n: fn(Trials(recs)) for n, fn in _claims().items()}
     skipped = {n: v.skip_reason for n, v in out.items() if v.skipped and v.outcome != "undecidable"}
     assert not skipped, skipped

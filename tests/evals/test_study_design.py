@@ -68,10 +68,14 @@ def test_the_chunks_are_the_eval_designs_cell_for_cell() -> None:
     assert collected == _cell_ids(sweep.CHUNKS.values())
     assert max(collected.values()) == 1  # no cell in two chunks
     designs = [("test_protocols", "test_protocol_sweep"), ("test_protocols", "test_bio_protocols"),
-               ("test_scaling", "test_team_size")]
+               ("test_scaling", "test_team_size"), ("test_protocols", "test_headline_cell")]
     # every chunk cell is in a design (collected), and the designs hold no cell beyond the chunks'
-    # except the 256-agent tasks the recorded sweep leaves out (`sweep.SIZE.tasks_256`)
-    left_out = len(sweep.SCALING_PROTOCOLS) * (sweep.SIZE.scaling_tasks - sweep.SIZE.tasks_256)
+    # except the 256-agent tasks the recorded sweep leaves out (`sweep.SIZE.tasks_256`) and the
+    # size-free controls beyond the smallest size (`sweep.SIZE_FREE_CONTROLS`: once per task and seed)
+    streams = -(-len(load_bank().select(levels=tuple(sweep.LEVELS), per_level=sweep.SIZE.tasks_per_level))
+                // sweep.STREAM_LENGTH)
+    left_out = (len(sweep.SCALING_PROTOCOLS) * (sweep.SIZE.scaling_tasks - sweep.SIZE.tasks_256)
+                + len(sweep.SIZE_FREE_CONTROLS) * (len(sweep.PROTOCOL_SIZES) - 1) * streams * sweep.SEEDS)
     assert sum(_design_size(m, t) for m, t in designs) == sum(collected.values()) + left_out
 
 
