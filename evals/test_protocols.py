@@ -14,8 +14,19 @@ from __future__ import annotations
 import pytest
 
 import sweep
-from sweep import (BIO, BIO_SIZES, CONTROLS, HEADLINE_LEVEL, HEADLINE_PROTOCOLS, HEADLINE_SIZE, LEVELS, PAPER,
-                   PROTOCOL_SIZES, SEEDS, STREAM_LENGTH)
+from sweep import (
+    BIO,
+    BIO_SIZES,
+    CONTROLS,
+    HEADLINE_LEVEL,
+    HEADLINE_PROTOCOLS,
+    HEADLINE_SIZE,
+    LEVELS,
+    PAPER,
+    PROTOCOL_SIZES,
+    SEEDS,
+    STREAM_LENGTH,
+)
 
 
 def _check(records) -> None:

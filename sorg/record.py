@@ -69,8 +69,9 @@ class TrialRecord:
     `answer_chars` is the length of the team's whole answer; `scored_chars` that of the bounded
     view every scorer saw (`sorg.scoring.view`), `scored_cut` whether the view had to shorten
     sections to fit; `work_chars` the total of the agents' contributions (what the
-    Coordinator's synthesis read; for a collating protocol about the answer itself). `stream_id` and `position` place the trial in its stream ("" and 0 for a
-    trial on its own); `agent_roles[i]` is the role agent i took ("" = none or abstained), and
+    Coordinator's synthesis read; for a collating protocol about the answer itself).
+    `stream_id` and `position` place the trial in its stream ("" and 0 for a trial on its own);
+    `agent_roles[i]` is the role agent i took ("" = none or abstained), and
     `rsi` the share of agents who kept the role they had on the stream's previous task (None
     on the first task, or where no agent took a role twice).
     """
