@@ -70,7 +70,8 @@ def rows(records: Sequence[TrialRecord]) -> list[dict[str, Any]]:
     for (model, protocol), recs in sorted(groups.items()):
         row: dict[str, Any] = {"model": model, "protocol": protocol, "trials": len(recs),
                                "answer_chars": _mean([float(r.answer_chars) for r in recs]),
-                               "work_chars": _mean([float(r.work_chars) for r in recs])}
+                               "work_chars": _mean([float(r.work_chars) for r in recs]),
+                               "view_cut": _mean([float(r.scored_cut) for r in recs])}
         for q in names:
             pairs = [(float(r.answer_chars), float(r.quality[q])) for r in recs if q in r.quality]
             row[q] = _mean([v for _, v in pairs])
@@ -115,13 +116,13 @@ def table(rs: Sequence[Mapping[str, Any]], fmt: str = "github") -> str:
         for q in qs:
             line += [_f(r.get(q)), _f(r.get(f"rho_length_{q}"), 2)]
         line += [_f(r.get(d), 2) for d in DIMENSIONS]
-        line += [_f(r.get("answer_chars"), 0), _f(r.get("work_chars"), 0),
+        line += [_f(r.get("answer_chars"), 0), _f(r.get("work_chars"), 0), _f(r.get("view_cut"), 2),
                  f"{r['self_judged']}/{r['trials']}", r["judge_failures"]]
         body.append(line)
     headers = ["model", "protocol", "trials"]
     for q in qs:
         headers += [q, f"rho(length, {q})"]
-    headers += ["acc", "comp", "coh", "act", "rel", "answer chars", "work chars", "self-judged",
+    headers += ["acc", "comp", "coh", "act", "rel", "answer chars", "work chars", "view cut", "self-judged",
                 "judge failures"]
     return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
 

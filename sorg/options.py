@@ -296,7 +296,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("max_tokens", "160", _pos_int, "token limit of one agent's reply (some turns ask less: a bid, a signal)"),
     Spec("context_tokens", "2048", _pos_int,
          "the model's context window: what an agent sees of its teammates' work is cut to fit in it"),
-    Spec("answer_tokens", "320", _pos_int, "token limit of the team's final answer (the assembly call)"),
+    Spec("answer_tokens", "320", _pos_int, "token limit of a synthesised answer (Coordinator's last call, lone agent)"),
     Spec("budget_usd", "none", _opt_float, "USD budget for live calls in this run, or 'none'"),
     Spec("cache_dir", ".sorg/cache", _opt_str, "disk cache of model replies (relative to rootdir), or 'none'"),
     Spec("report_dir", "reports", str, "where runs are written: <dir>/<run-id>/trials.jsonl, <dir>/latest"),

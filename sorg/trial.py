@@ -102,7 +102,7 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
     """Run `tasks` in order with one persistent team; one record per task (see module doc).
 
     The generation settings (`temperature`, the agents' `max_tokens`, the `context_tokens`
-    budget, the assembly's `answer_tokens`) default to `Team`'s (None: the default)."""
+    budget, the synthesis's `answer_tokens`) default to `Team`'s (None: the default)."""
     _check(protocol, n_agents, scorers)
     if not tasks:
         raise ValueError("a stream needs at least one task")

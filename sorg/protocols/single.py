@@ -1,8 +1,9 @@
 """Single (a control): one agent alone.
 
 - Order: none (one speaker). Roles: none. Sees: the mission only.
-- Budget: the answer budget every team's assembly has (`Team.answer_tokens`), so its answer is
-  of the size a team's is: a team is compared with one agent on answers of the same length.
+- Budget: the Coordinator's synthesis budget (`Team.answer_tokens`): one agent writes an answer
+  of the size a synthesised team answer has. Team size changes nothing here, so the study runs
+  it once per task and seed.
 - Answer: its reply, whole.
 Calls: 1.
 """

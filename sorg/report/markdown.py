@@ -218,10 +218,12 @@ def instrument_section(s: Mapping[str, Any]) -> list[str]:
     lines = ["", "## The instrument, per protocol", "",
              "Means over ok trials. rho(length, q): Spearman's rank correlation between the answer's "
              "length in characters and quality q within the protocol (a positive rho means longer "
-             "answers scored higher). Every protocol's answer is one assembly call under the same "
-             "token budget, so answer chars stay comparable; work chars is what the agents wrote "
-             "before assembly. The judge's five dimensions are 1-4; self-judged counts trials whose "
-             "judge model was the agents' own model.", ""]
+             "answers scored higher). A self-organised team's answer is its agents' contributions, "
+             "the Coordinator's its synthesis, so answer chars differ; every scorer saw the same "
+             "bounded view (at most 4,000 characters: sorg/scoring/view.py); view cut is the share "
+             "of trials whose view had to shorten sections. work chars is what the agents wrote. "
+             "The judge's five dimensions are 1-4; self-judged counts trials whose judge model was "
+             "the agents' own model.", ""]
     rows = s.get("instrument") or []
     lines.append(instrument.table(rows) if rows else "No trials.")
     dims = s.get("judge_dimensions") or {}
