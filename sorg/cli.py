@@ -125,7 +125,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     """Every deterministic scorer's score and details for one answer to one task, as one JSON
-    object: to see why an answer scores what it does, without a trial or a model."""
+    object: to see why an answer scores what it does, without a trial or a model. The scorers
+    see the answer's bounded view (`sorg.scoring.view`), as in a trial."""
     import difflib
     import json
 
@@ -166,20 +167,24 @@ def _cmd_score(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"sorg score: cannot read answer file {path}: {exc}", file=sys.stderr)
         return 2
+    from sorg.scoring.view import scored_view
+
+    view = scored_view(answer)  # what a trial's scorers see of this answer
     scores: dict[str, object] = {}
     failed = False
     for name, scorer in sorted(SCORERS.items()):
         if scorer.needs_model:
             continue
         try:
-            s = scorer.compute(task, answer)
+            s = scorer.compute(task, view.text)
         except Exception as exc:  # one broken scorer must not hide the others' scores
             scores[name] = {"value": None, "details": {"error": f"{type(exc).__name__}: {exc}"}}
             failed = True
             continue
         scores[name] = {"value": s.value, "details": dict(s.details)}
     print(json.dumps({"task_id": task.id, "answer_file": args.answer_file, "answer_chars": len(answer),
-                      "scores": scores}, indent=2, default=str))
+                      "scored_chars": len(view.text), "scored_cut": view.cut, "scores": scores},
+                     indent=2, default=str))
     return 1 if failed else 0
 
 

@@ -34,7 +34,7 @@ def test_score_prints_every_deterministic_scorer(tmp_path: Path, capsys) -> None
     assert "coverage" in expected and set(doc["scores"]) == expected
     cov = doc["scores"]["coverage"]
     assert cov["value"] == 1.0
-    assert cov["details"]["answer_chars"] == len(ANSWER)
+    assert cov["details"]["answer_chars"] == doc["scored_chars"] == len(ANSWER.strip())  # the view
     assert cov["details"]["passed"] == ["venue", "catering", "agenda", "agenda_items"]
 
 
