@@ -17,6 +17,7 @@ from typing import Any
 
 from sorg import instrument
 from sorg.record import TrialRecord
+from sorg.report import lengths
 from sorg.store import CLAIMS_FILE, TRIALS_FILE, read_records
 
 
@@ -127,5 +128,6 @@ def summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         "cells": cells(records),
         "instrument": instrument.rows(records),
         "judge_dimensions": instrument.dimension_counts(records),
+        "length_effects": lengths.section(records, gate, meta.get("protocols") or ()),
         "claims": claims,
     }

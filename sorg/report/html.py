@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sorg.report import pack
+from sorg.report import lengths, pack
 from sorg.report.fmt import (
     ci_usable,
     est_ci,
@@ -239,7 +239,7 @@ def render_html(s: Mapping[str, Any], records: Iterable[Mapping[str, Any]], pngs
     blobs = "\n".join([pack.block("sorg-index", pack.pack(cols))] +
                        [pack.block(f"sorg-chunk-{i}", c) for i, c in enumerate(chunks)])
     parts = {"title": _e(f"sorg run {s['run_id']}"), "css": _asset("report.css"), "header": _header_html(s),
-             "claims": _claims_html(s.get("claims") or []),
+             "claims": _claims_html(s.get("claims") or []), "lengths": lengths.to_html(s.get("length_effects") or []),
              "figures": figs or '<p class="muted">No figures (matplotlib not installed, or plots off).</p>',
              "js": _asset("report.js"), "data": _data_json(finite(data)), "blobs": blobs}
     # One pass, so text from a record can never be taken for a placeholder.

@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sorg.report import lengths
 from sorg.report.fmt import est_ci, fmt_p, fmt_power, honest_message, outcome_word, simulated_notice, verdict_clusters
 from sorg.report.fmt import fmt as fnum
 
@@ -178,6 +179,7 @@ def render_md(s: Mapping[str, Any]) -> str:
               "incomplete and those trials are left out of the means.", ""]
     lines.append(cells_table(s["cells"]) if s["cells"] else "No trials.")
     lines += gate_section(s)
+    lines += lengths.md_lines(s.get("length_effects") or [])
     lines += instrument_section(s)
     return "\n".join(lines) + "\n"
 
