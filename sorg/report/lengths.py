@@ -22,8 +22,9 @@ from sorg.record import TrialRecord
 from sorg.report.fmt import est_ci, fmt
 
 TITLE = "Protocol effects and answer length"
-INTRO = ("Each protocol against the reference protocol (the first of the run's declared order that ran), "
-         "compared within model, task, seed and team size. *raw*: the mean paired difference in the score. "
+INTRO = ("Each protocol against the reference protocol (the Coordinator where it ran; else the first of "
+         "the paper's protocols, then of the run's, that ran), compared within model, task, seed and team "
+         "size. *raw*: the mean paired difference in the score. "
          "*at equal length*: the same effect holding log(1 + answer characters) fixed (fixed effects per "
          "model, task, seed and team size; one length slope shared by all protocols). 95% t intervals, "
          "cluster-robust by task. Descriptive, not a claim: an effect that shrinks at equal length moves "
