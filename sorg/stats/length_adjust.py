@@ -234,8 +234,8 @@ def _adjusted(others: Sequence[str], ref: str, by_block: Mapping[tuple, Mapping[
         return none(why)
     n, k = design.shape
     if n - nb - k < 1:
-        return none(f"too few trials: {n} cells in {nb} blocks leave no residual degree of freedom "
-                    f"for {k} coefficients")
+        return none(f"too few trials: {n} protocol means in {nb} blocks leave no residual degree of freedom "
+                    f"for {k} coefficients (a dummy per protocol and the length slope)")
     xtx = design.T @ design
     if np.linalg.matrix_rank(xtx) < k:
         return none("the protocol dummies and length are collinear within blocks")
