@@ -57,8 +57,8 @@ def _status(metric: str, gate: Mapping[str, Any] | None) -> tuple[str, str]:
 
 def section(records: Sequence[TrialRecord], gate: Mapping[str, Any] | None,
             declared: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Per model: each protocol's ok trials with their mean answer length (and, where it
-    differs, the mean length scorers saw), and per quality metric its gate status and, when it
+    """Per model: each protocol's ok trials with their mean answer length (and, where records
+    have it, the mean length of the bounded view the scorers saw), and per quality metric its gate status and, when it
     may be shown, the effects (`LengthEffects.to_dict()`)."""
     from sorg.stats.length_adjust import Obs, length_effects
 
@@ -68,13 +68,14 @@ def section(records: Sequence[TrialRecord], gate: Mapping[str, Any] | None,
     for model in sorted({r.model for r in ok}):
         mine = [r for r in ok if r.model == model]
         chars = [len(r.answer or "") for r in mine]
+        scored = any(r.scored_chars for r in mine)  # records before the bounded view have none
         lengths = []
         for p in sorted({r.protocol for r in mine}, key=lambda p: (order.index(p) if p in order else len(order), p)):
             idx = [i for i, r in enumerate(mine) if r.protocol == p]
             row: dict[str, Any] = {"protocol": p, "trials": len(idx),
                                    "mean_chars": math.fsum(chars[i] for i in idx) / len(idx)}
-            if any(mine[i].answer_chars != chars[i] for i in idx):
-                row["mean_scored_chars"] = math.fsum(mine[i].answer_chars for i in idx) / len(idx)
+            if scored:
+                row["mean_scored_chars"] = math.fsum(mine[i].scored_chars for i in idx) / len(idx)
             lengths.append(row)
         metrics = []
         for q in sorted({k for r in mine for k in r.quality}):
@@ -124,7 +125,7 @@ def _slope_line(eff: Mapping[str, Any]) -> str:
 
 def _lengths_rows(lengths: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[str]]]:
     scored = any("mean_scored_chars" in r for r in lengths)
-    head = ["protocol", "ok trials", "answer chars (mean)"] + (["chars as scored (mean)"] if scored else [])
+    head = ["protocol", "ok trials", "answer chars (mean)"] + (["scored view chars (mean)"] if scored else [])
     rows = [[r["protocol"], str(r["trials"]), fmt(r["mean_chars"], 0)] +
             ([fmt(r.get("mean_scored_chars", r["mean_chars"]), 0)] if scored else []) for r in lengths]
     return head, rows

@@ -28,7 +28,8 @@ GATE = {"gate": "on", "instruments": {
 def volume_records(tasks: int = 8) -> list:
     """sequential writes ~3x the coordinator's text and scores higher only through its length;
     coverage and judge_q carry the same planted scores. `answer_chars` stays 0 throughout, so
-    only an analysis that reads the answer itself sees the lengths."""
+    only an analysis that reads the answer itself sees the lengths; `scored_chars` (the bounded
+    view's length) is 400 at most, as a view would cut them."""
     rng = random.Random(11)
     out = []
     for t in range(tasks):
@@ -39,7 +40,7 @@ def volume_records(tasks: int = 8) -> list:
                 q = 0.2 + hard + 0.05 * math.log1p(n) + rng.gauss(0, 0.005)
                 r = fake_run_trial(SimpleNamespace(id=f"t{t}", level=1, domain="d"), p, "fake/m", 4, s)
                 out.append(dataclasses.replace(r, answer="x" * n, quality={"coverage": q, "judge_q": q},
-                                               answer_chars=0))
+                                               answer_chars=0, scored_chars=min(n, 400)))
     return out
 
 
@@ -66,7 +67,7 @@ def test_a_measured_metric_shows_raw_and_length_adjusted_effects_from_the_answer
     assert abs(seq["adjusted"]["estimate"]) < 0.01 and seq["adjusted"]["ci"][0] < 0 < seq["adjusted"]["ci"][1]
     lens = {r["protocol"]: r for r in blk["lengths"]}
     assert lens["sequential"]["mean_chars"] > 2 * lens["coordinator"]["mean_chars"]
-    assert lens["coordinator"]["mean_scored_chars"] == 0  # what the scorers saw, shown apart
+    assert lens["sequential"]["mean_scored_chars"] <= 400 < lens["sequential"]["mean_chars"]  # shown apart
     md = (run / "summary.md").read_text()
     sec = md[md.index("## Protocol effects and answer length"):md.index("## The instrument, per protocol")]
     assert "**coverage** (coverage passed validation (tau 0.93)):" in sec
