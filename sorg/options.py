@@ -297,6 +297,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("context_tokens", "2048", _pos_int,
          "the model's context window: what an agent sees of its teammates' work is cut to fit in it"),
     Spec("answer_tokens", "320", _pos_int, "token limit of a synthesised answer (Coordinator's last call, lone agent)"),
+    Spec("view_chars", "auto", _auto_int,
+         "characters of an answer the scorers see (its bounded view), or 'auto': 4000, the embedded "
+         "judge's context; a simulated judge reads any length"),
     Spec("budget_usd", "none", _opt_float, "USD budget for live calls in this run, or 'none'"),
     Spec("cache_dir", ".sorg/cache", _opt_str, "disk cache of model replies (relative to rootdir), or 'none'"),
     Spec("report_dir", "reports", str, "where runs are written: <dir>/<run-id>/trials.jsonl, <dir>/latest"),
@@ -365,6 +368,7 @@ class SorgOptions:
     max_tokens: int = 160
     context_tokens: int = 2048
     answer_tokens: int = 320
+    view_chars: int | None = None
     progress: bool = True
     concurrency: int = 4
     timeout_s: float = 120.0

@@ -33,7 +33,7 @@ from sorg.protocols import PROTOCOLS
 from sorg.protocols.base import PastTask, Team
 from sorg.record import TrialRecord, TrialStatus
 from sorg.scoring import SCORERS, Score, ScoreContext, get_scorer
-from sorg.scoring.view import View, scored_view
+from sorg.scoring.view import View, scored_view, view_budget
 from sorg.tasks.task import Task
 
 T = TypeVar("T")
@@ -98,11 +98,12 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
                       client: Any, scorers: Sequence[str] = DEFAULT_SCORERS,
                       judge_model: str | None = None, context_tokens: int | None = None,
                       max_tokens: int | None = None, answer_tokens: int | None = None,
-                      temperature: float | None = None) -> list[TrialRecord]:
+                      temperature: float | None = None, view_chars: int | None = None) -> list[TrialRecord]:
     """Run `tasks` in order with one persistent team; one record per task (see module doc).
 
     The generation settings (`temperature`, the agents' `max_tokens`, the `context_tokens`
-    budget, the synthesis's `answer_tokens`) default to `Team`'s (None: the default)."""
+    budget, the synthesis's `answer_tokens`) default to `Team`'s (None: the default);
+    `view_chars`, the budget of the view the scorers see, to the judge's (`view_budget`)."""
     _check(protocol, n_agents, scorers)
     if not tasks:
         raise ValueError("a stream needs at least one task")
@@ -127,7 +128,7 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
         else:
             try:
                 answer = await PROTOCOLS[protocol].run(team)
-                view = scored_view(answer)
+                view = scored_view(answer, view_chars or view_budget(judge_model or model))
                 ctx = ScoreContext(task=task, answer=view.text, trial_id=tid, model=model, client=client,
                                    judge_model=judge_model)
                 scores = await _score(scorers, ctx)
@@ -149,7 +150,8 @@ async def arun_trial(task: Task, protocol: str, model: str, n_agents: int, seed:
                      client: Any, scorers: Sequence[str] = DEFAULT_SCORERS,
                      judge_model: str | None = None, label: str = "",
                      context_tokens: int | None = None, max_tokens: int | None = None,
-                     answer_tokens: int | None = None, temperature: float | None = None) -> TrialRecord:
+                     answer_tokens: int | None = None, temperature: float | None = None,
+                     view_chars: int | None = None) -> TrialRecord:
     """Run one trial (async): a stream of one task.
 
     Every request carries `label = trial_id` and the contract's `sample` identity, so a
@@ -159,7 +161,7 @@ async def arun_trial(task: Task, protocol: str, model: str, n_agents: int, seed:
     """
     (rec,) = await arun_stream([task], protocol, model, n_agents, seed, client=client, scorers=scorers,
                                judge_model=judge_model, context_tokens=context_tokens, max_tokens=max_tokens,
-                               answer_tokens=answer_tokens, temperature=temperature)
+                               answer_tokens=answer_tokens, temperature=temperature, view_chars=view_chars)
     return rec
 
 

@@ -20,7 +20,7 @@ from sorg.pytest_plugin.state import _bank, _sorg_opts
 
 TRIAL_PROP = "sorg_trial"
 #: The run's generation settings (`--sorg-temperature` ...), passed to every trial and stream.
-GENERATION = ("temperature", "max_tokens", "context_tokens", "answer_tokens")
+GENERATION = ("temperature", "max_tokens", "context_tokens", "answer_tokens", "view_chars")
 
 
 @pytest.fixture(scope="session")
