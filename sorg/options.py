@@ -294,8 +294,9 @@ SPECS: tuple[Spec, ...] = (
     # (the study's, recorded in cassettes/: a changed value is a different request).
     Spec("temperature", "0.7", _nonneg_float, "sampling temperature of the agents' calls (the judge's is always 0)"),
     Spec("max_tokens", "160", _pos_int, "token limit of one agent's reply (some turns ask less: a bid, a signal)"),
-    Spec("context_tokens", "2048", _pos_int,
-         "the model's context window: what an agent sees of its teammates' work is cut to fit in it"),
+    Spec("context_tokens", "auto", _auto_int,
+         "the model's context window: what an agent sees of its teammates' work is cut to fit in it; "
+         "'auto': 2048 (the embedded model's), or a simulated world's models' (32768)"),
     Spec("answer_tokens", "320", _pos_int, "token limit of a synthesised answer (Coordinator's last call, lone agent)"),
     Spec("view_chars", "auto", _auto_int,
          "characters of an answer the scorers see (its bounded view), or 'auto': 4000, the embedded "
@@ -366,7 +367,7 @@ class SorgOptions:
     stream_length: int = 1
     temperature: float = 0.7
     max_tokens: int = 160
-    context_tokens: int = 2048
+    context_tokens: int | None = None
     answer_tokens: int = 320
     view_chars: int | None = None
     progress: bool = True

@@ -34,6 +34,7 @@ from sorg.protocols.base import PastTask, Team
 from sorg.record import TrialRecord, TrialStatus
 from sorg.scoring import SCORERS, Score, ScoreContext, get_scorer
 from sorg.scoring.view import View, scored_view, view_budget
+from sorg.sim_defaults import SIM_CONTEXT_TOKENS, is_simulated
 from sorg.tasks.task import Task
 
 T = TypeVar("T")
@@ -105,6 +106,8 @@ async def arun_stream(tasks: Sequence[Task], protocol: str, model: str, n_agents
     budget, the synthesis's `answer_tokens`) default to `Team`'s (None: the default);
     `view_chars`, the budget of the view the scorers see, to the judge's (`view_budget`)."""
     _check(protocol, n_agents, scorers)
+    if context_tokens is None and is_simulated(model):
+        context_tokens = SIM_CONTEXT_TOKENS  # the paper's models read far more than the embedded one
     if not tasks:
         raise ValueError("a stream needs at least one task")
     name = stream_name(tasks)

@@ -21,19 +21,26 @@ first would score higher for its order alone, and padding an early section would
 work out. Under water-filling the kept text of each section depends only on the set of section
 lengths: reordering sections keeps the same texts; duplicating a section changes nothing
 (step 2); adding filler anywhere can only lower `level`, so it never brings in text that was cut
-(tests/scoring/test_view.py checks these as properties). The price is that at very large teams
-every section is cut short; the record says how much was cut (`scored_chars`, `scored_cut`), and
-the report's instrument table shows the share of cut views per protocol. On the simulated world
-a 4,000-character view turned "Q holds from 64 to 256 agents" into a failure (each of ~140
-contributions cut to ~28 characters): a claim across team sizes reads views of different
-fidelity when the budget binds at one size only. Hence the budget follows the judge
-(`view_budget`) and is a setting (`--sorg-view-chars`).
+(tests/scoring/test_view.py checks these as properties, for any scorer that credits what the
+text shows, and for the real coverage scorer). One limit, found by those properties: a scorer
+whose check can pass on a prefix of a section and fail on the whole of it can gain from a cut.
+Coverage has two such checks: echo masking (a copied 4-word run of the prompt is blanked whole,
+and a cut can leave fewer than 4 of its words) and upper bounds on a section's total (a cut
+section sums less). Keeping whole sections instead (choosing them by length) was tried and is
+worse: padding one section pushes it out and lets another in, so padding can buy a section.
+The price is that at very large teams every section is cut short; the record says how much was
+cut (`scored_chars`, `scored_cut`), and the report's instrument table shows the share of cut
+views per protocol. A claim across team sizes reads views of different fidelity when the budget
+binds at one size only, so the budget follows the judge (`view_budget`: a judge that reads more
+is shown more) and is a setting (`--sorg-view-chars`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from sorg.sim_defaults import SIM_VIEW_CHARS, is_simulated
 
 #: The view's budget in characters (about 1,000 tokens): it fits the judge's prompt with the
 #: mission and rubric in a 2,048-token context, and holds a Coordinator's synthesis (at most
@@ -46,18 +53,13 @@ _SPACES = re.compile(r"[ \t]+")
 _ANY_SPACE = re.compile(r"\s+")
 
 
-#: The view's budget for a simulated judge (`sorg.sim`): it has no context to fit, so it reads any
-#: answer whole (a 256-agent team's contributions included).
-SIM_VIEW_CHARS = 1_000_000
-
-
 def view_budget(judge_model: str) -> int:
     """The view's budget when the run does not set one (`--sorg-view-chars`): `VIEW_CHARS`, the
     embedded judge's context (and so a safe default for any judge), or `SIM_VIEW_CHARS` for a
     simulated judge. Why it follows the judge: the view exists because a judge reads a bounded
     context; a judge that reads more should be shown more, and every protocol still sees the same
     rule. A run with a large-context judge can raise it with the setting."""
-    return SIM_VIEW_CHARS if judge_model.split("/", 1)[0] == "sim" else VIEW_CHARS
+    return SIM_VIEW_CHARS if is_simulated(judge_model) else VIEW_CHARS
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,10 @@ from __future__ import annotations
 
 from sorg.sim.backend import find_task, install, sim_call, split_model, use_tasks
 from sorg.sim.world import SimModel, World, WorldError, load_world, register_world, world_names
+from sorg.sim_defaults import is_simulated
 
 __all__ = ["World", "SimModel", "WorldError", "load_world", "register_world", "world_names", "install",
            "sim_call", "split_model", "find_task", "use_tasks", "is_simulated", "expand_models"]
-
-
-def is_simulated(model: str) -> bool:
-    """Whether `model` names a simulated world (its results are never a finding about a model)."""
-    return model.split("/", 1)[0] == "sim"
 
 
 def expand_models(models: list[str]) -> list[str]:

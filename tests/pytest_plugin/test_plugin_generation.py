@@ -12,7 +12,7 @@ import pytest
 
 from sorg import options
 from sorg.model.types import Completion
-from sorg.protocols.base import ANSWER_TOKENS, CONTEXT_TOKENS, MAX_TOKENS, TEMPERATURE
+from sorg.protocols.base import ANSWER_TOKENS, CONTEXT_TOKENS, MAX_TOKENS, TEMPERATURE, Team
 
 # A probe backend that logs every request whole and answers with a long contribution (so the
 # context budget visibly cuts what the next agent sees).
@@ -91,7 +91,9 @@ def test_the_options_default_to_the_teams_defaults():
     by_name = {s.name: s for s in options.SPECS}
     assert by_name["temperature"].parse(by_name["temperature"].default) == TEMPERATURE
     assert by_name["max_tokens"].parse(by_name["max_tokens"].default) == MAX_TOKENS
-    assert by_name["context_tokens"].parse(by_name["context_tokens"].default) == CONTEXT_TOKENS
+    # 'auto': the Team's default for a model, a simulated world's larger one for sim/ (sorg.sim_defaults)
+    assert by_name["context_tokens"].parse(by_name["context_tokens"].default) is None
+    assert Team.__dataclass_fields__["context_tokens"].default == CONTEXT_TOKENS
     assert by_name["answer_tokens"].parse(by_name["answer_tokens"].default) == ANSWER_TOKENS
 
 

