@@ -178,7 +178,8 @@ def scorer_gate(opts: Any, client_factory: Any = None) -> dict[str, Any]:
 
             client = ModelClient(cassette_dir=opts.cassette_dir, record=opts.record, cassette_name="gate",
                                  cache_dir=opts.cache_dir, budget_usd=opts.budget_usd, timeout_s=opts.timeout_s,
-                                 retries=opts.retries, concurrency=opts.concurrency)
+                                 retries=opts.retries, concurrency=opts.concurrency,
+                                 model_config=getattr(opts, "model_config", None))
     try:
         results = run_gate(list(opts.scorers), bank, refs, client=client, judge_models=judges,
                            model=judges[0] if judges else "")

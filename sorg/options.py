@@ -309,6 +309,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("plots", "auto", _plots, "write PNG plots with the report when matplotlib is installed (auto), or not (no)"),
     Spec("progress", "auto", _plots, "a live progress line (calls, tokens, dollars, ETA) while models are called "
          "live (auto), or never (off); silent in pure replay"),
+    Spec("model_config", "none", _opt_str,
+         "a litellm Router model_list file (YAML, TOML or JSON; relative to rootdir), or 'none': the model "
+         "names it lists are called through its deployments (api_base, api_key, os.environ/NAME), which "
+         "are never part of a request's identity or written anywhere"),
     Spec("concurrency", "4", _pos_int,
          "live calls in flight at once per model and process (raise it for a proxy or router in front of "
          "many inference servers)"),
@@ -379,6 +383,7 @@ class SorgOptions:
     claims_only: bool = False
     bank: str | None = None  # a directory of task files; None: the packaged bank
     gate: bool = True
+    model_config: str | None = None  # a litellm Router model_list file (absolute); None: none
     # The values at start-up of the settings read when used (`setting` reads them again then).
     local_start_timeout: float = 120.0
     local_call_timeout: float = 900.0
@@ -444,9 +449,13 @@ def resolve(config: Any, env: Mapping[str, str] | None = None, cli: bool = True)
     env = os.environ if env is None else env
     values: dict[str, Any] = {s.name: _value(s, config, env, cli) for s in SPECS}
     root = str(config.rootpath)
-    for key in ("cache_dir", "report_dir", "cassette_dir", "bank"):
+    for key in ("cache_dir", "report_dir", "cassette_dir", "bank", "model_config"):
         if values[key] is not None:
             values[key] = os.path.join(root, os.path.expanduser(values[key]))
+    if values["model_config"] is not None:  # a bad file stops the run here, before any call
+        from sorg.model import routes
+
+        routes.load(values["model_config"], source=_raw(_BY_NAME["model_config"], config, env, cli)[1])
     if values["claims_only"] and not values["run_id"]:
         raise SettingError("claims_only", "yes", "--sorg-claims-only",
                            "it judges a stored run: name it with --sorg-run-id=RUN")

@@ -160,11 +160,14 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 async def litellm_call(req: Request, *, model: str, timeout_s: float,
-                       extra: dict[str, Any] | None = None) -> RawReply:
-    """One attempt through litellm.acompletion; provider faults become ProviderError.
+                       extra: dict[str, Any] | None = None, router: Any = None,
+                       price: Callable[[Any], float | None] | None = None) -> RawReply:
+    """One attempt through litellm.acompletion (or `router.acompletion`, `model` then being a
+    model_list name); provider faults become ProviderError.
 
     litellm's own retries are off (num_retries=0): the client owns retries so that backoff,
-    Retry-After and the budget are handled in one place for every backend.
+    Retry-After and the budget are handled in one place for every backend. `price`: the
+    reply's USD from the litellm response (default `response_cost` as `req.model`).
     """
     litellm = load_litellm()
     kwargs: dict[str, Any] = dict(req.params or {})
@@ -182,7 +185,7 @@ async def litellm_call(req: Request, *, model: str, timeout_s: float,
         kwargs["response_format"] = _plain_dict(req.response_format)
     kwargs.update(extra or {})  # the caller's adaptations (api_base, backend-specific shapes) win
     try:
-        resp = await litellm.acompletion(**kwargs)
+        resp = await (router.acompletion if router is not None else litellm.acompletion)(**kwargs)
     except Exception as exc:  # litellm maps every provider fault onto its exception types
         status = getattr(exc, "status_code", None)
         name = type(exc).__name__
@@ -206,7 +209,7 @@ async def litellm_call(req: Request, *, model: str, timeout_s: float,
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         model_version=str(getattr(resp, "model", "") or ""),
         finish_reason=getattr(choice, "finish_reason", None),
-        cost_usd=response_cost(resp, req.model),
+        cost_usd=price(resp) if price is not None else response_cost(resp, req.model),
     )
 
 

@@ -82,6 +82,8 @@ class ModelClient:
     prices: {model: {"input": USD/token, "output": USD/token}} over pyproject's
         ``[tool.sorg.prices]`` and litellm's cost map.
     meter: a `sorg.progress.Meter` counting live calls for the progress line, or None.
+    model_config: a litellm Router `model_list` file whose model names are served by its
+        deployments (`sorg.model.routes`); None: the `model_config` setting.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class ModelClient:
         max_backoff_s: float = 60.0,
         state_dir: str | Path | None = None,
         meter: Any = None,
+        model_config: str | Path | None = None,
     ) -> None:
         if record not in _MODES:
             raise ValueError(f"record must be one of {_MODES}, got {record!r}")
@@ -109,7 +112,7 @@ class ModelClient:
             cache_path.parent if cache_path is not None else Path(".sorg"))
         #: How live calls are made (retries, timeouts, concurrency, embedded-model replicas).
         self.live = LiveCaller(retries, timeout_s, concurrency, self.state_dir,
-                               backoff_s=backoff_s, max_backoff_s=max_backoff_s)
+                               backoff_s=backoff_s, max_backoff_s=max_backoff_s, model_config=model_config)
         self.record: RecordMode = record
         self.cassettes = CassetteStore(cassette_dir, cassette_name) if cassette_dir is not None else None
         self.cache_dir = cache_path

@@ -70,6 +70,8 @@ class LiveCaller:
     timeout_s: limit on one attempt.
     concurrency: live calls in flight at once per model (per event loop).
     state_dir: the run's shared state; the embedded model's servers live under ``local/``.
+    model_config: a litellm Router `model_list` file (`sorg.model.routes`); None: the
+        `model_config` setting, read at the first live call.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class LiveCaller:
         *,
         backoff_s: float = 0.5,
         max_backoff_s: float = 60.0,
+        model_config: str | os.PathLike[str] | None = None,
     ) -> None:
         if retries < 0 or concurrency < 1 or timeout_s <= 0:
             raise ValueError("need retries >= 0, concurrency >= 1, timeout_s > 0; "
@@ -95,16 +98,39 @@ class LiveCaller:
             weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
+        self._config_path = model_config
+        self._config: Any = False  # not read yet
+
+    def routes(self) -> Any:
+        """The model config (`sorg.model.routes.ModelConfig`) of live calls, or None."""
+        if self._config is False:
+            from sorg.model import routes
+
+            self._config = routes.configured(self._config_path)
+        return self._config
+
+    def routed(self, model: str) -> Any:
+        """The model config that routes `model` (a name of its model_list), or None. A
+        registered backend wins (tests), then the file, then the embedded model and litellm."""
+        if find_backend(model) is not None:
+            return None
+        cfg = self.routes()
+        return cfg if cfg is not None and model in cfg.names else None
 
     async def prepare(self, model: str) -> None:
-        """Load litellm and start (or find) the embedded model's servers, when `model` needs
-        them: outside the per-call timeout, since loading a library or a GGUF is set-up, not
-        the call."""
+        """Load litellm, build the model config's router, start (or find) the embedded model's
+        servers, when `model` needs them: outside the per-call timeout, since loading a library
+        or a GGUF is set-up, not the call."""
         if find_backend(model) is None:
             from sorg.model.backends import load_litellm
 
             load_litellm()  # once per process, before any timer or timeout starts
-            if model.startswith(LOCAL_PREFIX):
+            cfg = self.routed(model)
+            if cfg is not None:
+                from sorg.model import routes
+
+                routes.router(cfg)  # a router litellm refuses is a setting error, before any call
+            elif model.startswith(LOCAL_PREFIX):
                 from sorg.model import local
 
                 await asyncio.to_thread(local.ensure_servers, self.state_dir / "local")
@@ -127,6 +153,12 @@ class LiveCaller:
             return await backend(req), None
         from sorg.model.backends import litellm_call
 
+        cfg = self.routed(req.model)
+        if cfg is not None:
+            from sorg.model import routes
+
+            return await litellm_call(req, model=req.model, timeout_s=self.timeout_s,
+                                      router=routes.router(cfg), price=routes.reply_cost(cfg)), None
         if req.model.startswith(LOCAL_PREFIX):
             from sorg.model import local
 
@@ -146,6 +178,10 @@ class LiveCaller:
             return RawReply(raw.text, raw.prompt_tokens, raw.completion_tokens,
                             local.model_version(), raw.finish_reason, raw.cost_usd), None
         return await litellm_call(req, model=req.model, timeout_s=self.timeout_s), req.model
+
+    def _where(self, req: Request) -> str:
+        cfg = self.routed(req.model)
+        return f"every deployment of {req.model} in {cfg.path}" if cfg is not None else "the provider"
 
     def take_replica(self, count: int) -> int:
         """The embedded-model replica for the next call: the one with the fewest of this
@@ -195,7 +231,7 @@ class LiveCaller:
             except ProviderError as exc:
                 refused = connection_failure(exc)
                 if refused:  # litellm reports a refused connection as "InternalServerError (HTTP 500)"
-                    where = req.params.get("api_base") or req.params.get("base_url") or "the provider"
+                    where = req.params.get("api_base") or req.params.get("base_url") or self._where(req)
                     last = f"{refused} ({where}): no server answered"
                 elif _MALFORMED.search(exc.message):  # litellm calls a 200 it cannot parse "HTTP 500"
                     last = f"malformed reply: the server's answer is not a chat completion ({exc.message})"

@@ -155,14 +155,35 @@ def secret_values(params: Mapping[str, Any] | None = None) -> list[str]:
         elif low in HEADER_PARAMS and isinstance(value, Mapping):
             found += [str(v) for h, v in value.items() if h.lower() not in SAFE_HEADERS]
         elif low in URL_PARAMS and isinstance(value, str):
-            parts = urlsplit(value)
-            if parts.password:
-                found.append(parts.password)
-            if parts.username:
-                found.append(parts.username)
-            found += [v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_QUERY]
-    found += env_secrets()
+            found += url_secrets(value)
+    found += known_secrets()
     return [s for s in found if len(s) >= 4]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials inside a URL: user, password and credential query values."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [x for x in (parts.password, parts.username) if x]
+    return found + [v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_QUERY]
+
+
+#: Secrets sorg was given outside requests and the environment (a model config file's keys).
+_ADDED: set[str] = set()
+
+
+def add_secrets(values: Iterable[str]) -> None:
+    """Mask these values wherever sorg writes text, from now on in this process (a model config
+    file's api keys: neither a request param nor an environment variable holds them)."""
+    _ADDED.update(v for v in values if isinstance(v, str) and len(v) >= 4)
+
+
+def known_secrets() -> list[str]:
+    """Every secret value this process knows of outside a request: credential-looking
+    environment variables and the values given to `add_secrets`."""
+    return env_secrets() + sorted(_ADDED)
 
 
 def env_secrets() -> list[str]:
@@ -172,9 +193,9 @@ def env_secrets() -> list[str]:
 
 def redact_text(text: str, extra: Iterable[str] = ()) -> str:
     """`text` with URL credentials, key-shaped strings, the values of credential-looking
-    environment variables and the given secret values masked."""
+    environment variables, `add_secrets`' values and the given secret values masked."""
     out = _URL_RE.sub(lambda m: redact_url(m.group(0)), text)
-    for secret in sorted(set(extra) | set(env_secrets()), key=len, reverse=True):
+    for secret in sorted(set(extra) | set(known_secrets()), key=len, reverse=True):
         if secret:
             out = out.replace(secret, MASK)
     return _KEY_RE.sub(MASK, out)

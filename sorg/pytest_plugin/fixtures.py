@@ -45,6 +45,7 @@ def sorg_client(sorg_options: _opts.SorgOptions) -> Iterator[Any]:
         # A shard records into its own cassette file, so shards on one disk never contend.
         cassette_name=f"shard-{sorg_options.shard.replace('/', '-of-')}" if sorg_options.shard else "default",
         meter=_live_meter(sorg_options),
+        model_config=sorg_options.model_config,
     )
     try:
         yield client
