@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lo.set_defaults(fn=_cmd_local)
     from sorg import cli_results, cli_runs
 
-    cli_results.register(sub)  # diff, cassettes
+    cli_results.register(sub)  # diff, cassettes, restore
     from sorg import cli_validate
 
     cli_validate.register(sub)  # validate

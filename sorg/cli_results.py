@@ -1,4 +1,5 @@
-"""`sorg diff` and `sorg cassettes`: the subcommands that look back at runs and recordings.
+"""`sorg diff`, `sorg cassettes` and `sorg restore`: the subcommands that look back at runs and
+recordings.
 
 Why a module of their own: `sorg.cli` gains subcommands from several people at once; these
 register themselves through `register(sub)`, one line in `sorg.cli.main`.
@@ -53,6 +54,45 @@ def _cmd_cassettes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_dirs() -> tuple[str, str]:
+    """The project's cassette dir and state dir (the cache dir's parent), as a run would use
+    them: its `sorg_cassette_dir` / `sorg_cache_dir` ini keys (else the defaults) under its
+    rootdir, or the current directory outside a project."""
+    import os
+
+    from sorg import cli_project
+
+    project = cli_project.find()
+    root = project.root if project is not None else Path.cwd()
+    ini = project.ini if project is not None else {}
+    cassettes = os.environ.get("SORG_CASSETTE_DIR") or ini.get("sorg_cassette_dir") or "cassettes"
+    cache = os.environ.get("SORG_CACHE_DIR") or ini.get("sorg_cache_dir") or ".sorg/cache"
+    state = Path(cache).parent if cache.strip().lower() != "none" else Path(".sorg")
+    return str(root / cassettes), str(root / state)
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    """Put the paid replies a full disk left unsaved back into their cassettes."""
+    from sorg.model.unsaved import restore
+
+    found_cas, found_state = _project_dirs()
+    cassettes, state = args.cassette_dir or found_cas, args.state_dir or found_state
+    done = restore(cassettes, state, dry_run=args.dry_run)
+    if not done:
+        print(f"sorg restore: no kept replies (looked in {Path(state) / 'unsaved'} and the temp folder's "
+              "sorg-unsaved)")
+        return 0
+    for r in done:
+        what = f"{r.model} {r.key[:12]}" if r.model else r.path.name
+        print(f"{r.outcome:17} {what}  {r.detail or r.path}")
+    counts: dict[str, int] = {}
+    for r in done:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    print(f"sorg restore: {', '.join(f'{n} {o}' for o, n in counts.items())} (cassettes {cassettes})"
+          + ("; rerun without --dry-run to write them" if args.dry_run else ""))
+    return 0 if all(r.ok for r in done) else 1
+
+
 def register(sub: Any) -> None:
     """Add `diff` and `cassettes` to the `sorg` command's subparsers."""
     d = sub.add_parser("diff", help="what changed between two runs: flipped verdicts, moved estimates, cells, "
@@ -72,3 +112,10 @@ def register(sub: Any) -> None:
     c.add_argument("--run", help="prune: the run whose trials define what is used (reports/<run-id>)")
     c.add_argument("--apply", action="store_true", help="prune: remove the unused entries (default: only list them)")
     c.set_defaults(fn=_cmd_cassettes)
+    r = sub.add_parser("restore", help="put the paid replies a full disk left unsaved (<state dir>/unsaved, the "
+                                       "temp folder) back into their cassettes, so the rerun replays them")
+    r.add_argument("--cassette-dir", help="the cassette root (default: the project's sorg_cassette_dir, else cassettes/)")
+    r.add_argument("--state-dir", help="the run state folder holding unsaved/ (default: the parent of the project's "
+                                       "sorg_cache_dir, else .sorg)")
+    r.add_argument("--dry-run", action="store_true", help="only list what would be restored")
+    r.set_defaults(fn=_cmd_restore)

@@ -311,10 +311,10 @@ class ModelClient:
                 failed.append(f"{what}: {exc}")
         self._fresh.add(key)
         if failed:
-            where = unsaved.keep(entry, self.state_dir)
+            where = unsaved.keep(entry, self.state_dir, self.cassettes.root if self.cassettes is not None else None)
             raise WriteFailed(f"{req.model}{' for ' + req.label if req.label else ''}: the paid reply could not be "
                               f"saved ({'; '.join(failed)}); it is kept in {where}. Free disk space and rerun "
-                              f"with the same --sorg-run-id (`sorg.model.unsaved.restore` puts kept replies back)")
+                              f"with the same --sorg-run-id (`sorg restore` puts kept replies back first)")
         return completion_of(entry, "live", key, req.model)
 
     def _check_reply(self, req: Request, raw: RawReply, cost: float) -> None:
