@@ -114,7 +114,8 @@ def register(sub: Any) -> None:
     c.set_defaults(fn=_cmd_cassettes)
     r = sub.add_parser("restore", help="put the paid replies a full disk left unsaved (<state dir>/unsaved, the "
                                        "temp folder) back into their cassettes, so the rerun replays them")
-    r.add_argument("--cassette-dir", help="the cassette root (default: the project's sorg_cassette_dir, else cassettes/)")
+    r.add_argument("--cassette-dir",
+                   help="the cassette root (default: the project's sorg_cassette_dir, else cassettes/)")
     r.add_argument("--state-dir", help="the run state folder holding unsaved/ (default: the parent of the project's "
                                        "sorg_cache_dir, else .sorg)")
     r.add_argument("--dry-run", action="store_true", help="only list what would be restored")
