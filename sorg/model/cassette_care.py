@@ -140,15 +140,27 @@ def collect_use(folder: str | os.PathLike[str], run_dir: Path) -> Path | None:
     if not folder.is_dir():
         return None
     lines: set[str] = set()
-    for p in sorted(folder.glob("*.keys")):
+    logs = sorted(folder.glob("*.keys"))
+    for p in logs:
         lines.update(ln for ln in p.read_text(encoding="utf-8").splitlines() if "\t" in ln)
-        p.unlink()
     if not lines or not run_dir.is_dir():
+        for p in logs:
+            p.unlink()
         return None
     out = run_dir / USED_FILE
-    if out.exists():
-        lines.update(ln for ln in out.read_text(encoding="utf-8").splitlines() if "\t" in ln)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text("".join(f"{ln}\n" for ln in sorted(lines)), encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        if out.exists():
+            lines.update(ln for ln in out.read_text(encoding="utf-8").splitlines() if "\t" in ln)
+        tmp.write_text("".join(f"{ln}\n" for ln in sorted(lines)), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:  # a full disk at the end of a run: a warning, not a traceback after every trial
+        import warnings
+
+        tmp.unlink(missing_ok=True)
+        warnings.warn(f"sorg: {out} could not be written ({exc}); the run's key logs stay in {folder}, "
+                      "so `sorg cassettes prune` cannot use this run until it is rerun", RuntimeWarning, stacklevel=2)
+        return None
+    for p in logs:  # only once their keys are written: a failed write loses none of them
+        p.unlink()
     return out

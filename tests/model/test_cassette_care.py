@@ -133,3 +133,24 @@ def test_cli_cassettes_stats_and_prune_against_a_replay(tmp_path):
         assert p.read_bytes() == (REPO / "cassettes" / p.relative_to(root)).read_bytes()
     missing = subprocess.run([*cli, "prune", "--cassette-dir", str(root)], capture_output=True, text=True)
     assert missing.returncode == 2 and "--run" in missing.stderr
+
+
+def test_a_full_disk_at_the_end_of_a_run_is_a_warning_and_keeps_the_key_logs(tmp_path, monkeypatch):
+    """Before: the run's key logs were deleted first, then the write failed with a traceback
+    from pytest_sessionfinish (found by benchmarks/faults_combined.py, full_disk_trial_store)."""
+    import pytest
+
+    logs, run = tmp_path / "use", tmp_path / "run"
+    logs.mkdir()
+    run.mkdir()
+    (logs / "1.keys").write_text("fake/m\tabc\n", encoding="utf-8")
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.write_text", full)
+    with pytest.warns(RuntimeWarning, match="could not be written.*No space left"):
+        assert care.collect_use(logs, run) is None
+    monkeypatch.undo()
+    assert (logs / "1.keys").exists() and not list(run.iterdir())
+    assert care.collect_use(logs, run) == run / care.USED_FILE and not (logs / "1.keys").exists()
