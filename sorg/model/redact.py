@@ -176,8 +176,18 @@ _ADDED: set[str] = set()
 
 def add_secrets(values: Iterable[str]) -> None:
     """Mask these values wherever sorg writes text, from now on in this process (a model config
-    file's api keys: neither a request param nor an environment variable holds them)."""
-    _ADDED.update(v for v in values if isinstance(v, str) and len(v) >= 4)
+    file's api keys: neither a request param nor an environment variable holds them).
+
+    Only values shaped like a credential: 12+ characters with a digit, or 32+. A local server's
+    placeholder key (`none`, `EMPTY`, `sk-no-key-required`) is no secret, and masking it would
+    change every reply that contains the word."""
+    _ADDED.update(v for v in values if isinstance(v, str) and looks_secret(v))
+
+
+def looks_secret(value: str) -> bool:
+    """Whether `value` is shaped like a credential rather than a placeholder word."""
+    value = value.strip()
+    return (len(value) >= 12 and any(c.isdigit() for c in value)) or len(value) >= 32
 
 
 def known_secrets() -> list[str]:

@@ -200,3 +200,16 @@ def test_a_routed_reply_is_priced_as_its_deployment_not_as_the_name_the_server_r
             unknown = client.complete(_req("c", "s2", "unknown")).cost_usd
     inp, out = load_litellm().cost_per_token(model="openai/gpt-4o-mini", prompt_tokens=11, completion_tokens=7)
     assert own == pytest.approx(18e-3) and mini == pytest.approx(inp + out) and unknown == 0.0
+
+
+def test_a_placeholder_key_is_no_secret_and_masks_nothing(tmp_path: Path) -> None:
+    """vLLM and llama.cpp servers take any key; `none` or `EMPTY` in the file must not turn every
+    "none" of every reply into "***"."""
+    from sorg.model.redact import redact_text
+
+    for key in ("none", "EMPTY", "no-key-is-needed"):
+        routes.load(_write(tmp_path, _doc("http://h/v1", key=key), f"{key}.json"))
+    text = "none of the EMPTY rooms: no-key-is-needed"
+    assert redact_text(text) == text
+    routes.load(_write(tmp_path, _doc("http://h/v1", key=PLAIN), "real.json"))
+    assert redact_text(f"the key {PLAIN}") == "the key ***"
