@@ -213,3 +213,4 @@ def test_a_placeholder_key_is_no_secret_and_masks_nothing(tmp_path: Path) -> Non
     assert redact_text(text) == text
     routes.load(_write(tmp_path, _doc("http://h/v1", key=PLAIN), "real.json"))
     assert redact_text(f"the key {PLAIN}") == "the key ***"
+
