@@ -73,3 +73,20 @@ def test_restore_leaves_other_projects_replies_and_unreadable_files(
     assert "other project" in out and "kept for /elsewhere/cas" in out and "unreadable" in out
     assert (shared / f"{'b' * 64}.json").exists() and (tmp_path / "state" / "unsaved" / "torn.json").exists()
     assert not (tmp_path / "cas").exists()
+
+
+def test_restore_finds_the_projects_folders(tmp_path: Path, fake_backend: Any, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Without flags: the project's sorg_cassette_dir, and the parent of its sorg_cache_dir."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "pytest.ini").write_text("[pytest]\nsorg_cassette_dir = rec\nsorg_cache_dir = st/cache\n")
+    state = _fill_the_disk(tmp_path, monkeypatch, "s1")
+    state.rename(tmp_path / "st")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    monkeypatch.delenv("SORG_CASSETTE_DIR", raising=False)
+    monkeypatch.delenv("SORG_CACHE_DIR", raising=False)
+    assert main(["restore"]) == 0
+    assert f"1 restored (cassettes {tmp_path / 'rec'})" in capsys.readouterr().out
+    assert ModelClient(cassette_dir=tmp_path / "rec", record="none", cache_dir=None).complete(
+        make_request("pay me", sample="s1")).source == "cassette"
