@@ -102,7 +102,7 @@ if TYPE_CHECKING:
     from sorg.model.backends import ProviderError, RawReply, register_backend
     from sorg.model.client import ModelClient
     from sorg.model.types import Request
-    from sorg.protocols import Protocol, Team, protocol
+    from sorg.protocols import Protocol, Team, collate, contributions, protocol
     from sorg.results import Trials
     from sorg.scoring import Score, ScoreContext, Scorer, register_scorer
     from sorg.tasks import Task, load_bank
