@@ -41,17 +41,25 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
         if not isinstance(v, Verdict):
             raise TypeError(f"finalize: item {i} is a {type(v).__name__}, not a Verdict (did the claim return it?)")
     idx = [i for i, v in enumerate(out) if not v.skip_reason and v.p is not None]
+    # Every claim with a test (judged, or undecidable by its own floor): the family a claim
+    # would join once its design can reach its alpha, so "needs N" counts its Holm step.
+    tested = [i for i, v in enumerate(out) if i in idx or (v.outcome == "undecidable" and "p_floor" in v.details)]
+    cut_at: dict[int, tuple[float, int] | None] = {}
     while idx:
-        floors = [float(out[i].details.get("p_floor", 0.0)) for i in idx]
+        floors = [_floor(out[i]) for i in idx]
         best = stats.holm(floors)
         cut = [(i, f, b) for i, f, b in zip(idx, floors, best) if b >= out[i].alpha]
         if not cut:
             break
         for i, f, b in cut:
-            v = out[i]
-            a_eff = v.alpha * f / b if b > 0 else v.alpha
-            out[i] = undecidable(v, a_eff, (b, len(idx)) if b > f else None)
+            cut_at[i] = (b, len(idx)) if b > f else None
+            out[i] = undecidable(out[i], holm=cut_at[i])
         idx = [i for i in idx if not out[i].skip_reason]
+    if len(tested) > 1:
+        for i in tested:
+            if out[i].outcome == "undecidable":
+                others = [_floor(out[j]) for j in tested if j != i]
+                out[i] = undecidable(out[i], _holm_need(out[i], others), holm=cut_at.get(i), family=len(tested))
     if idx:
         adj = stats.holm([out[i].p for i in idx])  # type: ignore[misc]
         names = [out[i].name for i in idx]
@@ -68,6 +76,22 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
             out[i] = dataclasses.replace(v, p_holm=p_adj, n_family=len(idx), passed=decide(v, p_adj),
                                          details=det, **fam)
     return _descriptive(out)
+
+
+def _floor(v: Verdict) -> float:
+    return float(v.details.get("p_floor", 0.0))
+
+
+def _holm_need(v: Verdict, others: Sequence[float]) -> int | None:
+    """Fewest non-zero units for which `v`'s Holm-adjusted floor, beside the others' floors, is
+    below its alpha: the reachability rule of `finalize`, solved for the claim's units (a
+    Holm-adjusted p is monotone in each raw p, so the search is a bisection)."""
+    from sorg.claims._common import smallest_n
+    from sorg.stats.location import floor_p
+
+    d = v.details
+    kind, zeros, groups = d.get("floor_kind", "sign"), int(d.get("zero_units", 0)), int(d.get("floor_groups", 2))
+    return smallest_n(lambda n: stats.holm([*others, floor_p(kind, n, zeros, groups)])[-1] < v.alpha)
 
 
 def _family_power(v: Verdict, m: int) -> dict:

@@ -194,7 +194,7 @@ def spread(
         floor = res  # the permutation distribution's own smallest p (after tied tasks)
     elif blocked:
         nz2 = g - int(res.n_zero)
-        floor = c.Floor(g, nz2, min(1.0, 2 * floor_p("sign", nz2)), "sign")
+        floor = c.Floor(g, nz2, floor_p("sign2", nz2), "sign2")
     rel_ci = _relative(xb, xw, g).get("relative_gain_ci") if blocked else None
     d_ci = stats.d_ci(d, g, g) if math.isfinite(d) else None
     comp: dict[str, Any] = {}

@@ -88,8 +88,11 @@ def sign_floor(nonzero: int) -> float:
 
 def floor_p(kind: str, nonzero: int, zeros: int = 0, groups: int = 2, n_perm: int = N_PERM) -> float:
     """The floor of a test family as a function of its non-zero units (for reachability and
-    for "needs N" sentences): sign flips 2**-n, Monte Carlo also 1 / (1 + n_perm), the Walsh
-    signed rank with `zeros` tied units, Friedman (k!)**-(n - 1)."""
+    for "needs N" sentences): sign flips 2**-n ("sign2": two-sided, 2 * 2**-n), Monte Carlo
+    also 1 / (1 + n_perm), the Walsh signed rank with `zeros` tied units, Friedman
+    (k!)**-(n - 1)."""
+    if kind == "sign2":
+        return min(1.0, 2 * sign_floor(nonzero))
     if kind == "walsh":
         return _walsh_floor(nonzero + zeros, zeros)
     if kind == "friedman":
