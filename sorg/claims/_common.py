@@ -204,7 +204,8 @@ def undecidable(v: Verdict, need: int | None = None, holm: tuple[float, int] | N
     if need is None:
         need = units_to_reach(d.get("floor_kind", "sign"), v.alpha, int(d.get("zero_units", 0)),
                               int(d.get("floor_groups", 2)))
-    holm = holm if holm is not None else (tuple(d["holm_reach"]) if d.get("holm_reach") else None)  # type: ignore[assignment]
+    if holm is None and d.get("holm_reach"):
+        holm = (float(d["holm_reach"][0]), int(d["holm_reach"][1]))
     word = d.get("unit_word", "task")
     has = int(d.get("nonzero_units", 0))
     zeros = int(d.get("zero_units", 0))

@@ -14,10 +14,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from sorg import stats
-from sorg.claims._common import decide, undecidable
+from sorg.claims._common import decide, undecidable, units_to_reach
 from sorg.claims.verdict import Verdict
-from sorg.power import power_tost_exact, power_units, units_for_power, units_for_tost
+from sorg.power import n_for_power, power_tost_exact, power_units, units_for_power, units_for_tost
+from sorg.stats.blocked import power_friedman
 
 
 def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
@@ -102,7 +105,9 @@ def _family_power(v: Verdict, m: int) -> dict:
         return {}
     a = v.alpha / m
     if spec.get("design") == "paired" and spec.get("d") is not None and math.isfinite(spec["d"]):
-        pw = power_units(spec["d"], int(spec["n"]), a, spec.get("test", "t"))
+        pw = power_units(spec["d"], int(spec["n"]), a / int(spec.get("sides", 1)), spec.get("test", "t"))
+    elif spec.get("design") == "friedman" and spec.get("effects"):
+        pw = power_friedman(spec["effects"], int(spec["n"]), a)
     elif spec.get("design") == "tost" and spec.get("sd"):
         pw = power_tost_exact(float(spec.get("diff") or 0.0), spec["sd"], int(spec["n"]), spec["margin"], a)
     else:
@@ -146,6 +151,34 @@ class Plan:
         return None if self.n_needed is None else self.n_now >= self.n_needed
 
 
+def _plan_friedman(spec: dict, effect: float | None, alpha: float, power: float,
+                   note: str) -> tuple[np.ndarray | None, int | None, str]:
+    """Friedman's plan: group effects from a given d_z of best vs worst, the declared ones,
+    or the lower 80% bound of the pilot's; tasks for `power`, scaled by the tied share."""
+    from sorg.stats.blocked import contrast_effects
+
+    eff = spec.get("effects")
+    if effect is not None and eff:
+        eff = contrast_effects(effect, len(eff))
+    elif eff and not spec.get("declared"):
+        eff = spec.get("effects_lcb")
+        if eff is None:
+            note = (note + "; " if note else "") + ("the observed group effects' lower confidence bound is 0: "
+                                                    "declare expected_d to plan")
+    if not eff:
+        if not spec.get("effects") and "expected_d" not in note:
+            note = (note + "; " if note else "") + "list the groups in the claim's scope to plan it before data"
+        return None, None, note
+    arr = np.asarray(eff, dtype=float)
+    n_min = units_to_reach("friedman", alpha, groups=arr.size) or 2
+    need = n_for_power(lambda n: power_friedman(arr, n, alpha), power, n_min=max(2, n_min))
+    ties = float(spec.get("tie_share") or 0.0)
+    if need is not None and 0 < ties < 1:
+        need = int(math.ceil(need / (1 - ties)))
+        note = (note + "; " if note else "") + f"counts {100 * ties:.0f}% of units tied, as observed"
+    return arr, need, note
+
+
 def required_n(design: str, *, alpha: float, effect: float | None = None, power: float = 0.8,
                test: str = "mean", sd: float | None = None, margin: float | None = None,
                n_family: int = 1) -> int | None:
@@ -182,7 +215,7 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
     m = n_family if n_family is not None else max(verdict.n_family, 1)
     alpha = verdict.alpha / max(m, 1)
     design = spec.get("design", "none")
-    n_now = 0 if verdict.skip_reason else int(spec.get("n") or verdict.n)
+    n_now = 0 if verdict.skip_reason else int(spec.get("n_units") or spec.get("n") or verdict.n)
     basis = ("given effect" if effect is not None else "declared expected effect" if spec.get("declared")
              else "observed effect" if spec else "")
     note = f"no data: {verdict.skip_reason}" if verdict.skip_reason else ""
@@ -200,13 +233,20 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
             if not (d is not None and math.isfinite(d) and d > 0):
                 note = (note + "; " if note else "") + ("the observed effect's lower confidence bound is not "
                                                         "above 0: declare expected_d to plan")
-        need = required_n(design, alpha=alpha, effect=d, power=power, test=spec.get("test", "mean"))
+        sides = int(spec.get("sides", 1))
+        need = required_n(design, alpha=alpha / sides, effect=d, power=power, test=spec.get("test", "mean"))
         ties = float(spec.get("tie_share") or 0.0)
         if need is not None and 0 < ties < 1 and design == "paired":
             # the exact tests count non-zero units only: plan for the observed share of ties
             need = int(math.ceil(need / (1 - ties)))
             note = (note + "; " if note else "") + f"counts {100 * ties:.0f}% of units tied, as observed"
         unit = word if design == "paired" else "trials per group"
+    elif design == "friedman":
+        eff, need, note = _plan_friedman(spec, effect, alpha, power, note)
+        if eff is not None and spec.get("effects_lcb") is not None and effect is None and not spec.get("declared"):
+            basis = "lower 80% confidence bound of the observed group effects"
+        d = float(np.ptp(eff)) / math.sqrt(2) if eff is not None else None  # d_z of best vs worst
+        unit = word
     elif design == "tost":
         sd, margin = spec.get("sd"), spec.get("margin")
         d = effect if effect is not None else 0.0
