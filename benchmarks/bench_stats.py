@@ -148,8 +148,8 @@ def _shape_diffs(shape: str, rng: np.random.Generator, g: int) -> np.ndarray:
         return q[:, 0] - q[:, 1]
     if shape == "skewed_mean0":  # a protocol that collapses on a few tasks: small gains, rare big losses
         return np.where(rng.random(g) < 0.9, 0.05, -0.45) - (0.9 * 0.05 - 0.1 * 0.45)
-    if shape == "hetero":  # heteroscedastic tasks
-        return rng.normal(0, 1, g) * rng.choice([0.01, 0.05, 0.3], g)
+    if shape == "hetero":  # heteroscedastic tasks (clipped to [-1, 1], as any difference of [0, 1] metrics)
+        return np.clip(rng.normal(0, 1, g) * rng.choice([0.01, 0.05, 0.3], g), -1, 1)
     if shape == "ties":  # most tasks tie (the committed RSI / Q pattern)
         return np.where(rng.random(g) < 0.6, 0.0, rng.choice([-1, 1], g) / 16)
     raise ValueError(shape)

@@ -161,7 +161,8 @@ def floor_details(res: Any, word: str, groups: int = 2) -> dict[str, Any]:
     """What `finalize` needs to redo the reachability check under Holm: the test's floor and
     how it depends on the non-zero units (`sorg.stats.location.floor_p`)."""
     return {"p_floor": res.floor, "floor_kind": res.floor_kind, "nonzero_units": res.nonzero,
-            "zero_units": res.n - res.nonzero, "floor_groups": groups, "unit_word": word}
+            "zero_units": res.n - res.nonzero, "floor_groups": groups, "unit_word": word,
+            **({"floor_ratio": res.floor_ratio} if getattr(res, "floor_ratio", 1.0) != 1.0 else {})}
 
 
 
@@ -183,11 +184,12 @@ def smallest_n(ok: Callable[[int], bool], limit: int = 100_000) -> int | None:
     return hi
 
 
-def units_to_reach(kind: str, alpha: float, zeros: int = 0, groups: int = 2, limit: int = 100_000) -> int | None:
+def units_to_reach(kind: str, alpha: float, zeros: int = 0, groups: int = 2, limit: int = 100_000,
+                   ratio: float = 1.0) -> int | None:
     """Fewest non-zero units for which the test's floor is below alpha (None: never)."""
     from sorg.stats.location import floor_p
 
-    return smallest_n(lambda n: floor_p(kind, n, zeros, groups) < alpha, limit)
+    return smallest_n(lambda n: floor_p(kind, n, zeros, groups, ratio=ratio) < alpha, limit)
 
 
 def undecidable(v: Verdict, need: int | None = None, holm: tuple[float, int] | None = None,
@@ -203,7 +205,7 @@ def undecidable(v: Verdict, need: int | None = None, holm: tuple[float, int] | N
     d = dict(v.details)
     if need is None:
         need = units_to_reach(d.get("floor_kind", "sign"), v.alpha, int(d.get("zero_units", 0)),
-                              int(d.get("floor_groups", 2)))
+                              int(d.get("floor_groups", 2)), ratio=float(d.get("floor_ratio", 1.0)))
     if holm is None and d.get("holm_reach"):
         holm = (float(d["holm_reach"][0]), int(d["holm_reach"][1]))
     word = d.get("unit_word", "task")
@@ -232,6 +234,36 @@ def units_with_ties(nonzero: int | None, tie_share: float) -> int | None:
     if nonzero is None or not 0 <= tie_share < 1:
         return None
     return int(math.ceil(nonzero / (1 - tie_share) - 1e-9))
+
+
+#: Metrics whose range is known: every scorer's quality is in [0, 1] (sorg.scoring.base), and so
+#: are the rates.
+_UNIT_RANGE = ("abstention_rate", "parse_failure_rate")
+
+
+def known_bounds(metric: str, bounds: Any, where: str) -> tuple[float, float]:
+    """The declared (lo, hi) of `metric`, or its known range; one clear error when neither."""
+    from sorg.stats.bounded import check_bounds
+
+    if bounds is not None:
+        return check_bounds(bounds, f"{where}(bounds=...)")
+    if metric.startswith("quality.") or metric in _UNIT_RANGE:
+        return (0.0, 1.0)
+    raise ValueError(f"{where}(test='bounded') needs bounds=(lo, hi) for {metric!r}: its range is not known "
+                     "(known: quality.* and the rates, in [0, 1])")
+
+
+def bounded_power(mean: float, sd: float, g: int, null: float, alpha: float, bounds: tuple[float, float],
+                  declared: bool, d_lcb: float | None) -> tuple[float | None, dict[str, Any]]:
+    """Power of the betting test at the observed (or declared) mean, normal units of SD `sd`
+    clipped to the bounds; and the spec `plan` and Holm's step recompute it from."""
+    from sorg.stats.bounded import power_bounded
+
+    if not (math.isfinite(mean) and math.isfinite(sd)):
+        return None, {}
+    spec = {"design": "bounded", "mean": mean, "sd": sd, "n": g, "null": null, "bounds": list(bounds),
+            "declared": declared, "mean_lcb": None if d_lcb is None else null + d_lcb * sd}
+    return power_bounded(mean, sd, g, null, alpha, *bounds), spec
 
 
 def check_values(values: np.ndarray, metric: str) -> None:

@@ -94,7 +94,8 @@ def _holm_need(v: Verdict, others: Sequence[float]) -> int | None:
 
     d = v.details
     kind, zeros, groups = d.get("floor_kind", "sign"), int(d.get("zero_units", 0)), int(d.get("floor_groups", 2))
-    return smallest_n(lambda n: stats.holm([*others, floor_p(kind, n, zeros, groups)])[-1] < v.alpha)
+    ratio = float(d.get("floor_ratio", 1.0))
+    return smallest_n(lambda n: stats.holm([*others, floor_p(kind, n, zeros, groups, ratio=ratio)])[-1] < v.alpha)
 
 
 def _family_power(v: Verdict, m: int) -> dict:
@@ -108,6 +109,8 @@ def _family_power(v: Verdict, m: int) -> dict:
         pw = power_units(spec["d"], int(spec["n"]), a / int(spec.get("sides", 1)), spec.get("test", "t"))
     elif spec.get("design") == "friedman" and spec.get("effects"):
         pw = power_friedman(spec["effects"], int(spec["n"]), a)
+    elif spec.get("design") == "bounded":
+        pw = _power_bounded(spec, spec["mean"], int(spec["n"]), a)
     elif spec.get("design") == "tost" and spec.get("sd"):
         pw = power_tost_exact(float(spec.get("diff") or 0.0), spec["sd"], int(spec["n"]), spec["margin"], a)
     else:
@@ -149,6 +152,12 @@ class Plan:
     def enough(self) -> bool | None:
         """Whether the current n already reaches the target (None if unknown)."""
         return None if self.n_needed is None else self.n_now >= self.n_needed
+
+
+def _power_bounded(spec: dict, mean: float, n: int, alpha: float) -> float:
+    from sorg.stats.bounded import power_bounded
+
+    return power_bounded(mean, spec["sd"], n, spec["null"], alpha, *spec["bounds"])
 
 
 def _plan_friedman(spec: dict, effect: float | None, alpha: float, power: float,
@@ -241,6 +250,16 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
             need = int(math.ceil(need / (1 - ties)))
             note = (note + "; " if note else "") + f"counts {100 * ties:.0f}% of units tied, as observed"
         unit = word if design == "paired" else "trials per group"
+    elif design == "bounded":
+        mean = spec.get("mean") if spec.get("declared") or spec.get("mean_lcb") is None else spec["mean_lcb"]
+        if effect is not None:
+            mean = spec["null"] + effect * spec["sd"]
+        elif not spec.get("declared") and spec.get("mean_lcb") is not None:
+            basis = "lower 80% confidence bound of the observed mean"
+        if mean is not None and mean > spec["null"]:
+            need = n_for_power(lambda n: _power_bounded(spec, mean, n, alpha), power)
+        d = None if mean is None or not spec.get("sd") else (mean - spec["null"]) / spec["sd"]
+        unit = word
     elif design == "friedman":
         eff, need, note = _plan_friedman(spec, effect, alpha, power, note)
         if eff is not None and spec.get("effects_lcb") is not None and effect is None and not spec.get("declared"):
