@@ -127,6 +127,7 @@ def paper_scale_claims(t: Trials) -> dict[str, dict]:
         "count_mean": lambda: claims.count(t, "abstention_rate", at_least=0.0),
         "beats_permutation": lambda: claims.beats(t, "sequential", "coordinator", test="permutation"),
         "beats_wilcoxon": lambda: claims.beats(t, "sequential", "coordinator", test="wilcoxon"),
+        "beats_bounded": lambda: claims.beats(t, "sequential", "coordinator", test="bounded"),
     }
     out = {}
     for kind, job in jobs.items():

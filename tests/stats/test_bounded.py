@@ -85,3 +85,18 @@ def test_count_bounded_uses_the_known_range_of_a_rate() -> None:
     assert v.details["power_spec"]["design"] == "bounded"
     with pytest.raises(ValueError, match="count\\(test=...\\)"):
         claims.count(t, "abstention_rate", at_least=0.3, test="t")
+
+
+def test_plan_sizes_the_betting_test_from_the_lower_bound_of_the_mean() -> None:
+    rng = np.random.default_rng(9)
+    recs = []
+    for i, d in enumerate(rng.normal(0.3, 0.15, 20)):
+        recs += [make_record(task_id=f"t{i}", seed=0, protocol="A", quality={"judge_q": 0.3 + d}),
+                 make_record(task_id=f"t{i}", seed=0, protocol="B", quality={"judge_q": 0.3})]
+    v = claims.beats(Trials(recs), "A", "B", test="bounded")
+    spec = v.details["power_spec"]
+    pl = claims.plan(v)
+    assert pl.design == "bounded" and pl.basis == "lower 80% confidence bound of the observed mean"
+    assert 0 < spec["mean_lcb"] < spec["mean"]
+    at = [power_bounded(spec["mean_lcb"], spec["sd"], n, 0.0, 0.05, -1, 1) for n in (pl.n_needed - 1, pl.n_needed)]
+    assert at[0] < 0.8 <= at[1]
