@@ -169,8 +169,9 @@ def _null_tail(g: int, k: int, draws: int = 40_000) -> tuple[np.ndarray, np.ndar
             parts.append(((2 * r.sum(axis=1)) ** 2).sum(axis=1))
         s = np.sort(np.concatenate(parts))
         dist = (s, np.full(s.size, 1.0 / s.size))
-    s, prob = dist
-    return s, np.cumsum(prob[::-1])[::-1]
+    vals, inv = np.unique(dist[0], return_inverse=True)  # distinct vectors can share a sum of squares
+    prob = np.bincount(inv, weights=dist[1])
+    return vals, np.cumsum(prob[::-1])[::-1]
 
 
 def power_friedman(effects: ArrayLike, g: int, alpha: float, *, n_sim: int = N_SIM, seed: int = 11) -> float:
