@@ -11,7 +11,7 @@ import pytest
 
 from sorg import claims, power
 from sorg.results import Trials
-from sorg.stats.blocked import contrast_effects, friedman_perm, group_effects, power_friedman
+from sorg.stats.blocked import contrast_effects, friedman_critical, friedman_perm, group_effects, power_friedman
 from tests.fakes.sorg_synth import make_record
 
 
@@ -37,6 +37,21 @@ def test_friedman_power_is_the_rate_of_the_test_that_decides() -> None:
                for _ in range(reps))
     assert abs(hits / reps - printed) < 3 * math.sqrt(printed * (1 - printed) / reps) + 0.01
     assert printed < power.power_units(0.8, g, 0.05, "t") - 0.3
+
+
+@pytest.mark.parametrize("g,k", [(5, 3), (8, 3), (12, 3), (6, 4)])
+def test_the_critical_value_power_uses_is_friedman_perm_s_decision(g: int, k: int) -> None:
+    """Exactly: friedman_perm's p < alpha iff the sum of squared rank sums reaches the critical
+    value the power simulation counts (distinct rank-sum vectors share sums of squares, so the
+    tail must be read per distinct sum)."""
+    rng = np.random.default_rng(g * k)
+    for alpha in (0.05, 0.01):
+        crit = friedman_critical(g, k, alpha)
+        for _ in range(80):
+            m = rng.standard_normal((g, k)) + np.linspace(0, 1, k)
+            r2 = 2 * (np.argsort(np.argsort(m, axis=1), axis=1) + 1)
+            if k == 3 or g <= 9:  # exact distribution (k = 4 above 9 tasks is simulated)
+                assert (friedman_perm(m).p < alpha) == (((r2.sum(axis=0)) ** 2).sum() >= crit)
 
 
 def test_spread_prints_friedman_power_and_holm_recomputes_it() -> None:
