@@ -6,6 +6,8 @@
    its peak memory traced. Target: each claim < 5 s and < 500 MB.
 3. The null simulation (tests/claims/sorg_nullsim.py): each claim kind's false-positive rate
    at nominal 5% with 4, 12 and 48 tasks under task heterogeneity, and CI coverage.
+4. Issue 27's shapes, the mixed-alpha family, printed vs observed power, and (stats_checks.py)
+   the reachability counts, spread's power, and the bounded-mean test against the mean test.
 
 Run: python benchmarks/bench_stats.py [--jsonl] [--reps N]
 The last printed line is one JSON object: trials, claims, wall_s, claims_100k_max_s,
@@ -27,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "claims"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sorg import claims, stats
 from sorg.record import TrialRecord
@@ -124,6 +127,7 @@ def paper_scale_claims(t: Trials) -> dict[str, dict]:
         "count_mean": lambda: claims.count(t, "abstention_rate", at_least=0.0),
         "beats_permutation": lambda: claims.beats(t, "sequential", "coordinator", test="permutation"),
         "beats_wilcoxon": lambda: claims.beats(t, "sequential", "coordinator", test="wilcoxon"),
+        "beats_bounded": lambda: claims.beats(t, "sequential", "coordinator", test="bounded"),
     }
     out = {}
     for kind, job in jobs.items():
@@ -148,8 +152,8 @@ def _shape_diffs(shape: str, rng: np.random.Generator, g: int) -> np.ndarray:
         return q[:, 0] - q[:, 1]
     if shape == "skewed_mean0":  # a protocol that collapses on a few tasks: small gains, rare big losses
         return np.where(rng.random(g) < 0.9, 0.05, -0.45) - (0.9 * 0.05 - 0.1 * 0.45)
-    if shape == "hetero":  # heteroscedastic tasks
-        return rng.normal(0, 1, g) * rng.choice([0.01, 0.05, 0.3], g)
+    if shape == "hetero":  # heteroscedastic tasks (clipped to [-1, 1], as any difference of [0, 1] metrics)
+        return np.clip(rng.normal(0, 1, g) * rng.choice([0.01, 0.05, 0.3], g), -1, 1)
     if shape == "ties":  # most tasks tie (the committed RSI / Q pattern)
         return np.where(rng.random(g) < 0.6, 0.0, rng.choice([-1, 1], g) / 16)
     raise ValueError(shape)
@@ -272,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shape-reps", type=int, default=400, help="replicates per issue-27 shape cell (0: skip)")
     ap.add_argument("--shape-alphas", default="0.05,0.001", help="alphas of the shape table, comma-separated")
     ap.add_argument("--small-alpha-reps", type=int, default=20000, help="unit-level replicates per shape (0: skip)")
+    ap.add_argument("--check-reps", type=int, default=1000,
+                    help="replicates of the reachability / spread power / bounded-test checks (0: skip)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -330,6 +336,18 @@ def main(argv: list[str] | None = None) -> int:
         extra.update(shapes=shapes, mixed_alpha_fwer=mixed_alpha_fwer(max(50, args.shape_reps // 4)),
                      power=power_check(max(100, args.shape_reps // 2)))
         print(f"mixed-alpha familywise error {extra['mixed_alpha_fwer']}; power {extra['power']}", file=sys.stderr)
+    if args.check_reps:
+        from stats_checks import bounded_rows, reach_rows, spread_power_rows
+
+        extra["reach"] = reach_rows()
+        extra["spread_power"] = spread_power_rows(max(50, args.check_reps // 5))
+        extra["bounded"] = bounded_rows(args.check_reps, _shape_diffs, SHAPES)
+        for key in ("reach", "spread_power"):
+            for r in extra[key]:
+                print(f"{key} {r}", file=sys.stderr)
+        for part in ("null", "power", "printed"):
+            for r in extra["bounded"][part]:
+                print(f"bounded {part} {r}", file=sys.stderr)
     if args.small_alpha_reps:
         extra["small_alpha"] = small_alpha_table(args.small_alpha_reps)
         for r in extra["small_alpha"]:

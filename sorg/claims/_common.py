@@ -9,8 +9,9 @@ after Holm) is `undecidable`; replication claims add a `compatibility` statement
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -160,41 +161,109 @@ def floor_details(res: Any, word: str, groups: int = 2) -> dict[str, Any]:
     """What `finalize` needs to redo the reachability check under Holm: the test's floor and
     how it depends on the non-zero units (`sorg.stats.location.floor_p`)."""
     return {"p_floor": res.floor, "floor_kind": res.floor_kind, "nonzero_units": res.nonzero,
-            "zero_units": res.n - res.nonzero, "floor_groups": groups, "unit_word": word}
+            "zero_units": res.n - res.nonzero, "floor_groups": groups, "unit_word": word,
+            **({"floor_ratio": res.floor_ratio} if getattr(res, "floor_ratio", 1.0) != 1.0 else {})}
 
 
 
-def units_to_reach(kind: str, alpha: float, zeros: int = 0, groups: int = 2, limit: int = 100_000) -> int | None:
+def smallest_n(ok: Callable[[int], bool], limit: int = 100_000) -> int | None:
+    """Smallest n >= 1 with ok(n), for ok monotone in n (False, ..., False, True, ...); None
+    when even `limit` fails."""
+    hi = 1
+    while not ok(hi):
+        if hi >= limit:
+            return None
+        hi = min(2 * hi, limit)
+    lo = hi // 2 + 1 if hi > 1 else 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
+def units_to_reach(kind: str, alpha: float, zeros: int = 0, groups: int = 2, limit: int = 100_000,
+                   ratio: float = 1.0) -> int | None:
     """Fewest non-zero units for which the test's floor is below alpha (None: never)."""
     from sorg.stats.location import floor_p
 
-    n = 1
-    while n <= limit:
-        if floor_p(kind, n, zeros, groups) < alpha:
-            lo = max(1, n // 2)
-            while lo < n and floor_p(kind, lo, zeros, groups) >= alpha:
-                lo += 1
-            return lo
-        n *= 2
-    return None
+    return smallest_n(lambda n: floor_p(kind, n, zeros, groups, ratio=ratio) < alpha, limit)
 
 
-def undecidable(v: Verdict, alpha_used: float | None = None, holm: tuple[float, int] | None = None) -> Verdict:
+def undecidable(v: Verdict, need: int | None = None, holm: tuple[float, int] | None = None,
+                family: int = 1) -> Verdict:
     """The claim's design cannot reach its alpha (after ties, Holm and the test's floor): a
     declared outcome with power 0, no pass/fail and no plan built on a power it cannot have.
-    `alpha_used`: the level the claim's own floor must beat (alpha scaled by Holm); `holm`:
-    (the best Holm-adjusted p, family size) when Holm is what makes it unreachable."""
+
+    `need`: the non-zero units that would make it decidable (default: its own floor below its
+    alpha; `finalize` passes the count at the Holm step it would be compared at, `family`
+    claims with a test). `holm`: (the best Holm-adjusted p, family size) when Holm is what
+    makes it unreachable now. The reason also converts `need` into units at the observed
+    share of tied units, since ties never count (a plan must count them)."""
     d = dict(v.details)
-    a = alpha_used if alpha_used is not None else v.alpha
-    need = units_to_reach(d.get("floor_kind", "sign"), a, int(d.get("zero_units", 0)), int(d.get("floor_groups", 2)))
+    if need is None:
+        need = units_to_reach(d.get("floor_kind", "sign"), v.alpha, int(d.get("zero_units", 0)),
+                              int(d.get("floor_groups", 2)), ratio=float(d.get("floor_ratio", 1.0)))
+    if holm is None and d.get("holm_reach"):
+        holm = (float(d["holm_reach"][0]), int(d["holm_reach"][1]))
     word = d.get("unit_word", "task")
     has = int(d.get("nonzero_units", 0))
-    need_text = f"needs {need} non-zero {word}s" if need is not None else "no number of units suffices"
+    zeros = int(d.get("zero_units", 0))
+    ties = zeros / (has + zeros) if has + zeros else 0.0
+    total = units_with_ties(need, ties)
+    if need is None:
+        need_text = "no number of units suffices"
+    else:
+        need_text = f"needs {need} non-zero {word}s, has {has}"
+        if total is not None and total != need:
+            need_text += f" (about {total} {word}s at the observed {100 * ties:.0f}% tied)"
+        if family > 1:
+            need_text += f"; counted at its Holm step across {family} claims, each other at its floor"
     after = f", {holm[0]:.3g} after Holm across {holm[1]} claims," if holm else ""
-    reason = (f"cannot be decided with this design: {need_text}, has {has} (smallest attainable p "
+    reason = (f"cannot be decided with this design: {need_text} (smallest attainable p "
               f"{d.get('p_floor', 1.0):.3g}{after} is not below alpha {v.alpha:.3g})")
-    d.update(units_needed=need, undecidable_alpha=a)
+    d.update(units_needed=need, units_needed_total=total, holm_reach=list(holm) if holm else None,
+             reach_family=family)
     return dataclasses.replace(v, passed=None, power=0.0, skip_reason=reason, outcome="undecidable", details=d)
+
+
+def units_with_ties(nonzero: int | None, tie_share: float) -> int | None:
+    """Units a design needs for `nonzero` non-zero ones at the observed share of tied units."""
+    if nonzero is None or not 0 <= tie_share < 1:
+        return None
+    return int(math.ceil(nonzero / (1 - tie_share) - 1e-9))
+
+
+#: Metrics whose range is known: every scorer's quality is in [0, 1] (sorg.scoring.base), and so
+#: are the rates.
+_UNIT_RANGE = ("abstention_rate", "parse_failure_rate")
+
+
+def known_bounds(metric: str, bounds: Any, where: str) -> tuple[float, float]:
+    """The declared (lo, hi) of `metric`, or its known range; one clear error when neither."""
+    from sorg.stats.bounded import check_bounds
+
+    if bounds is not None:
+        return check_bounds(bounds, f"{where}(bounds=...)")
+    if metric.startswith("quality.") or metric in _UNIT_RANGE:
+        return (0.0, 1.0)
+    raise ValueError(f"{where}(test='bounded') needs bounds=(lo, hi) for {metric!r}: its range is not known "
+                     "(known: quality.* and the rates, in [0, 1])")
+
+
+def bounded_power(mean: float, sd: float, g: int, null: float, alpha: float, bounds: tuple[float, float],
+                  declared: bool, d_lcb: float | None) -> tuple[float | None, dict[str, Any]]:
+    """Power of the betting test at the observed (or declared) mean, normal units of SD `sd`
+    clipped to the bounds; and the spec `plan` and Holm's step recompute it from."""
+    from sorg.stats.bounded import power_bounded
+
+    if not (math.isfinite(mean) and math.isfinite(sd)):
+        return None, {}
+    spec = {"design": "bounded", "mean": mean, "sd": sd, "n": g, "null": null, "bounds": list(bounds),
+            "declared": declared, "mean_lcb": None if d_lcb is None else null + d_lcb * sd}
+    return power_bounded(mean, sd, g, null, alpha, *bounds), spec
 
 
 def check_values(values: np.ndarray, metric: str) -> None:

@@ -10,6 +10,7 @@ would treat trials of one task as independent.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -24,7 +25,7 @@ from sorg.power import power_tost_exact, power_units
 from sorg.results import Paired, Trials
 from sorg.stats.location import check_alpha, location_test
 
-_TESTS = ("mean", "wilcoxon", "t", "permutation")
+_TESTS = ("mean", "wilcoxon", "t", "permutation", "bounded")
 
 
 def _values_of(fa: dict, fb: dict, by: str) -> list:
@@ -92,6 +93,7 @@ def beats(
     pair_by: Sequence[str] | None = None,
     unit: str = "task",
     expected_d: float | None = None,
+    bounds: tuple[float, float] | None = None,
     name: str | None = None,
     n_boot: int = stats.DEFAULT_BOOT,
     seed: int = stats.DEFAULT_SEED,
@@ -110,7 +112,10 @@ def beats(
     G - 1 df above (never below the sign-flip floor); "t" and "permutation" the mean by t or by
     sign flips only; "wilcoxon" the Hodges-Lehmann shift by the signed-rank test with its exact
     interval. The verdict prints the 95% interval and the (1 - 2 alpha) interval the decision
-    reads (`details["decision_ci"]`: passed iff its lower end is above the null). A design whose
+    reads (`details["decision_ci"]`: passed iff its lower end is above the null).
+    `test="bounded"` (opt-in) tests the mean by betting (`sorg.stats.bounded`), valid for every
+    shape of unit differences given the metric's range (`bounds=(lo, hi)`, default the known
+    [0, 1] of quality.* and the rates); far less power on small effects (docs/PLUGIN.md). A design whose
     smallest attainable p (after tied units) is not below alpha is "undecidable".
 
     `paper_rel_effect=r` (a replication: the paper reports "+14%") keeps H0 at `min_effect`
@@ -169,7 +174,12 @@ def beats(
                         f"no {' x '.join(c.unit_word(f) for f in fields)} cell shared by {la} and {lb} "
                         f"({pairs.trials_a} and {pairs.trials_b} trials unmatched); "
                         f"a paired claim needs shared {word}s")
-    res = location_test(diff, min_effect, alpha, test)
+    dbounds = None
+    if test == "bounded":
+        lo, hi = c.known_bounds(metric, bounds, "beats")
+        k = 1.0 + min_rel_effect
+        dbounds = (lo - k * hi, hi - k * lo)
+    res = location_test(diff, min_effect, alpha, test, bounds=dbounds)
     rel: dict[str, Any] = _relative(xa, xb, g) if (min_rel_effect or paper_rel_effect is not None) else {}
     dz = stats.cohen_dz(raw)
     dz_ci = stats.dz_ci(dz, g) if g >= 3 and math.isfinite(dz) else None
@@ -207,9 +217,26 @@ def beats(
         effect=dz if math.isfinite(dz) else None,
         effect_ci=dz_ci, p=res.p, power=power_units(d_pow, g, alpha, test) if math.isfinite(d_pow) else None,
         details=details)
+    if dbounds is not None:
+        v = _bounded_power(v, diff, min_effect, alpha, dbounds, expected_d, d_margin)
     if res.floor >= alpha:
         return c.undecidable(v)
     return c.finish(v)
+
+
+def _bounded_power(v: Verdict, diff: np.ndarray, null: float, alpha: float, bounds: tuple[float, float],
+                   expected_d: float | None, d_obs: float) -> Verdict:
+    """The betting test's power (not the t power) at the observed mean, or at the declared d_z
+    times the observed SD."""
+    g = int(diff.size)
+    sd = float(np.std(diff, ddof=1)) if g > 1 else math.nan
+    mean = (null + expected_d * sd) if expected_d is not None else float(np.mean(diff))
+    pw, spec = c.bounded_power(mean, sd, g, null, alpha, bounds, expected_d is not None, _d_lower(d_obs, g))
+    spec["trials_per_unit"] = v.details["power_spec"].get("trials_per_unit")
+    basis = (f"at {'the declared d_z ' + _f(expected_d) + ' x SD' if expected_d is not None else 'the observed mean'} "
+             f"{_f(mean, True)} (SD {_f(sd)}, normal, clipped to [{_f(bounds[0])}, {_f(bounds[1])}]), {g} "
+             f"{v.details['unit_word']}s, {v.test.split(' (one-sided')[0]}, alpha {alpha:g}")
+    return dataclasses.replace(v, power=pw, details={**v.details, "power_spec": spec, "power_basis": basis})
 
 
 def _d_lower(d: float, g: int, level: float = 0.8) -> float | None:
@@ -222,6 +249,8 @@ def _d_lower(d: float, g: int, level: float = 0.8) -> float | None:
 def _ci_method(res: Any) -> str:
     if res.floor_kind == "walsh":
         return "exact Walsh-average interval of the Hodges-Lehmann shift"
+    if res.floor_kind == "bounded":
+        return "betting interval (inverted test; valid for any shape within the bounds)"
     if res.name.startswith("t test"):
         return f"t interval ({max(res.n - 1, 0)} df)"
     return "sign-flip interval (inverted test)"

@@ -7,6 +7,7 @@ quantity with no spread across units gets the sign-flip p (2**-G), never p = 0.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -206,6 +207,8 @@ def count(
     alpha: float = 0.05,
     paper_value: float | None = None,
     unit: str = "task",
+    test: str = "mean",
+    bounds: tuple[float, float] | None = None,
     name: str | None = None,
     n_boot: int = stats.DEFAULT_BOOT,
     seed: int = stats.DEFAULT_SEED,
@@ -223,7 +226,9 @@ def count(
     p is the larger), e.g. "about 45% abstain" as a declared interval around 0.45.
 
     agg "mean" tests the mean of the unit means by exact sign flips up to 16 units and t above
-    (never below the sign-flip floor). `paper_value` (the paper's figure) adds a second
+    (never below the sign-flip floor); `test="bounded"` (opt-in) by betting, valid for every
+    shape of unit means within `bounds=(lo, hi)` (default the known [0, 1] of quality.* and
+    the rates; see `sorg.stats.bounded`). `paper_value` (the paper's figure) adds a second
     statement: is it inside the 95% interval (`details["compatible"]`)? Descriptive aggregates
     have no interval, so their compatibility is not judged.
     """
@@ -236,6 +241,8 @@ def count(
             raise ValueError(f"count(within=...) needs agg='mean', got {agg!r}")
         if not (len(within) == 2 and within[0] < within[1]):
             raise ValueError(f"count(within=...) must be (lo, hi) with lo < hi, got {within!r}")
+    if test not in ("mean", "bounded"):
+        raise ValueError(f"count(test=...) must be 'mean' or 'bounded', got {test!r}")
     if agg not in ("distinct", "mean", "any", "sum"):
         raise ValueError(f"count(agg=...) must be distinct, mean, any or sum, got {agg!r}")
     scope = f" ({c.scope_text(where)})" if where else ""
@@ -281,9 +288,11 @@ def count(
         return bad
     mean = float(np.mean(cm.means))
     sd = float(np.std(cm.means, ddof=1))
+    mb = c.known_bounds(metric, bounds, "count") if test == "bounded" else None
+    neg = (-mb[1], -mb[0]) if mb else None
     if within is not None:
-        lo_r = location_test(cm.means, within[0], alpha, "mean")
-        hi_r = location_test(-cm.means, -within[1], alpha, "mean")
+        lo_r = location_test(cm.means, within[0], alpha, test, bounds=mb)
+        hi_r = location_test(-cm.means, -within[1], alpha, test, bounds=neg)
         res = lo_r if lo_r.p >= hi_r.p else hi_r
         p_count, fl = max(lo_r.p, hi_r.p), (lo_r if lo_r.floor >= hi_r.floor else hi_r)
         decision = (lo_r.bound[0], -hi_r.bound[0]) if lo_r.bound and hi_r.bound else None
@@ -292,7 +301,7 @@ def count(
         tname = f"two one-sided tests ({lo_r.name}) on {word} means"
         note = "; ".join(x for x in (lo_r.note, hi_r.note) if x)
     else:
-        res = location_test(cm.means, float(at_least or 0.0), alpha, "mean")
+        res = location_test(cm.means, float(at_least or 0.0), alpha, test, bounds=mb)
         p_count, fl, decision = res.p, res, res.bound
         d_pow = (mean - float(at_least or 0.0)) / sd if sd > 0 else None
         tname = f"one-sided {res.name} on {word} means"
@@ -306,7 +315,15 @@ def count(
     v = Verdict(name=name, kind="count", statement=statement, test=tname, n=g,
                 unit=f"{word}s ({int(cm.counts.sum())} trials)",
                 estimate_name=labels[agg], estimate=mean, ci=ci,
-                ci_method="t interval" if res.name.startswith("t test") else "sign-flip interval (inverted test)",
+                ci_method="t interval" if res.name.startswith("t test") else
+                "betting interval (inverted test)" if mb else "sign-flip interval (inverted test)",
                 p=p_count, alpha=alpha, power=power_units(d_pow, g, alpha, "mean") if d_pow is not None else None,
                 details=details)
+    if mb is not None and neg is not None:  # the betting test's power, at the side nearer its null
+        up = within is not None and within[1] - mean < mean - within[0]
+        null = float(at_least or 0.0) if within is None else (-within[1] if up else within[0])
+        pw, spec = c.bounded_power(-mean if up else mean, sd, g, null, alpha, neg if up else mb, False, None)
+        v = dataclasses.replace(v, power=pw, details={**details, "power_spec": spec, "power_basis": (
+            f"at the observed mean {_f(mean)} (SD {_f(sd)}, normal, clipped to the bounds), {g} {word}s, "
+            f"{res.name}, alpha {alpha:g}")})
     return c.undecidable(v) if fl.floor >= alpha else c.finish(v)

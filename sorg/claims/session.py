@@ -14,10 +14,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from sorg import stats
-from sorg.claims._common import decide, undecidable
+from sorg.claims._common import decide, undecidable, units_to_reach
 from sorg.claims.verdict import Verdict
-from sorg.power import power_tost_exact, power_units, units_for_power, units_for_tost
+from sorg.power import n_for_power, power_tost_exact, power_units, units_for_power, units_for_tost
+from sorg.stats.blocked import power_friedman
 
 
 def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
@@ -41,17 +44,25 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
         if not isinstance(v, Verdict):
             raise TypeError(f"finalize: item {i} is a {type(v).__name__}, not a Verdict (did the claim return it?)")
     idx = [i for i, v in enumerate(out) if not v.skip_reason and v.p is not None]
+    # Every claim with a test (judged, or undecidable by its own floor): the family a claim
+    # would join once its design can reach its alpha, so "needs N" counts its Holm step.
+    tested = [i for i, v in enumerate(out) if i in idx or (v.outcome == "undecidable" and "p_floor" in v.details)]
+    cut_at: dict[int, tuple[float, int] | None] = {}
     while idx:
-        floors = [float(out[i].details.get("p_floor", 0.0)) for i in idx]
+        floors = [_floor(out[i]) for i in idx]
         best = stats.holm(floors)
         cut = [(i, f, b) for i, f, b in zip(idx, floors, best) if b >= out[i].alpha]
         if not cut:
             break
         for i, f, b in cut:
-            v = out[i]
-            a_eff = v.alpha * f / b if b > 0 else v.alpha
-            out[i] = undecidable(v, a_eff, (b, len(idx)) if b > f else None)
+            cut_at[i] = (b, len(idx)) if b > f else None
+            out[i] = undecidable(out[i], holm=cut_at[i])
         idx = [i for i in idx if not out[i].skip_reason]
+    if len(tested) > 1:
+        for i in tested:
+            if out[i].outcome == "undecidable":
+                others = [_floor(out[j]) for j in tested if j != i]
+                out[i] = undecidable(out[i], _holm_need(out[i], others), holm=cut_at.get(i), family=len(tested))
     if idx:
         adj = stats.holm([out[i].p for i in idx])  # type: ignore[misc]
         names = [out[i].name for i in idx]
@@ -70,6 +81,23 @@ def finalize(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return _descriptive(out)
 
 
+def _floor(v: Verdict) -> float:
+    return float(v.details.get("p_floor", 0.0))
+
+
+def _holm_need(v: Verdict, others: Sequence[float]) -> int | None:
+    """Fewest non-zero units for which `v`'s Holm-adjusted floor, beside the others' floors, is
+    below its alpha: the reachability rule of `finalize`, solved for the claim's units (a
+    Holm-adjusted p is monotone in each raw p, so the search is a bisection)."""
+    from sorg.claims._common import smallest_n
+    from sorg.stats.location import floor_p
+
+    d = v.details
+    kind, zeros, groups = d.get("floor_kind", "sign"), int(d.get("zero_units", 0)), int(d.get("floor_groups", 2))
+    ratio = float(d.get("floor_ratio", 1.0))
+    return smallest_n(lambda n: stats.holm([*others, floor_p(kind, n, zeros, groups, ratio=ratio)])[-1] < v.alpha)
+
+
 def _family_power(v: Verdict, m: int) -> dict:
     """Post-hoc power recomputed at alpha / m, the Holm step the claim is compared at (m: the
     claims not yet rejected when Holm reaches it)."""
@@ -78,7 +106,11 @@ def _family_power(v: Verdict, m: int) -> dict:
         return {}
     a = v.alpha / m
     if spec.get("design") == "paired" and spec.get("d") is not None and math.isfinite(spec["d"]):
-        pw = power_units(spec["d"], int(spec["n"]), a, spec.get("test", "t"))
+        pw = power_units(spec["d"], int(spec["n"]), a / int(spec.get("sides", 1)), spec.get("test", "t"))
+    elif spec.get("design") == "friedman" and spec.get("effects"):
+        pw = power_friedman(spec["effects"], int(spec["n"]), a)
+    elif spec.get("design") == "bounded":
+        pw = _power_bounded(spec, spec["mean"], int(spec["n"]), a)
     elif spec.get("design") == "tost" and spec.get("sd"):
         pw = power_tost_exact(float(spec.get("diff") or 0.0), spec["sd"], int(spec["n"]), spec["margin"], a)
     else:
@@ -122,6 +154,40 @@ class Plan:
         return None if self.n_needed is None else self.n_now >= self.n_needed
 
 
+def _power_bounded(spec: dict, mean: float, n: int, alpha: float) -> float:
+    from sorg.stats.bounded import power_bounded
+
+    return power_bounded(mean, spec["sd"], n, spec["null"], alpha, *spec["bounds"])
+
+
+def _plan_friedman(spec: dict, effect: float | None, alpha: float, power: float,
+                   note: str) -> tuple[np.ndarray | None, int | None, str]:
+    """Friedman's plan: group effects from a given d_z of best vs worst, the declared ones,
+    or the lower 80% bound of the pilot's; tasks for `power`, scaled by the tied share."""
+    from sorg.stats.blocked import contrast_effects
+
+    eff = spec.get("effects")
+    if effect is not None and eff:
+        eff = contrast_effects(effect, len(eff))
+    elif eff and not spec.get("declared"):
+        eff = spec.get("effects_lcb")
+        if eff is None:
+            note = (note + "; " if note else "") + ("the observed group effects' lower confidence bound is 0: "
+                                                    "declare expected_d to plan")
+    if not eff:
+        if not spec.get("effects") and "expected_d" not in note:
+            note = (note + "; " if note else "") + "list the groups in the claim's scope to plan it before data"
+        return None, None, note
+    arr = np.asarray(eff, dtype=float)
+    n_min = units_to_reach("friedman", alpha, groups=arr.size) or 2
+    need = n_for_power(lambda n: power_friedman(arr, n, alpha), power, n_min=max(2, n_min))
+    ties = float(spec.get("tie_share") or 0.0)
+    if need is not None and 0 < ties < 1:
+        need = int(math.ceil(need / (1 - ties)))
+        note = (note + "; " if note else "") + f"counts {100 * ties:.0f}% of units tied, as observed"
+    return arr, need, note
+
+
 def required_n(design: str, *, alpha: float, effect: float | None = None, power: float = 0.8,
                test: str = "mean", sd: float | None = None, margin: float | None = None,
                n_family: int = 1) -> int | None:
@@ -158,7 +224,7 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
     m = n_family if n_family is not None else max(verdict.n_family, 1)
     alpha = verdict.alpha / max(m, 1)
     design = spec.get("design", "none")
-    n_now = 0 if verdict.skip_reason else int(spec.get("n") or verdict.n)
+    n_now = 0 if verdict.skip_reason else int(spec.get("n_units") or spec.get("n") or verdict.n)
     basis = ("given effect" if effect is not None else "declared expected effect" if spec.get("declared")
              else "observed effect" if spec else "")
     note = f"no data: {verdict.skip_reason}" if verdict.skip_reason else ""
@@ -176,13 +242,30 @@ def plan(verdict: Verdict, *, power: float = 0.8, effect: float | None = None, n
             if not (d is not None and math.isfinite(d) and d > 0):
                 note = (note + "; " if note else "") + ("the observed effect's lower confidence bound is not "
                                                         "above 0: declare expected_d to plan")
-        need = required_n(design, alpha=alpha, effect=d, power=power, test=spec.get("test", "mean"))
+        sides = int(spec.get("sides", 1))
+        need = required_n(design, alpha=alpha / sides, effect=d, power=power, test=spec.get("test", "mean"))
         ties = float(spec.get("tie_share") or 0.0)
         if need is not None and 0 < ties < 1 and design == "paired":
             # the exact tests count non-zero units only: plan for the observed share of ties
             need = int(math.ceil(need / (1 - ties)))
             note = (note + "; " if note else "") + f"counts {100 * ties:.0f}% of units tied, as observed"
         unit = word if design == "paired" else "trials per group"
+    elif design == "bounded":
+        mean = spec.get("mean") if spec.get("declared") or spec.get("mean_lcb") is None else spec["mean_lcb"]
+        if effect is not None:
+            mean = spec["null"] + effect * spec["sd"]
+        elif not spec.get("declared") and spec.get("mean_lcb") is not None:
+            basis = "lower 80% confidence bound of the observed mean"
+        if mean is not None and mean > spec["null"]:
+            need = n_for_power(lambda n: _power_bounded(spec, mean, n, alpha), power)
+        d = None if mean is None or not spec.get("sd") else (mean - spec["null"]) / spec["sd"]
+        unit = word
+    elif design == "friedman":
+        eff, need, note = _plan_friedman(spec, effect, alpha, power, note)
+        if eff is not None and spec.get("effects_lcb") is not None and effect is None and not spec.get("declared"):
+            basis = "lower 80% confidence bound of the observed group effects"
+        d = float(np.ptp(eff)) / math.sqrt(2) if eff is not None else None  # d_z of best vs worst
+        unit = word
     elif design == "tost":
         sd, margin = spec.get("sd"), spec.get("margin")
         d = effect if effect is not None else 0.0

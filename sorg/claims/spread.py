@@ -18,12 +18,12 @@ import numpy as np
 
 from sorg import stats
 from sorg.claims import _common as c
-from sorg.claims.compare import _relative
+from sorg.claims.compare import _d_lower, _relative
 from sorg.claims.verdict import Verdict, _f
 from sorg.inference import rounded, t_interval, wilcoxon_units
 from sorg.power import power_units
 from sorg.results import Trials
-from sorg.stats.blocked import friedman_perm
+from sorg.stats.blocked import contrast_effects, effects_lower, friedman_perm, group_effects, power_friedman
 from sorg.stats.location import check_alpha, floor_p, location_test
 
 _TESTS = ("auto", "friedman", "kruskal")
@@ -42,6 +42,37 @@ def _welch_interval(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float, 
     q = float(st.t.ppf(0.5 + level / 2, df))
     m = float(x.mean() - y.mean())
     return (m - q * se, m + q * se)
+
+
+def _friedman_power(matrix: np.ndarray, nonzero: int, g: int, alpha: float, expected_d: float | None,
+                    word: str) -> tuple[float | None, str, dict[str, Any]]:
+    """Power of the Friedman test that decides (simulated at its exact critical value), at the
+    declared d_z of best vs worst (the other groups at the midpoint) or at the observed group
+    effects; and the spec `plan` and Holm's step recompute it from."""
+    k = matrix.shape[1]
+    declared = expected_d is not None and math.isfinite(expected_d)
+    eff = contrast_effects(float(expected_d), k) if declared else group_effects(matrix)  # type: ignore[arg-type]
+    if eff is None:
+        return None, "no residual variance across tasks: no power", {}
+    lower = None if declared else effects_lower(eff, nonzero)
+    basis = (f"Friedman power (simulated at its exact critical value, normal residuals) at the "
+             f"{'declared d_z ' + _f(expected_d) + ' of best vs worst' if declared else 'observed group effects'}, "
+             f"{nonzero} untied {word}s, alpha {alpha:g}")
+    spec = {"design": "friedman", "effects": [float(x) for x in eff], "n": nonzero, "n_units": g, "declared": declared,
+            "tie_share": 1 - nonzero / g, "effects_lcb": None if lower is None else [float(x) for x in lower]}
+    return power_friedman(eff, nonzero, alpha), basis, spec
+
+
+def _declared_spec(expected_d: float | None, contrast: Any, groups: Any) -> dict[str, Any] | None:
+    """What `plan` sizes a skipped spread from: the contrast's mean test, or Friedman at the
+    declared d_z of best vs worst when the groups are listed in the claim's scope."""
+    if not expected_d:
+        return None
+    if contrast is not None:
+        return {"design": "paired", "test": "mean", "d": expected_d, "declared": True}
+    k = len(groups) if isinstance(groups, (list, tuple)) else 0
+    return {"design": "friedman", "declared": True,
+            "effects": [float(x) for x in contrast_effects(expected_d, k)] if k >= 3 else None}
 
 
 def _per_group(t: Trials, by: str, metric: str, ufield: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -100,7 +131,7 @@ def spread(
     scope = f" ({c.scope_text(where)})" if where else ""
     statement = f"{metric} differs across {by}" + scope
     name = name or f"spread: {metric} across {by}{scope}"
-    spec = {"design": "paired", "test": "t", "d": expected_d, "declared": True} if expected_d else None
+    spec = _declared_spec(expected_d, contrast, where.get(by))
     t, incomplete = c.scoped(trials, where)
     if not len(t):
         return c.missing("spread", name, statement, dict(where), alpha=alpha, spec=spec)
@@ -181,7 +212,8 @@ def spread(
     d_pow = expected_d if expected_d is not None else dz
     power = None
     floor: Any = None
-    power_basis = "no power model for the omnibus test"
+    power_basis = "no power model for an unblocked omnibus test"
+    pspec: dict[str, Any] = {}
     if blocked and contrast is not None:
         lres = location_test(xb - xw, 0.0, alpha, "mean")
         res, floor = lres, lres
@@ -189,12 +221,21 @@ def spread(
         ci, level, ci_label = lres.ci, 0.95, "95% CI"
         power = power_units(d_pow, g, alpha, "mean") if math.isfinite(d_pow) else None
         power_basis = f"contrast {best} vs {worst}, {lres.name} over {g} {word}s, alpha {alpha:g}"
+        pspec = {"design": "paired", "test": "mean", "d": d_pow, "n": g, "tie_share": lres.n_zero / g,
+                 "declared": expected_d is not None, "d_lcb": _d_lower(dz, g)} if power is not None else {}
         extra["decision_ci"] = lres.bound
     elif blocked and k >= 3:
         floor = res  # the permutation distribution's own smallest p (after tied tasks)
+        power, power_basis, pspec = _friedman_power(matrix, res.nonzero, g, alpha, expected_d, word)
     elif blocked:
         nz2 = g - int(res.n_zero)
-        floor = c.Floor(g, nz2, min(1.0, 2 * floor_p("sign", nz2)), "sign")
+        floor = c.Floor(g, nz2, floor_p("sign2", nz2), "sign2")
+        if math.isfinite(d_pow):  # two-sided: a rejection in the observed direction at alpha / 2
+            power = power_units(abs(d_pow), nz2, alpha / 2, "wilcoxon")
+            power_basis = (f"{'declared' if expected_d is not None else 'observed'} d_z={_f(d_pow)}, "
+                           f"two-sided exact signed-rank over {nz2} non-zero {word}s, alpha {alpha:g}")
+            pspec = {"design": "paired", "test": "wilcoxon", "sides": 2, "d": abs(d_pow), "n": nz2, "n_units": g,
+                     "tie_share": 1 - nz2 / g, "declared": expected_d is not None, "d_lcb": _d_lower(abs(dz), nz2)}
     rel_ci = _relative(xb, xw, g).get("relative_gain_ci") if blocked else None
     d_ci = stats.d_ci(d, g, g) if math.isfinite(d) else None
     comp: dict[str, Any] = {}
@@ -217,7 +258,7 @@ def spread(
                  "incomplete": incomplete, "blocked": blocked, "gap_kind": gap_kind, "ci_label": ci_label,
                  "ci_level": level, "contrast": list(contrast) if contrast else None,
                  "power_basis": power_basis, "rel_gap_ci": rel_ci, "d_ci": d_ci,
-                 "power_spec": {"design": "paired", "test": "mean", "d": d_pow, "n": g} if power is not None else {},
+                 "power_spec": pspec,
                  **(c.floor_details(floor, word, k) if floor is not None else {}), **comp, **extra},
     )
     if floor is not None and floor.floor >= alpha:

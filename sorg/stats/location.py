@@ -37,7 +37,7 @@ CHUNK_BYTES = 16 * 2**20
 #: Units above which the Walsh averages are not all formed (the bound is found by bisection).
 WALSH_MAX = 2_000
 DECIMALS = 12
-TESTS = ("mean", "t", "permutation", "wilcoxon")
+TESTS = ("mean", "t", "permutation", "wilcoxon", "bounded")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class LocationResult:
     bound: tuple[float, float] | None
     floor_kind: str
     note: str = ""
+    floor_ratio: float = 1.0
 
     @property
     def n_zero(self) -> int:
@@ -86,10 +87,18 @@ def sign_floor(nonzero: int) -> float:
     return 1.0 if nonzero <= 0 else 2.0 ** -nonzero
 
 
-def floor_p(kind: str, nonzero: int, zeros: int = 0, groups: int = 2, n_perm: int = N_PERM) -> float:
+def floor_p(kind: str, nonzero: int, zeros: int = 0, groups: int = 2, n_perm: int = N_PERM,
+            ratio: float = 1.0) -> float:
     """The floor of a test family as a function of its non-zero units (for reachability and
-    for "needs N" sentences): sign flips 2**-n, Monte Carlo also 1 / (1 + n_perm), the Walsh
-    signed rank with `zeros` tied units, Friedman (k!)**-(n - 1)."""
+    for "needs N" sentences): sign flips 2**-n ("sign2": two-sided, 2 * 2**-n), Monte Carlo
+    also 1 / (1 + n_perm), the Walsh signed rank with `zeros` tied units, Friedman
+    (k!)**-(n - 1), the bounded betting test (`ratio`: (hi - null) / (null - lo))."""
+    if kind == "bounded":
+        from sorg.stats.bounded import floor_bounded
+
+        return floor_bounded(nonzero, ratio)
+    if kind == "sign2":
+        return min(1.0, 2 * sign_floor(nonzero))
     if kind == "walsh":
         return _walsh_floor(nonzero + zeros, zeros)
     if kind == "friedman":
@@ -268,8 +277,10 @@ def hodges_lehmann(d: np.ndarray) -> float:
 
 
 def location_test(values: Any, null: float = 0.0, alpha: float = 0.05, test: str = "mean", *,
-                  n_perm: int = N_PERM, seed: int = 20260328) -> LocationResult:
-    """One-sided test of H0 "estimand <= null" over unit values (NaN dropped, inf an error)."""
+                  n_perm: int = N_PERM, seed: int = 20260328,
+                  bounds: tuple[float, float] | None = None) -> LocationResult:
+    """One-sided test of H0 "estimand <= null" over unit values (NaN dropped, inf an error).
+    `test="bounded"` needs `bounds=(lo, hi)`, the range every unit value lies in."""
     if test not in TESTS:
         raise ValueError(f"unknown location test {test!r} (one of {TESTS})")
     alpha = check_alpha(alpha)
@@ -281,6 +292,15 @@ def location_test(values: Any, null: float = 0.0, alpha: float = 0.05, test: str
     nonzero = int(np.sum(d != null))
     if g == 0:
         return LocationResult("no units", "mean", float("nan"), 1.0, 0, 0, 1.0, None, None, "sign", "no units")
+    if test == "bounded":
+        from sorg.stats.bounded import bounded_test, check_bounds
+
+        if bounds is None:
+            raise ValueError("test='bounded' needs bounds=(lo, hi): the range every unit value lies in")
+        lo, hi = check_bounds(bounds)
+        p, ci, bound, floor, ratio = bounded_test(d, null, alpha, lo, hi)
+        return LocationResult(f"betting test of the mean (values in [{lo:g}, {hi:g}], valid for any shape)", "mean",
+                              float(d.mean()), p, g, nonzero, floor, ci, bound, "bounded", floor_ratio=ratio)
     if test == "wilcoxon":
         p, ci, bound = _walsh(d, null, alpha)
         zeros = g - nonzero

@@ -24,7 +24,7 @@ values = st.one_of(st.lists(grid, min_size=1, max_size=24), st.lists(smooth, min
 @given(d=values, test=st.sampled_from(TESTS), alpha=st.sampled_from([0.05, 0.01, 0.001]),
        null=st.sampled_from([0.0, 0.0625, -0.1]))
 def test_p_below_alpha_iff_the_decision_interval_excludes_the_null(d, test, alpha, null) -> None:
-    r = location_test(d, null, alpha, test)
+    r = location_test(d, null, alpha, test, bounds=(-1, 1))  # bounds: read by test="bounded" only
     assert r.floor <= r.p <= 1.0  # no p below the test's own floor
     if r.floor >= alpha:
         return  # undecidable: the claim says so before deciding
