@@ -89,7 +89,8 @@ def test_a_replay_asks_only_for_the_recorded_chunks() -> None:
 
 @pytest.mark.slow  # builds the simulated worlds' collection (a few seconds more)
 def test_a_simulated_run_declares_every_cell_at_the_simulated_size() -> None:
-    sim = sweep.Size(sweep.SIM_TASKS_PER_LEVEL, sweep.SIM_SCALING_TASKS, sweep.SIM_SCALING_TASKS)
+    sim = sweep.Size(sweep.SIM_TASKS_PER_LEVEL, sweep.SIM_SCALING_TASKS, sweep.SIM_SCALING_TASKS,
+                     sweep.SIM_HEADLINE_TASKS)
     collected = _collect("--sorg-models=sim/paper")
     models = {i.rsplit("-", 1)[1] for i in collected}  # the world's models: open, closed, weak
     assert len(models) > 1

@@ -69,7 +69,7 @@ def test_a_flipped_verdict_exits_non_zero_and_is_named(replays, tmp_path):
         data["claims"] = [r for r in data["claims"] if r["nodeid"] != gone]
 
     def summary(data):
-        data["cells"] = [c for c in data["cells"] if not (c["protocol"] == "single" and c["n_agents"] == 8)]
+        data["cells"] = [c for c in data["cells"] if not (c["protocol"] == "single" and c["n_agents"] == 4)]
         data["prompt_versions"] = ["ffffffffffff"]
 
     _edit(b / "claims.json", claims)
@@ -83,7 +83,7 @@ def test_a_flipped_verdict_exits_non_zero_and_is_named(replays, tmp_path):
     assert "Estimates moved beyond their CI (1)" in out and far in out
     assert near not in out.split("Estimates moved beyond their CI", 1)[1].split("###", 1)[0]
     assert "Claims missing (1)" in out and gone.rsplit("::", 1)[-1] in out
-    assert "Cells missing (1)" in out and "single / 8 agents" in out
+    assert "Cells missing (1)" in out and "single / 4 agents" in out
     assert "Prompt versions changed" in out and "ffffffffffff" in out
     assert "changed `local--smollm2-135m/core-n4-s0.jsonl`" in out
     d = diff_runs(a, b)
