@@ -74,8 +74,10 @@ def body(req: Any, *, nonce: str = "", max_tokens: int | None = None, grammar: b
         msgs[0]["content"] = f"[{nonce}] " + msgs[0]["content"]
     out: dict[str, Any] = {"model": "smollm2-135m", "messages": msgs, "temperature": req.temperature,
                            "max_tokens": max_tokens or req.max_tokens, "seed": req.seed or 0}
-    if grammar and req.response_format:
-        out["response_format"] = req.response_format
+    if grammar and req.response_format:  # as sorg sends it to llama-cpp-python (json_object + schema)
+        from sorg.model.local import adapt_response_format
+
+        out["response_format"] = adapt_response_format(req.response_format)
     return out
 
 

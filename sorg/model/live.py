@@ -98,6 +98,7 @@ class LiveCaller:
             weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
         self._inflight: list[int] = []  # embedded-model calls in flight, per server replica
+        self._last_replica: dict[str, int] = {}  # trial label -> the replica that served it last
         self._config_path = model_config
         self._config: Any = False  # not read yet
 
@@ -162,7 +163,7 @@ class LiveCaller:
         if req.model.startswith(LOCAL_PREFIX):
             from sorg.model import local
 
-            replica = self.take_replica(local.server_count())
+            replica = self.take_replica(local.server_count(), req.label)
             try:
                 api_base = await asyncio.to_thread(local.ensure_server,
                                                    local.replica_dir(self.state_dir / "local", replica))
@@ -183,18 +184,32 @@ class LiveCaller:
         cfg = self.routed(req.model)
         return f"every deployment of {req.model} in {cfg.path}" if cfg is not None else "the provider"
 
-    def take_replica(self, count: int) -> int:
+    def take_replica(self, count: int, label: str = "") -> int:
         """The embedded-model replica for the next call: the one with the fewest of this
-        client's calls in flight (each answers one request at a time). Ties go to the replica
-        this process prefers (pid modulo count), so xdist workers running one-call-at-a-time
-        protocols each keep to their own server instead of queueing on replica 0."""
+        client's calls in flight (each answers one request at a time). Ties go first to the
+        replica that served the same `label` (trial) last, then to the one this process prefers
+        (pid modulo count), so xdist workers running one-call-at-a-time protocols each keep to
+        their own server instead of queueing on replica 0.
+
+        Why the trial first: llama-cpp-python reuses the longest common prefix with the previous
+        prompt its server processed, and a trial's turns share the system prompt and the mission;
+        kept on one server, that prefix is not processed again (benchmarks/bench_live_breakdown.py:
+        21% of prompt time, about a tenth of a study call). The reply does not depend on it."""
         with self._lock:
             if len(self._inflight) != count:
                 self._inflight = [0] * count
             first = os.getpid() % count
             order = [(first + i) % count for i in range(count)]
+            last = self._last_replica.get(label) if label else None
+            if last is not None and last < count:
+                order.insert(0, last)
             pick = min(order, key=lambda i: self._inflight[i])
             self._inflight[pick] += 1
+            if label:
+                self._last_replica.pop(label, None)
+                self._last_replica[label] = pick
+                while len(self._last_replica) > 4096:  # oldest trials first
+                    self._last_replica.pop(next(iter(self._last_replica)))
         return pick
 
     def release_replica(self, replica: int) -> None:

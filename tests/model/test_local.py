@@ -297,3 +297,19 @@ def test_embedded_model_calls_get_the_long_timeout(tmp_path: Path, monkeypatch) 
     reply = client.complete(Request(model=MODEL, messages=({"role": "user", "content": "hi"},), max_tokens=4))
     assert reply.text == "hi" and seen == [max(5, local.call_timeout_s())] and local.call_timeout_s() >= 600
     assert client.live.timeout(Request(model="openai/gpt-4o", messages=())) == 5
+
+
+def test_a_trials_calls_keep_to_the_replica_that_served_it_when_loads_tie(tmp_path):
+    """Its prompt prefix (system prompt and mission) is then still in that server's cache."""
+    live = ModelClient(cassette_dir=None, cache_dir=None, state_dir=tmp_path).live
+    a = live.take_replica(2, "trial-a")  # the process's preferred replica
+    b = live.take_replica(2, "trial-b")  # the other one: `a` is busy
+    assert a != b
+    live.release_replica(a)
+    live.release_replica(b)
+    # both idle: without its history trial-b would go to the preferred replica `a`; it keeps to `b`
+    assert live.take_replica(2, "trial-b") == b
+    assert live.take_replica(2, "trial-a") == a
+    # never onto a busier server: with both busy once and `b` twice, trial-b's next call takes `a`
+    assert live.take_replica(2, "trial-b") == b
+    assert live.take_replica(2, "trial-b") == a
