@@ -35,7 +35,7 @@ register_backend("probe", probe)
 INI = '''
 [pytest]
 sorg_models = probe/m
-sorg_protocols = sequential
+sorg_protocols = sequential,single
 sorg_agents = 2
 sorg_levels = 1
 sorg_tasks_per_level = 1
@@ -65,15 +65,25 @@ class _Probe:
                           model=req.model, source="live", key="probe")
 
 
+#: Sequential (the agents' budget, the context cut) and single (the answer budget: only a
+#: synthesised or lone answer has one, no self-organised team makes an assembly call).
+PROTOCOLS = ("sequential", "single")
+
+
+def _sorted(requests: list[dict]) -> list[dict]:
+    return sorted(requests, key=lambda r: json.dumps(r, sort_keys=True))
+
+
 def _direct(task_id: str, **settings) -> list[dict]:
     """The requests of `arun_trial` called directly (no plugin), with `settings`."""
     from sorg.tasks import load_bank
     from sorg.trial import arun_trial
 
     probe = _Probe()
-    asyncio.run(arun_trial(load_bank().get(task_id), "sequential", "probe/m", 2, 0, client=probe,
-                           scorers=("coverage",), **settings))
-    return probe.requests
+    for protocol in PROTOCOLS:
+        asyncio.run(arun_trial(load_bank().get(task_id), protocol, "probe/m", 2, 0, client=probe,
+                               scorers=("coverage",), **settings))
+    return _sorted(probe.requests)
 
 
 def _run(project_dir, ini_extra: str = "", *args: str, **env: str) -> list[dict]:
@@ -83,8 +93,8 @@ def _run(project_dir, ini_extra: str = "", *args: str, **env: str) -> list[dict]
     p.write("test_evals.py", EVALS)
     log = p.path / "probe.log"
     log.unlink(missing_ok=True)
-    p.run(*args, PROBE_LOG=str(log), **env).assert_outcomes(passed=1)
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    p.run(*args, PROBE_LOG=str(log), **env).assert_outcomes(passed=len(PROTOCOLS))
+    return _sorted([json.loads(line) for line in log.read_text().splitlines()])
 
 
 def test_the_options_default_to_the_teams_defaults():
@@ -113,6 +123,6 @@ def test_flag_ini_and_env_settings_reach_the_requests(project_dir):
     task_id = got[0]["sample"].split("|")[0]
     assert got == _direct(task_id, temperature=0.25, max_tokens=100, answer_tokens=200, context_tokens=600)
     assert {r["temperature"] for r in got} == {0.25}
-    assert {r["max_tokens"] for r in got} == {100, 200}  # the agents', the assembly's
+    assert {r["max_tokens"] for r in got} == {100, 200}  # the agents', the lone agent's answer
     # the tighter context budget cuts what agent 1 sees of agent 0's long contribution
     assert got != _direct(task_id, temperature=0.25, max_tokens=100, answer_tokens=200)
