@@ -59,14 +59,22 @@ def replicate(world: str, rep: int, small: bool) -> Trials:
     n_scale = 5 if small else sweep.SIM_SCALING_TASKS
     bank = load_bank()
     seeds = range(3 * rep, 3 * rep + 3)
-    streams = simulate(models, sweep.PAPER_AND_CONTROLS, sweep.PROTOCOL_SIZES, seeds,
-                       bank.select(per_level=per_level), stream_length=sweep.STREAM_LENGTH)
+    tasks = bank.select(per_level=per_level)
+    smallest, *larger = sweep.PROTOCOL_SIZES
+    sized = [p for p in sweep.PAPER_AND_CONTROLS if p not in sweep.SIZE_FREE_CONTROLS]
+    # as the study: size-free controls (single) once per task and seed, at the smallest size
+    streams = [*simulate(models, sweep.PAPER_AND_CONTROLS, [smallest], seeds, tasks, stream_length=sweep.STREAM_LENGTH),
+               *simulate(models, sized, larger, seeds, tasks, stream_length=sweep.STREAM_LENGTH)]
+    # the headline cell: Sequential and Coordinator on level-3 tasks at 16 agents, single trials
+    headline = simulate(models, sweep.HEADLINE_PROTOCOLS, [sweep.HEADLINE_SIZE], seeds,
+                        bank.select(levels=sweep.HEADLINE_LEVEL,
+                                    per_level=3 if small else sweep.SIM_HEADLINE_TASKS), streams=False)
     sizes = [8, 64, 256] if small else sweep.SCALING_SIZES
     # The scaling sweep is seed 0 by declaration (the claims select it so): a replicate draws its
     # own seed and is relabelled seed 0, so each replicate is a fresh draw of the same cells.
     scaling = simulate(models, sweep.SCALING_PROTOCOLS, sizes, [rep], bank.select(levels=1, per_level=n_scale),
                        streams=False)
-    records = list(streams) + [dataclasses.replace(r, seed=0) for r in scaling]
+    records = list(streams) + list(headline) + [dataclasses.replace(r, seed=0) for r in scaling]
     return Trials(records)
 
 
