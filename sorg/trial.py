@@ -230,7 +230,7 @@ atexit.register(close_kept_loop)
 
 def build_record(team: Team, task: Task, answer: str, status: TrialStatus, error: str,
                  scores: dict[str, Score], latency: float, sid: str = "", position: int = 0,
-                 previous: TrialRecord | None = None, view: View | None = None) -> TrialRecord:
+                 previous: TrialRecord | None = None, *, view: View) -> TrialRecord:
     from sorg.prompt_version import prompt_version
 
     replies = team.ordered_replies()
@@ -258,7 +258,7 @@ def build_record(team: Team, task: Task, answer: str, status: TrialStatus, error
         judge=judge, prompt_version=prompt_version(),
         model_version=Counter(team.models_seen).most_common(1)[0][0] if team.models_seen else "",
         scores=details, answer_chars=len(answer), work_chars=metrics.work_chars(replies),
-        scored_chars=len((view or scored_view(answer)).text), scored_cut=(view or scored_view(answer)).cut,
+        scored_chars=len(view.text), scored_cut=view.cut,
         stream_id=sid, position=position, agent_roles=agent_roles,
         rsi=metrics.trial_rsi(previous.agent_roles if previous else None, agent_roles),
     )

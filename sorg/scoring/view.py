@@ -67,8 +67,6 @@ class View:
     """What the scorers see (`text`), and how it was made from the answer."""
 
     text: str
-    sections: int  # unique sections shown
-    answer_chars: int  # the whole answer
     cut: bool  # whether any section was shortened to fit the budget
 
 
@@ -106,4 +104,4 @@ def scored_view(answer: str, budget: int = VIEW_CHARS) -> View:
     parts = sections(text)
     level = level_for([len(p) for p in parts], budget)
     kept = [p[:level].rstrip() for p in parts]
-    return View(SEPARATOR.join(k for k in kept if k), len(parts), len(text), any(len(p) > level for p in parts))
+    return View(SEPARATOR.join(k for k in kept if k), any(len(p) > level for p in parts))

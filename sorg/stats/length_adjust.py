@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from sorg.stats.bootstrap import cluster_codes
+
 __all__ = ["Effect", "LengthEffects", "Obs", "ProtocolEffect", "length_effects"]
 
 #: Relative size below which a demeaned column counts as zero (no within-block variation).
@@ -184,13 +186,12 @@ def _raw(p: str, ref: str, by_block: Mapping[tuple, Mapping[str, tuple[float, fl
             tasks.append(arms[p][2])
     if not d:
         return Effect(None, reason=f"never ran beside {ref!r} (no model, task, seed and team size in common)"), 0, 0
-    codes = {t: i for i, t in enumerate(sorted(set(tasks)))}
-    g = np.array([codes[t] for t in tasks], dtype=np.int64)
+    g, n_g = cluster_codes(tasks)
     dv = np.asarray(d, dtype=float)
     est = math.fsum(d) / len(d)
-    if len(codes) < 2:
+    if n_g < 2:
         return Effect(est, reason="no CI (1 task)"), len(d), 1
-    return _mean_ci(est, dv - est, g, len(codes)), len(d), len(codes)
+    return _mean_ci(est, dv - est, g, n_g), len(d), n_g
 
 
 def _adjusted(others: Sequence[str], ref: str, by_block: Mapping[tuple, Mapping[str, tuple[float, float, str]]]
@@ -242,9 +243,7 @@ def _adjusted(others: Sequence[str], ref: str, by_block: Mapping[tuple, Mapping[
     bread = np.linalg.inv(xtx)
     beta = bread @ (design.T @ y)
     u = y - design @ beta
-    codes = {t: i for i, t in enumerate(sorted(set(tasks)))}
-    g = np.array([codes[t] for t in tasks], dtype=np.int64)
-    n_g = len(codes)
+    g, n_g = cluster_codes(tasks)
     out: dict[str, Effect] = {}
     if n_g < 2:
         out = {p: Effect(float(beta[j]), reason="no CI (1 task)") for j, p in enumerate(cols)}
