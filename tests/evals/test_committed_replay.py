@@ -62,3 +62,42 @@ def test_each_xfail_reason_quotes_the_figures_the_replay_gives(no_workers: tuple
     assert xfailed, "no xfailed claim with a verdict: nothing to check"
     stale = {c["nodeid"]: stale_figures(c["xfail_reason"], c["verdict"], c.get("power_plan")) for c in xfailed}
     assert not any(stale.values()), f"xfail reasons quote figures the replay does not give: {stale}"
+
+
+FILLERS = ("Lorem ipsum dolor sit amet.", "Thanks, everyone.", "We will also make sure the team agrees on this.")
+
+
+def test_on_the_replays_real_answers_order_duplication_and_padding_buy_no_coverage(
+        no_workers: tuple[Path, tuple[dict, list, list]]) -> None:
+    """The view's properties (tests/scoring/test_view.py) on the answers SmolLM2's teams really
+    gave: each stored coverage is the score of the answer's view; reversing the answer's
+    sections or repeating them leaves it; filler never raises it while the view holds the
+    answer whole."""
+    import random
+
+    from sorg.scoring import SCORERS
+    from sorg.scoring.view import scored_view
+    from sorg.tasks import load_bank
+
+    bank, cov = load_bank(), SCORERS["coverage"]
+    records = [r for r in read_records(no_workers[0] / "n0" / "trials.jsonl") if r.status == "ok"]
+    rnd = random.Random(0)
+    checked = 0
+    for r in rnd.sample(records, min(200, len(records))):
+        task = bank.get(r.task_id)
+
+        def score(answer: str, task=task) -> float:
+            return float(cov.compute(task, scored_view(answer).text).value or 0.0)
+
+        parts = [p for p in r.answer.split("\n\n") if p.strip()]
+        base = score(r.answer)
+        assert base == r.quality["coverage"], r.trial_id
+        assert score("\n\n".join(reversed(parts))) == base, r.trial_id
+        assert score("\n\n".join(parts + parts[:3])) == base, r.trial_id
+        # filler that passes no rubric item of this task (a sentence can be an item elsewhere)
+        filler = next(f for f in FILLERS if not cov.compute(task, f).value)
+        padded = "\n\n".join(parts + [filler])
+        if not scored_view(padded).cut:
+            assert score(padded) <= base, r.trial_id
+        checked += 1
+    assert checked >= 100
